@@ -1,0 +1,182 @@
+package bourse
+
+import (
+	"strings"
+	"time"
+)
+
+// Decider is the decision engine of SPEC §3: a pure function from the
+// dossiers a Store returned for a demande to the answer.
+//
+// parIdentifiant are the dossiers of the demande's identifier, parIdentite
+// those of the students who share the demande's identity; dossiers of
+// another year are ignored, and so are cancelled ones.
+func Decider(d Demande, parIdentifiant, parIdentite []Dossier) Reponse {
+	r := Reponse{Identifiant: d.Identifiant, AnneeUniversitaire: d.Annee}
+
+	var propres []Dossier
+	if d.Identifiant != "" {
+		propres = actifs(parIdentifiant, d.Annee, func(x Dossier) bool { return x.Identifiant == d.Identifiant })
+	}
+	var qui cle
+	if d.Identite != nil {
+		qui = d.Identite.cle() // normalised once
+	}
+	if len(propres) > 0 {
+		if d.Identite != nil {
+			propres = actifs(propres, d.Annee, func(x Dossier) bool { return x.Identite.cle() == qui })
+			if len(propres) == 0 {
+				// The number belongs to someone else: say nothing of their dossier.
+				r.Statut = StatutEnAttente
+				r.Anomalie = AnomalieIdentiteDifferente
+				r.Raison = RaisonIdentiteDifferente
+				return r
+			}
+		}
+		return repondre(r, meilleur(propres), ParIdentifiant)
+	}
+
+	if d.Identite != nil {
+		candidats := actifs(parIdentite, d.Annee, func(x Dossier) bool {
+			return x.Identifiant != d.Identifiant && x.Identite.cle() == qui
+		})
+		switch identifiants(candidats) {
+		case 0:
+		case 1:
+			return repondre(r, meilleur(candidats), ParIdentite)
+		default:
+			// Never answer on a homonym.
+			r.Statut = StatutInconnu
+			r.Raison = RaisonIdentiteAmbigue
+			return r
+		}
+	}
+	r.Statut = StatutInconnu
+	r.Raison = RaisonAucunDossier
+	return r
+}
+
+// verdict is what the decision table says of one dossier.
+type verdict struct {
+	rang   rang
+	raison Raison
+}
+
+// rang orders the answers a dossier can give: a higher rank wins when a
+// student has several dossiers for a year.
+type rang int
+
+// The ranks, worst first.
+const (
+	rangNonBoursier rang = iota + 1
+	rangEnAttente
+	rangConditionnelle
+	rangDefinitive
+)
+
+// evaluer applies the decision table of SPEC §3 (first matching row) to one
+// dossier that is not cancelled.
+func evaluer(x Dossier) verdict {
+	dec := x.Decision
+	switch {
+	case dec != nil && dec.Nature == NatureDefinitive:
+		return verdict{rangDefinitive, RaisonDefinitive}
+	case dec != nil && dec.Nature == NatureRejet:
+		return verdict{rangNonBoursier, RaisonRejet}
+	case x.Etat == EtatNonTraite:
+		return verdict{rangEnAttente, RaisonNonTraite}
+	case x.Etat == EtatPiecesManquantes:
+		return verdict{rangEnAttente, RaisonPiecesManquantes}
+	case x.Etat == EtatValide && dec != nil && dec.Nature == NatureConditionnelle &&
+		dec.SousReserveProgression && !dec.ProgressionVerifiee:
+		return verdict{rangEnAttente, RaisonProgressionAVerifier}
+	case x.Etat == EtatValide && dec != nil && dec.Nature == NatureConditionnelle:
+		return verdict{rangConditionnelle, RaisonConditionnelle}
+	default: // VALIDE without a decision yet
+		return verdict{rangEnAttente, RaisonNonTraite}
+	}
+}
+
+// meilleur returns the dossier that gives the best answer; on a tie, the one
+// with the most recent decision, then the smallest dossier number.
+func meilleur(ds []Dossier) Dossier {
+	best, bv := ds[0], evaluer(ds[0])
+	for _, x := range ds[1:] {
+		v := evaluer(x)
+		if v.rang > bv.rang || v.rang == bv.rang && avant(x, best) {
+			best, bv = x, v
+		}
+	}
+	return best
+}
+
+// avant reports whether a comes before b among dossiers of equal rank.
+func avant(a, b Dossier) bool {
+	da, db := dateDecision(a), dateDecision(b)
+	if !da.Equal(db) {
+		return da.After(db)
+	}
+	return strings.Compare(a.NumeroDossier, b.NumeroDossier) < 0
+}
+
+// dateDecision is the date of x's decision, the zero time when it has none.
+func dateDecision(x Dossier) time.Time {
+	if x.Decision == nil {
+		return time.Time{}
+	}
+	return x.Decision.Date
+}
+
+func repondre(r Reponse, x Dossier, c Correspondance) Reponse {
+	v := evaluer(x)
+	r.Raison = v.raison
+	r.NumeroDossier = x.NumeroDossier
+	r.Correspondance = c
+	if c == ParIdentite {
+		r.IdentifiantAglae = x.Identifiant
+	}
+	switch v.rang {
+	case rangDefinitive, rangConditionnelle:
+		r.Statut = StatutBoursier
+		r.TypeDecision = TypeDefinitive
+		if v.rang == rangConditionnelle {
+			r.TypeDecision = TypeConditionnelle
+		}
+		r.Echelon = x.Decision.Echelon
+	case rangEnAttente:
+		r.Statut = StatutEnAttente
+	case rangNonBoursier:
+		r.Statut = StatutNonBoursier
+	}
+	return r
+}
+
+// actifs returns the dossiers of year annee that are not cancelled and that
+// keep accepts.
+func actifs(ds []Dossier, annee int, keep func(Dossier) bool) []Dossier {
+	var out []Dossier
+	for _, x := range ds {
+		if x.Annee == annee && x.Etat != EtatAnnule && keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// identifiants counts the distinct identifiers among ds.
+func identifiants(ds []Dossier) int {
+	n := 0
+	for i, x := range ds {
+		seen := false
+		for _, y := range ds[:i] {
+			if y.Identifiant == x.Identifiant {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,193 @@
+package bourse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/Paris in a static binary on a minimal image
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+)
+
+// Saisie is a lookup as a caller typed it, before validation.
+type Saisie struct {
+	Identifiant   string
+	Annee         int // 0: the current academic year
+	Nom           string
+	Prenom        string
+	DateNaissance string // YYYY-MM-DD
+}
+
+// Bounds of a valid lookup.
+const (
+	AnneeMin = 2000
+	AnneeMax = 2099
+	maxNom   = 100
+)
+
+// Bascule is the day the current academic year switches to the next one.
+type Bascule struct {
+	Mois time.Month
+	Jour int
+}
+
+// BasculeParDefaut is 1 July.
+var BasculeParDefaut = Bascule{Mois: time.July, Jour: 1}
+
+// ParseBascule reads a switch day written MM-DD.
+func ParseBascule(s string) (Bascule, error) {
+	t, err := time.Parse("01-02", s)
+	if err != nil {
+		return Bascule{}, fmt.Errorf("academic year switch %q: want MM-DD, e.g. 07-01", s)
+	}
+	return Bascule{Mois: t.Month(), Jour: t.Day()}, nil
+}
+
+var paris = mustLoad("Europe/Paris")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// AnneeCourante is the academic year in progress at now, Paris time: the
+// calendar year from the switch day on, the year before until then.
+func (b Bascule) AnneeCourante(now time.Time) int {
+	if b.Mois == 0 {
+		b = BasculeParDefaut
+	}
+	now = now.In(paris)
+	y := now.Year()
+	if now.Before(time.Date(y, b.Mois, b.Jour, 0, 0, 0, 0, paris)) {
+		return y - 1
+	}
+	return y
+}
+
+// Valider turns what a caller typed into a Demande, or returns a KindInvalid
+// error that says which field is wrong and why. It never looks at the
+// database. annee is the default academic year.
+func (s Saisie) Valider(annee int) (Demande, error) {
+	var d Demande
+	if s.Annee != 0 {
+		if s.Annee < AnneeMin || s.Annee > AnneeMax {
+			return d, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		}
+		annee = s.Annee
+	}
+	d.Annee = annee
+
+	if strings.TrimSpace(s.Identifiant) != "" {
+		id, err := ident.ParseIdentifiant(s.Identifiant)
+		if err != nil {
+			e := &Error{Kind: KindInvalid, Field: "identifiant", Message: err.Error()}
+			if ie, ok := err.(*ident.Error); ok {
+				e.Message = string(ie.Rule) + ": " + ie.Message
+			}
+			return d, e
+		}
+		d.Identifiant = id.INE.Valeur
+		if id.Dossier != nil {
+			if s.Annee != 0 && s.Annee != id.Dossier.Annee {
+				return d, Invalid("anneeUniversitaire", "%d contradicts the year %d of the dossier number", s.Annee, id.Dossier.Annee)
+			}
+			d.Annee = id.Dossier.Annee
+		}
+	}
+
+	given := 0
+	for _, f := range []string{s.Nom, s.Prenom, s.DateNaissance} {
+		if strings.TrimSpace(f) != "" {
+			given++
+		}
+	}
+	switch {
+	case given == 0 && d.Identifiant == "":
+		return d, Invalid("identifiant", "required, unless the identity (nom, prenom, dateNaissance) is given")
+	case given == 0:
+		return d, nil
+	case given < 3:
+		var missing []string
+		for _, f := range []struct{ name, v string }{{"nom", s.Nom}, {"prenom", s.Prenom}, {"dateNaissance", s.DateNaissance}} {
+			if strings.TrimSpace(f.v) == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		return d, Invalid(missing[0], "the identity needs nom, prenom and dateNaissance together: %s missing", strings.Join(missing, " and "))
+	}
+	id := Identite{}
+	var err error
+	if id.Nom, err = validerNom("nom", s.Nom); err != nil {
+		return d, err
+	}
+	if id.Prenom, err = validerNom("prenom", s.Prenom); err != nil {
+		return d, err
+	}
+	t, perr := time.Parse(time.DateOnly, strings.TrimSpace(s.DateNaissance))
+	if perr != nil {
+		return d, Invalid("dateNaissance", "must be a date YYYY-MM-DD")
+	}
+	if t.Year() < 1900 || t.Year() > AnneeMax {
+		return d, Invalid("dateNaissance", "year out of range")
+	}
+	id.DateNaissance = t
+	d.Identite = &id
+	return d, nil
+}
+
+func validerNom(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", Invalid(field, "must be valid UTF-8")
+	case len(s) > maxNom:
+		return "", Invalid(field, "longer than %d bytes", maxNom)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "", Invalid(field, "contains a control character")
+	case NormaliserNom(s) == "":
+		return "", Invalid(field, "must contain a letter")
+	}
+	return s, nil
+}
+
+// Service answers lookups: it validates them, reads the dossiers and lets
+// the engine decide.
+type Service struct {
+	Store   Store
+	Bascule Bascule
+	Now     func() time.Time // time.Now when nil
+}
+
+// AnneeCourante is the default academic year of a lookup made now.
+func (s *Service) AnneeCourante() int {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return s.Bascule.AnneeCourante(now())
+}
+
+// Consulter answers one lookup. Errors are of kind Invalid (the saisie is
+// wrong: nothing was read), Unavailable or Internal.
+func (s *Service) Consulter(ctx context.Context, in Saisie) (Reponse, error) {
+	d, err := in.Valider(s.AnneeCourante())
+	if err != nil {
+		return Reponse{}, err
+	}
+	return s.Decider(ctx, d)
+}
+
+// Decider answers a demande already validated.
+func (s *Service) Decider(ctx context.Context, d Demande) (Reponse, error) {
+	parIdentifiant, parIdentite, err := s.Store.Dossiers(ctx, d)
+	if err != nil {
+		return Reponse{}, err
+	}
+	return Decider(d, parIdentifiant, parIdentite), nil
+}

@@ -1,0 +1,145 @@
+// Package cli is the aglae-connector command line: it parses the
+// subcommands and their flags and wires the other packages together.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+)
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// OSEnv is the process's own environment.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, env Env, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"migrate", "migrate [--down]               apply the database migrations (--down: undo the last one)", runMigrate},
+		{"import", "import FILE|-                  import an Aglaé extract (JSON Lines); - reads stdin", runImport},
+		{"demo", "demo [--dossiers N] [--out FILE] write a realistic demo extract", runDemo},
+		{"check", "check IDENTIFIANT [--annee YYYY] [--nom N --prenom P --date-naissance YYYY-MM-DD]\n                                 answer one lookup, as Apogée would get it", runCheck},
+	}
+}
+
+// exitError carries a command's exit status when it is not 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+// Run runs the command line args (without the program name) and returns
+// the process's exit status.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
+	if i < 0 {
+		fmt.Fprintf(env.Stderr, "aglae-connector: unknown command %q\n", args[0])
+		usage(env.Stderr)
+		return 2
+	}
+	err := commands[i].run(ctx, env, args[1:])
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(env.Stderr, "aglae-connector %s: %s\n", args[0], userMessage(err))
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// userMessage is what an operator is told of err: the full chain for
+// internal errors, the safe message otherwise.
+func userMessage(err error) string {
+	var e *bourse.Error
+	if errors.As(err, &e) && e.Kind == bourse.KindInvalid {
+		if e.Field != "" {
+			return e.Field + ": " + e.Message
+		}
+		return e.Message
+	}
+	return err.Error()
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: aglae-connector COMMAND [FLAGS]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %s\n", c.usage)
+	}
+	fmt.Fprintln(w, "\nenvironment: DATABASE_URL (PostgreSQL connection string)")
+}
+
+// parse parses args with fs, letting flags come before or after the
+// positional arguments, which it returns.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, exitError{2, err}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// databaseURL reads DATABASE_URL.
+func databaseURL(env Env) (string, error) {
+	u := strings.TrimSpace(env.Getenv("DATABASE_URL"))
+	if u == "" {
+		return "", errors.New("DATABASE_URL is not set (e.g. postgres://user@/aglae?host=/run/postgresql)")
+	}
+	return u, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

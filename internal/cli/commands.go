@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/demo"
+	"github.com/aglae-connector/aglae-connector/internal/extract"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/rest"
+)
+
+func openPool(ctx context.Context, env Env) (*pgxpool.Pool, error) {
+	url, err := databaseURL(env)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, url)
+}
+
+// bascule reads ACADEMIC_YEAR_SWITCH (MM-DD, default 07-01).
+func bascule(env Env) (bourse.Bascule, error) {
+	s := strings.TrimSpace(env.Getenv("ACADEMIC_YEAR_SWITCH"))
+	if s == "" {
+		return bourse.BasculeParDefaut, nil
+	}
+	return bourse.ParseBascule(s)
+}
+
+func runMigrate(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("migrate", env)
+	down := fs.Bool("down", false, "undo the last migration instead of applying the pending ones")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	v, err := postgres.Migrate(ctx, pool, *down)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "database schema at version %d\n", v)
+	return nil
+}
+
+func runImport(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("import", env)
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return exitError{2, errors.New("want one FILE (or - for stdin)")}
+	}
+	var in io.Reader = env.Stdin
+	if pos[0] != "-" {
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	start := time.Now()
+	opts := postgres.ImportOptions{
+		Faute: func(f extract.Faute) { fmt.Fprintln(env.Stderr, f) },
+	}
+	if !*quiet {
+		last := start
+		opts.Etape = func(nom string) {
+			fmt.Fprintf(env.Stderr, "import: %s done in %s\n", nom, time.Since(last).Round(time.Millisecond))
+			last = time.Now()
+		}
+		opts.ProgressionPas = 100_000
+		opts.Progression = func(n int) {
+			if n > 1 {
+				fmt.Fprintf(env.Stderr, "import: %d lines read (%s, %s)\n", n-1, time.Since(start).Round(time.Millisecond), rss())
+			}
+		}
+	}
+	res, err := postgres.Import(ctx, pool, in, opts)
+	if err != nil {
+		return err
+	}
+	if res.Fautes > 0 {
+		return fmt.Errorf("%d faults in the extract: nothing was imported", res.Fautes)
+	}
+	el := time.Since(start)
+	fmt.Fprintf(env.Stderr, "import: %d dossiers (%d created, %d changed, %d unchanged), %d students created or changed, in %s (%.0f dossiers/s)\n",
+		res.Dossiers, res.Crees, res.Modifies, res.Inchanges, res.Etudiants, el.Round(time.Millisecond), float64(res.Dossiers)/el.Seconds())
+	return nil
+}
+
+// rss is the process's resident memory, for progress lines.
+func rss() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				return "RSS " + strings.Join(strings.Fields(l)[1:], " ")
+			}
+		}
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return fmt.Sprintf("heap %d MiB", m.HeapAlloc>>20)
+}
+
+func runDemo(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("demo", env)
+	n := fs.Int("dossiers", 10_000, "number of dossiers")
+	out := fs.String("out", "-", "output file (- for stdout)")
+	annees := fs.String("annees", "", "comma-separated academic years (default: the current one and the two before)")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same extract")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+	if *n < 0 {
+		return exitError{2, errors.New("--dossiers must not be negative")}
+	}
+	b, err := bascule(env)
+	if err != nil {
+		return err
+	}
+	opts := demo.Options{Dossiers: *n, Seed: *seed}
+	if *annees == "" {
+		cur := b.AnneeCourante(time.Now())
+		opts.Annees = []int{cur - 2, cur - 1, cur}
+	} else {
+		for _, s := range strings.Split(*annees, ",") {
+			y, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || y < bourse.AnneeMin || y > bourse.AnneeMax {
+				return exitError{2, fmt.Errorf("--annees: %q is not a year between %d and %d", s, bourse.AnneeMin, bourse.AnneeMax)}
+			}
+			opts.Annees = append(opts.Annees, y)
+		}
+	}
+	w := env.Stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if err := demo.Write(bw, opts); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func runCheck(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("check", env)
+	var in bourse.Saisie
+	fs.IntVar(&in.Annee, "annee", 0, "academic year, named by its first year (default: the current one)")
+	fs.StringVar(&in.Nom, "nom", "", "the student's last name")
+	fs.StringVar(&in.Prenom, "prenom", "", "the student's first name")
+	fs.StringVar(&in.DateNaissance, "date-naissance", "", "the student's birth date, YYYY-MM-DD")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch len(pos) {
+	case 0:
+	case 1:
+		in.Identifiant = pos[0]
+	default:
+		return exitError{2, errors.New("want one IDENTIFIANT")}
+	}
+	b, err := bascule(env)
+	if err != nil {
+		return err
+	}
+	svc := &bourse.Service{Bascule: b}
+	// Validate before connecting: a bad identifier never reaches the database.
+	d, err := in.Valider(svc.AnneeCourante())
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc.Store = postgres.NewStore(pool)
+	r, err := svc.Decider(ctx, d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(env.Stdout, rest.ToReponse(r))
+}

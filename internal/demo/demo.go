@@ -1,0 +1,543 @@
+// Package demo generates a realistic Aglaé extract (SPEC §6, JSON Lines, one
+// DSE dossier per line) for demonstrations, load tests and end-to-end tests.
+//
+// The extract starts with a fixed block of special cases (see speciaux.go):
+// the seed's student BOULET Amandine, foreign first-year students whom
+// Apogée knows by a provisional INE, homonyms, students with two dossiers the
+// same year, one dossier for every row of the SPEC §3 decision table. Then
+// come ordinary students, drawn from French name lists, each with dossiers in
+// one to several consecutive academic years, with the proportions of a DSE
+// population (most dossiers decided, about 70 % of them positive), échelons
+// and amounts from the SPEC §8 barème, 1 to 3 vœux in real académies.
+//
+// Generation is deterministic: every draw comes from one math/rand/v2 PCG
+// source seeded from Options.Seed, the vocabulary lives in slices (never in
+// maps, whose iteration order varies) and no date depends on the clock. The
+// same Options therefore give byte-identical output on every run and every
+// machine. It is also streaming: lines are produced one student at a time,
+// so memory stays bounded whatever Options.Dossiers is.
+package demo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/aglae-connector/aglae-connector/internal/extract"
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+)
+
+// Options says what to generate.
+type Options struct {
+	// Dossiers is the exact number of lines (dossiers) to generate.
+	Dossiers int
+	// Annees are the academic years to spread the dossiers over, each named
+	// by its first year (2024 means 2024–2025). Order and duplicates do not
+	// matter. The special cases are in the most recent year.
+	Annees []int
+	// Seed chooses the ordinary students; the special cases do not depend
+	// on it.
+	Seed uint64
+}
+
+// Generate produces opts.Dossiers lines and hands each one to emit, in
+// order; it stops at the first error emit returns and returns it. The lines
+// do not share memory with each other or with the generator: emit may keep
+// them.
+func Generate(opts Options, emit func(extract.Ligne) error) error {
+	if opts.Dossiers < 0 {
+		return fmt.Errorf("demo: negative number of dossiers: %d", opts.Dossiers)
+	}
+	annees, err := normaliserAnnees(opts.Annees)
+	if err != nil {
+		return err
+	}
+	g := &generateur{
+		r:      rand.New(rand.NewPCG(opts.Seed, 0x6167_6c61_6544_5345)), // "aglaeDSE"
+		annees: annees,
+		reste:  opts.Dossiers,
+		emit:   emit,
+		xBEA:   4_807_526_976,
+		xB36:   529_134_077_415_236,
+		xRNIE:  27_093_158_446,
+		xSIFA:  8_317_402_295,
+	}
+	lignes := speciaux(annees)
+	for _, l := range lignes {
+		g.identites = append(g.identites, identite{l.Nom, l.Prenom, l.DateNaissance})
+	}
+	for _, l := range lignes {
+		if err := g.sortir(l); err != nil {
+			return err
+		}
+	}
+	for g.reste > 0 {
+		if err := g.etudiant(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Write writes the extract of opts to w as JSON Lines, through a buffer:
+// each line is what encoding/json writes for an extract.Ligne (without HTML
+// escaping), followed by a newline.
+func Write(w io.Writer, opts Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var b []byte
+	err := Generate(opts, func(l extract.Ligne) error {
+		b = append(appendLigne(b[:0], &l), '\n')
+		_, err := bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// normaliserAnnees sorts and deduplicates the years and checks them.
+func normaliserAnnees(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, errors.New("demo: no academic year given")
+	}
+	annees := slices.Clone(in)
+	slices.Sort(annees)
+	annees = slices.Compact(annees)
+	for _, a := range annees {
+		// Dossier numbers accept years 2000–2099, and the barème
+		// (year-1) must not be before 2000.
+		if a < 2001 || a > 2099 {
+			return nil, fmt.Errorf("demo: academic year %d out of range 2001–2099", a)
+		}
+	}
+	return annees, nil
+}
+
+// generateur holds the state of one generation: the random source, the lines
+// still to emit and the counters that make identifiers unique.
+type generateur struct {
+	r      *rand.Rand
+	annees []int
+	reste  int
+	emit   func(extract.Ligne) error
+
+	// The identities of the special cases: no ordinary student may share
+	// one, or identity lookups of the special cases would become ambiguous.
+	identites []identite
+
+	// The last identifier handed out in each format, as a number (see
+	// pasBEA).
+	xBEA, xB36, xRNIE, xSIFA uint64
+}
+
+// sortir emits one line if some are still due.
+func (g *generateur) sortir(l extract.Ligne) error {
+	if g.reste <= 0 {
+		return nil
+	}
+	g.reste--
+	return g.emit(l)
+}
+
+// Dossier categories and their weights, in per mille. Ordinary lines follow
+// these; the test checks them over 10,000 dossiers.
+const (
+	catDefinitive     = iota // VALIDE, ATTRIBUTION_DEFINITIVE
+	catConditionnelle        // VALIDE, ATTRIBUTION_CONDITIONNELLE (1/3 sous réserve de progression, half of those verified)
+	catRejet                 // VALIDE, REJET
+	catPieces                // PIECES_MANQUANTES, no decision
+	catNonTraite             // NON_TRAITE, no decision
+	catValide                // VALIDE, no decision yet
+	catAnnule                // ANNULE; 40 % of them keep the conditional award they had
+	nCat
+)
+
+var poidsCategories = []int{
+	catDefinitive:     550,
+	catConditionnelle: 150,
+	catRejet:          120,
+	catPieces:         80,
+	catNonTraite:      50,
+	catValide:         30,
+	catAnnule:         20,
+}
+
+// identite is what SPEC §3 compares to recognise a student.
+type identite struct{ nom, prenom, naissance string }
+
+// etudiant is the identity of one student, the same on all their lines.
+type etudiant struct {
+	identifiant string
+	nom         string
+	prenom      string
+	naissance   string // YYYY-MM-DD
+	academie    int    // index in academies
+}
+
+// etudiant draws an ordinary student and emits their dossiers: one per
+// year over a run of consecutive years of g.annees, sometimes a second one
+// the same year in another académie.
+func (g *generateur) etudiant() error {
+	// A run of 1 to 5 consecutive years (30, 25, 20, 15, 10 %), which may start
+	// before the first year asked for or end after the last one and is then
+	// cut: every year gets the same share of dossiers.
+	longueur := 1 + pick(g.r, []int{30, 25, 20, 15, 10})
+	debut := g.r.IntN(len(g.annees)+longueur-1) - (longueur - 1)
+	if debut < 0 {
+		longueur += debut
+		debut = 0
+	}
+	longueur = min(longueur, len(g.annees)-debut)
+	// Ages must stay within 17–30 over the run: at most 13 years apart.
+	for g.annees[debut+longueur-1]-g.annees[debut] > 13 {
+		longueur--
+	}
+	premiere, derniere := g.annees[debut], g.annees[debut+longueur-1]
+
+	e := etudiant{
+		identifiant: g.identifiant(),
+		nom:         noms[g.r.IntN(len(noms))],
+		prenom:      prenoms[g.r.IntN(len(prenoms))],
+		academie:    pick(g.r, poidsAcademies),
+	}
+	// Age at the first year: mostly 18–21, 17 to 27.
+	age := 17 + pick(g.r, []int{5, 30, 20, 15, 10, 7, 5, 3, 2, 2, 1})
+	ne := max(premiere-age, derniere-30)
+	for {
+		e.naissance = dateAleatoire(g.r, ne, 1, 12)
+		if !slices.Contains(g.identites, identite{e.nom, e.prenom, e.naissance}) {
+			break
+		}
+	}
+
+	for i := debut; i < debut+longueur; i++ {
+		annee := g.annees[i]
+		if i > debut && g.r.IntN(10) == 0 {
+			// One student in ten moves to another académie.
+			e.academie = pick(g.r, poidsAcademies)
+		}
+		cat := pick(g.r, poidsCategories)
+		if err := g.sortir(g.ligne(e, annee, e.academie, cat)); err != nil {
+			return err
+		}
+		if g.r.IntN(200) == 0 {
+			// 0.5 %: a second dossier the same year in another académie,
+			// with a different outcome.
+			autre := g.autreAcademie(e.academie)
+			cat2 := pick(g.r, poidsCategories)
+			for cat2 == cat {
+				cat2 = pick(g.r, poidsCategories)
+			}
+			if err := g.sortir(g.ligne(e, annee, autre, cat2)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// autreAcademie draws an académie other than acad.
+func (g *generateur) autreAcademie(acad int) int {
+	for {
+		if a := pick(g.r, poidsAcademies); a != acad {
+			return a
+		}
+	}
+}
+
+// ligne builds the dossier of student e for year annee in académie acad, of
+// category cat.
+func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
+	code := academies[acad].code
+	l := extract.Ligne{
+		NumeroDossier:      itoa4(annee) + code + e.identifiant,
+		AnneeUniversitaire: annee,
+		Academie:           code,
+		Identifiant:        e.identifiant,
+		Nom:                e.nom,
+		Prenom:             e.prenom,
+		DateNaissance:      e.naissance,
+		Etat:               "VALIDE",
+		PiecesManquantes:   []string{},
+		Voeux:              g.voeux(acad),
+	}
+	switch cat {
+	case catDefinitive:
+		// Definitive once the registration is known: July to October.
+		l.Decision = g.attribution("ATTRIBUTION_DEFINITIVE", annee, dateAleatoire(g.r, annee, 7, 10))
+	case catConditionnelle:
+		// Conditional awards are sent as dossiers are processed, from the
+		// end of January to August.
+		d := g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, dateAleatoire(g.r, annee, 2, 8))
+		if g.r.IntN(3) == 0 {
+			d.SousReserveProgression = true
+			d.ProgressionVerifiee = g.r.IntN(2) == 0
+		}
+		l.Decision = d
+	case catRejet:
+		l.Decision = &extract.Decision{Nature: "REJET", Date: dateAleatoire(g.r, annee, 2, 10)}
+	case catPieces:
+		l.Etat = "PIECES_MANQUANTES"
+		l.PiecesManquantes = g.pieces(annee)
+	case catNonTraite:
+		l.Etat = "NON_TRAITE"
+	case catValide:
+	case catAnnule:
+		l.Etat = "ANNULE"
+		if g.r.IntN(5) < 2 {
+			// Cancelled after a conditional award (the student gave up):
+			// the decision stays on the dossier, lookups ignore it.
+			l.Decision = g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, dateAleatoire(g.r, annee, 2, 6))
+		}
+	}
+	return l
+}
+
+// boiteDecision holds a decision and the values its pointers designate, so
+// that one allocation serves them all.
+type boiteDecision struct {
+	d       extract.Decision
+	echelon string
+	montant float64
+	bareme  int
+	charge  int
+	dist    int
+}
+
+// nouvelleAttribution returns an award of the given nature at échelon ech
+// (index in echelons) for year annee, with its amount from the SPEC §8
+// barème and the barème year annee-1.
+func nouvelleAttribution(nature string, annee, ech int, date string, charge, dist int) *extract.Decision {
+	b := &boiteDecision{
+		echelon: echelons[ech],
+		montant: montant(ech, annee),
+		bareme:  annee - 1,
+		charge:  charge,
+		dist:    dist,
+	}
+	b.d = extract.Decision{
+		Nature:         nature,
+		Echelon:        &b.echelon,
+		MontantAnnuel:  &b.montant,
+		Bareme:         &b.bareme,
+		Date:           date,
+		PointsCharge:   &b.charge,
+		PointsDistance: &b.dist,
+	}
+	return &b.d
+}
+
+// attribution draws an award: échelon and points de charge.
+func (g *generateur) attribution(nature string, annee int, date string) *extract.Decision {
+	ech := pick(g.r, poidsEchelons)
+	// Distance: under 30 km 0, 30–249 km 1, 250 km and more 2.
+	dist := pick(g.r, []int{45, 40, 15})
+	// Other dependent children: 2 points each; a child in higher education
+	// 4 points since 2020 (before, counted as any other child: a
+	// simplification).
+	enfants := pick(g.r, []int{40, 30, 18, 8, 4})
+	sup := pick(g.r, []int{80, 17, 3})
+	parSup := 2
+	if annee >= 2020 {
+		parSup = 4
+	}
+	return nouvelleAttribution(nature, annee, ech, date, dist+2*enfants+parSup*sup, dist)
+}
+
+// voeux draws 1 to 3 vœux: the first in the dossier's académie, the others
+// there too or, one time in three, elsewhere; never the same establishment
+// and programme twice.
+func (g *generateur) voeux(acad int) []extract.Voeu {
+	n := 1 + pick(g.r, []int{50, 30, 20})
+	v := make([]extract.Voeu, 0, n)
+	for len(v) < n {
+		a := acad
+		if len(v) > 0 && g.r.IntN(3) == 0 {
+			a = pick(g.r, poidsAcademies)
+		}
+		etabs := academies[a].etabs
+		e := etabs[g.r.IntN(len(etabs))]
+		f := formations[e.kind][g.r.IntN(len(formations[e.kind]))]
+		if slices.ContainsFunc(v, func(x extract.Voeu) bool { return x.UAI == e.uai && x.Formation == f }) {
+			continue
+		}
+		v = append(v, extract.Voeu{
+			Rang:          len(v) + 1,
+			Academie:      academies[a].code,
+			UAI:           e.uai,
+			Etablissement: e.nom,
+			Formation:     f,
+		})
+	}
+	return v
+}
+
+// pieces draws 1 to 3 distinct missing documents, in the order of the list.
+func (g *generateur) pieces(annee int) []string {
+	n := 1 + pick(g.r, []int{55, 30, 15})
+	var choisies [len(pieces)]bool
+	for k := 0; k < n; {
+		if i := pick(g.r, poidsPieces); !choisies[i] {
+			choisies[i] = true
+			k++
+		}
+	}
+	p := make([]string, 0, n)
+	for i, ok := range choisies {
+		if ok {
+			p = append(p, piece(i, annee))
+		}
+	}
+	return p
+}
+
+// Each format walks its whole space with a fixed step prime to the space's
+// size: x, x+step, x+2·step… (mod size) are all different until the space is
+// exhausted, so identifiers are unique without remembering them, and they
+// look scattered. The starting points are arbitrary.
+const (
+	pasBEA     = 6_180_339_887            // prime to 10
+	tailleBEA  = 10_000_000_000           // 10 digits
+	pasB36     = 627_675_051_119_803      // prime to 2, 3, 5
+	tailleB36  = 10 * 101_559_956_668_416 // a digit, then 9 base-36 characters (36^9)
+	pasRNIE    = 61_803_398_877           // prime to 10
+	tailleRNIE = 1_000_000_000 * 100      // 9 digits, 2 letters out of 10
+	pasSIFA    = 14_214_781_741           // prime to 2, 5, 23
+	tailleSIFA = 10_000 * 100_000 * 23    // 4 digits, 5 digits, one of 23 letters
+)
+
+const (
+	base36    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	lettresRN = "ABCDEFGHJK"              // INE-RNIE letters
+	lettres23 = "ABCDEFGHJKLMNPRSTUVWXYZ" // letters other than I, O, Q
+)
+
+// identifiant hands out a new identifier, unique among those of this
+// generation and different from the special cases': 85 % INE-BEA (the
+// rectorat's, the usual case), 8 % INE-Base 36 (generated by Apogée), 4 %
+// INE-RNIE, 3 % INE-SIFA (apprentices).
+func (g *generateur) identifiant() string {
+	var b [11]byte
+	for {
+		switch pick(g.r, []int{85, 8, 4, 3}) {
+		case 0:
+			g.xBEA = (g.xBEA + pasBEA) % tailleBEA
+			x := g.xBEA
+			chiffres(b[:10], x)
+			b[10] = ident.BEAKey(string(b[:10]))
+		case 1:
+			g.xB36 = (g.xB36 + pasB36) % tailleB36
+			x := g.xB36
+			for i := 9; i >= 1; i-- {
+				b[i] = base36[x%36]
+				x /= 36
+			}
+			b[0] = byte('0' + x) // a leading digit: never all letters
+			b[10] = ident.Base36Key(string(b[:10]))
+		case 2:
+			g.xRNIE = (g.xRNIE + pasRNIE) % tailleRNIE
+			x := g.xRNIE
+			b[10] = lettresRN[x%10]
+			b[9] = lettresRN[x/10%10]
+			chiffres(b[:9], x/100)
+		case 3:
+			g.xSIFA = (g.xSIFA + pasSIFA) % tailleSIFA
+			x := g.xSIFA
+			b[10] = lettres23[x%23]
+			x /= 23
+			chiffres(b[5:10], x%100_000)
+			b[4] = 'A'
+			chiffres(b[:4], x/100_000)
+		}
+		if dixIdentiques(b[:10]) {
+			continue // refused by SPEC §4 for INE-BEA and INE-Base 36
+		}
+		s := string(b[:])
+		if !slices.Contains(identifiantsSpeciaux, s) {
+			return s
+		}
+	}
+}
+
+// chiffres writes x in decimal into b, zero-padded on the left.
+func chiffres(b []byte, x uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + x%10)
+		x /= 10
+	}
+}
+
+func dixIdentiques(b []byte) bool {
+	for _, c := range b[1:] {
+		if c != b[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// pick returns an index of poids drawn with probability proportional to its
+// weight.
+func pick(r *rand.Rand, poids []int) int {
+	total := 0
+	for _, p := range poids {
+		total += p
+	}
+	x := r.IntN(total)
+	for i, p := range poids {
+		if x < p {
+			return i
+		}
+		x -= p
+	}
+	panic("unreachable")
+}
+
+// dateAleatoire draws a day of year annee between the first of month m1 and
+// the end of month m2.
+func dateAleatoire(r *rand.Rand, annee, m1, m2 int) string {
+	debut := premierJour(annee, m1)
+	fin := premierJour(annee, m2+1) // m2+1 = 13 is the next 1 January
+	j := debut + r.IntN(fin-debut)
+	m := m1
+	for j >= premierJour(annee, m+1) {
+		m++
+	}
+	return date(annee, m, j-premierJour(annee, m)+1)
+}
+
+// premierJour returns the day of the year (0-based) of the first of month m,
+// m from 1 to 13.
+func premierJour(annee, m int) int {
+	cumul := [14]int{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365}
+	j := cumul[m]
+	if m > 2 && bissextile(annee) {
+		j++
+	}
+	return j
+}
+
+func bissextile(a int) bool { return a%4 == 0 && (a%100 != 0 || a%400 == 0) }
+
+// date formats YYYY-MM-DD.
+func date(a, m, j int) string {
+	b := [10]byte{
+		byte('0' + a/1000), byte('0' + a/100%10), byte('0' + a/10%10), byte('0' + a%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-',
+		byte('0' + j/10), byte('0' + j%10),
+	}
+	return string(b[:])
+}
+
+// itoa4 formats a 4-digit year.
+func itoa4(a int) string {
+	if a < 1000 || a > 9999 {
+		return strconv.Itoa(a)
+	}
+	return string([]byte{byte('0' + a/1000), byte('0' + a/100%10), byte('0' + a/10%10), byte('0' + a%10)})
+}

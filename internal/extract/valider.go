@@ -1,0 +1,364 @@
+package extract
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+)
+
+// Dossier is a valid line of the extract, normalised and typed, ready to be
+// stored.
+type Dossier struct {
+	Ligne           int
+	NumeroDossier   string
+	Annee           int
+	Academie        string
+	Identifiant     string
+	Nom, Prenom     string
+	NomNormalise    string
+	PrenomNormalise string
+	DateNaissance   time.Time
+	Etat            bourse.Etat
+	Decision        *DecisionValide
+	Pieces          []string
+	Voeux           []Voeu
+}
+
+// DecisionValide is a valid decision. Pointers are nil where the field does
+// not apply (no échelon, amount or barème for a REJET).
+type DecisionValide struct {
+	Nature                 bourse.Nature
+	Echelon                *string
+	MontantAnnuel          *float64
+	Bareme                 *int
+	Date                   time.Time
+	SousReserveProgression bool
+	ProgressionVerifiee    bool
+	PointsCharge           *int
+	PointsDistance         *int
+}
+
+// Bounds of plausible values.
+const (
+	anneeMin   = 2000
+	anneeMax   = 2099
+	maxNom     = 100
+	maxTexte   = 300
+	maxMontant = 99999.99
+	maxPoints  = 99
+	maxVoeux   = 99
+	maxPieces  = 50
+)
+
+var reAcademie = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// validateur collects the faults of one line.
+type validateur struct {
+	ligne  int
+	fautes []Faute
+}
+
+func (v *validateur) add(champ, format string, args ...any) {
+	v.fautes = append(v.fautes, Faute{Ligne: v.ligne, Champ: champ, Raison: fmt.Sprintf(format, args...)})
+}
+
+// Valider validates one decoded line; n is its line number. It returns the
+// dossier and the faults found (none when the line is valid).
+func Valider(n int, x Ligne) (Dossier, []Faute) {
+	v := validateur{ligne: n}
+	d := v.valider(x)
+	return d, v.fautes
+}
+
+// ligne_ decodes and validates one raw line.
+func (v *validateur) ligne_(line []byte) Dossier {
+	x, ok := v.decode(line)
+	if !ok {
+		return Dossier{}
+	}
+	return v.valider(x)
+}
+
+func (v *validateur) valider(x Ligne) Dossier {
+	d := Dossier{Ligne: v.ligne}
+
+	// Identity of the student.
+	if ine, err := ident.ParseINE(x.Identifiant); err != nil {
+		v.add("identifiant", "%s", identRaison(err))
+	} else {
+		d.Identifiant = ine.Valeur
+	}
+	d.Nom, d.NomNormalise = v.nom("nom", x.Nom)
+	d.Prenom, d.PrenomNormalise = v.nom("prenom", x.Prenom)
+	d.DateNaissance = v.date("dateNaissance", x.DateNaissance, true)
+
+	// The dossier.
+	switch {
+	case x.AnneeUniversitaire == 0:
+		v.add("anneeUniversitaire", "required")
+	case x.AnneeUniversitaire < anneeMin || x.AnneeUniversitaire > anneeMax:
+		v.add("anneeUniversitaire", "must be between %d and %d, got %d", anneeMin, anneeMax, x.AnneeUniversitaire)
+	default:
+		d.Annee = x.AnneeUniversitaire
+	}
+	if x.Academie == "" {
+		v.add("academie", "required")
+	} else if !reAcademie.MatchString(x.Academie) {
+		v.add("academie", "must be 3 upper-case letters")
+	} else {
+		d.Academie = x.Academie
+	}
+	if x.NumeroDossier == "" {
+		v.add("numeroDossier", "required")
+	} else if num, err := ident.ParseNumeroDossier(x.NumeroDossier); err != nil {
+		v.add("numeroDossier", "%s", identRaison(err))
+	} else {
+		d.NumeroDossier = num.Valeur
+		if d.Annee != 0 && num.Annee != d.Annee {
+			v.add("numeroDossier", "its year %d contradicts anneeUniversitaire %d", num.Annee, d.Annee)
+		}
+		if d.Academie != "" && num.Academie != d.Academie {
+			v.add("numeroDossier", "its académie %s contradicts academie %s", num.Academie, d.Academie)
+		}
+		if d.Identifiant != "" && num.INE.Valeur != d.Identifiant {
+			v.add("numeroDossier", "its identifier contradicts identifiant")
+		}
+	}
+	if !d.DateNaissance.IsZero() && d.Annee != 0 && d.DateNaissance.Year() > d.Annee-10 {
+		v.add("dateNaissance", "a student born in %d cannot file a dossier for %d", d.DateNaissance.Year(), d.Annee)
+	}
+
+	etat := bourse.Etat(x.Etat)
+	switch {
+	case x.Etat == "":
+		v.add("etat", "required")
+	case !slices.Contains(bourse.Etats, etat):
+		v.add("etat", "must be one of %s", liste(bourse.Etats))
+	default:
+		d.Etat = etat
+	}
+	d.Pieces = v.pieces(x.PiecesManquantes, etat)
+	d.Decision = v.decision(x.Decision, etat, d.Annee)
+	d.Voeux = v.voeux(x.Voeux)
+	return d
+}
+
+func (v *validateur) nom(champ, s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		v.add(champ, "required")
+	case len(s) > maxNom:
+		v.add(champ, "longer than %d bytes", maxNom)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.add(champ, "contains a control character")
+	default:
+		n := bourse.NormaliserNom(s)
+		if n == "" {
+			v.add(champ, "must contain a letter")
+		}
+		return s, n
+	}
+	return "", ""
+}
+
+func (v *validateur) date(champ, s string, required bool) time.Time {
+	if s == "" {
+		if required {
+			v.add(champ, "required")
+		}
+		return time.Time{}
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		v.add(champ, "must be a date YYYY-MM-DD")
+		return time.Time{}
+	}
+	if t.Year() < 1900 || t.Year() > anneeMax {
+		v.add(champ, "year %d is out of range", t.Year())
+		return time.Time{}
+	}
+	return t
+}
+
+func (v *validateur) pieces(ps []string, etat bourse.Etat) []string {
+	if etat == bourse.EtatPiecesManquantes && len(ps) == 0 {
+		v.add("piecesManquantes", "a dossier PIECES_MANQUANTES must list the missing documents")
+	}
+	if len(ps) > 0 && etat != bourse.EtatPiecesManquantes && etat != "" {
+		v.add("piecesManquantes", "a dossier %s has no missing documents", etat)
+	}
+	if len(ps) > maxPieces {
+		v.add("piecesManquantes", "more than %d documents", maxPieces)
+		return nil
+	}
+	out := make([]string, 0, len(ps))
+	for i, p := range ps {
+		champ := fmt.Sprintf("piecesManquantes[%d]", i)
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+			v.add(champ, "empty")
+		case len(p) > maxTexte:
+			v.add(champ, "longer than %d bytes", maxTexte)
+		case slices.Contains(out, p):
+			v.add(champ, "listed twice")
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *DecisionValide {
+	if x == nil {
+		return nil
+	}
+	d := &DecisionValide{
+		Nature:                 bourse.Nature(x.Nature),
+		SousReserveProgression: x.SousReserveProgression,
+		ProgressionVerifiee:    x.ProgressionVerifiee,
+	}
+	switch {
+	case x.Nature == "":
+		v.add("decision.nature", "required")
+	case !slices.Contains(bourse.Natures, d.Nature):
+		v.add("decision.nature", "must be one of %s", liste(bourse.Natures))
+	}
+	if etat == bourse.EtatNonTraite {
+		v.add("decision", "a dossier NON_TRAITE cannot carry a decision")
+	}
+	d.Date = v.date("decision.date", x.Date, true)
+	if !d.Date.IsZero() && annee != 0 && (d.Date.Year() < annee-1 || d.Date.Year() > annee+1) {
+		v.add("decision.date", "a decision of %d for the year %d", d.Date.Year(), annee)
+	}
+	if d.Nature == bourse.NatureRejet {
+		if x.Echelon != nil {
+			v.add("decision.echelon", "a REJET has no échelon")
+		}
+		if x.MontantAnnuel != nil {
+			v.add("decision.montantAnnuel", "a REJET has no amount")
+		}
+		if x.Bareme != nil {
+			v.add("decision.bareme", "a REJET has no barème")
+		}
+	} else if d.Nature != "" {
+		switch {
+		case x.Echelon == nil:
+			v.add("decision.echelon", "required for an attribution")
+		case !slices.Contains(bourse.Echelons, *x.Echelon):
+			v.add("decision.echelon", "must be one of %s", strings.Join(bourse.Echelons, ", "))
+		default:
+			d.Echelon = x.Echelon
+		}
+		switch m := x.MontantAnnuel; {
+		case m == nil:
+			v.add("decision.montantAnnuel", "required for an attribution")
+		case *m < 0 || *m > maxMontant:
+			v.add("decision.montantAnnuel", "must be between 0 and %.2f", maxMontant)
+		case math.Abs(*m*100-math.Round(*m*100)) > 1e-6:
+			v.add("decision.montantAnnuel", "has more than 2 decimals")
+		default:
+			d.MontantAnnuel = m
+		}
+		switch b := x.Bareme; {
+		case b == nil:
+			v.add("decision.bareme", "required for an attribution")
+		case *b < anneeMin || (annee != 0 && *b > annee):
+			v.add("decision.bareme", "must be a year between %d and the dossier's year", anneeMin)
+		default:
+			d.Bareme = b
+		}
+	}
+	if x.ProgressionVerifiee && !x.SousReserveProgression {
+		v.add("decision.progressionVerifiee", "a progression can only be verified when the decision is sous réserve de progression")
+	}
+	if p := x.PointsCharge; p != nil {
+		if *p < 0 || *p > maxPoints {
+			v.add("decision.pointsCharge", "must be between 0 and %d", maxPoints)
+		} else {
+			d.PointsCharge = p
+		}
+	}
+	if p := x.PointsDistance; p != nil {
+		switch {
+		case *p < 0 || *p > 2:
+			v.add("decision.pointsDistance", "must be 0, 1 or 2")
+		case x.PointsCharge == nil:
+			v.add("decision.pointsDistance", "given without pointsCharge, which includes it")
+		case *p > *x.PointsCharge:
+			v.add("decision.pointsDistance", "greater than pointsCharge, which includes it")
+		default:
+			d.PointsDistance = p
+		}
+	}
+	return d
+}
+
+func (v *validateur) voeux(xs []Voeu) []Voeu {
+	if len(xs) > maxVoeux {
+		v.add("voeux", "more than %d vœux", maxVoeux)
+		return nil
+	}
+	out := make([]Voeu, 0, len(xs))
+	rangs := make([]int, 0, len(xs))
+	for i, x := range xs {
+		champ := fmt.Sprintf("voeux[%d]", i)
+		switch {
+		case x.Rang < 1 || x.Rang > maxVoeux:
+			v.add(champ+".rang", "must be between 1 and %d", maxVoeux)
+		case slices.Contains(rangs, x.Rang):
+			v.add(champ+".rang", "rank %d given twice", x.Rang)
+		}
+		rangs = append(rangs, x.Rang)
+		if !reAcademie.MatchString(x.Academie) {
+			v.add(champ+".academie", "must be 3 upper-case letters")
+		}
+		uai, err := ident.ParseUAI(x.UAI)
+		if err != nil {
+			v.add(champ+".uai", "%s", identRaison(err))
+		}
+		x.UAI = uai
+		x.Etablissement = v.texte(champ+".etablissement", x.Etablissement)
+		x.Formation = v.texte(champ+".formation", x.Formation)
+		out = append(out, x)
+	}
+	return out
+}
+
+func (v *validateur) texte(champ, s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		v.add(champ, "required")
+	case len(s) > maxTexte:
+		v.add(champ, "longer than %d bytes", maxTexte)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.add(champ, "contains a control character")
+	}
+	return s
+}
+
+// identRaison is the reason of an ident error without its leading field name
+// (the fault already names the field).
+func identRaison(err error) string {
+	if e, ok := err.(*ident.Error); ok {
+		return string(e.Rule) + ": " + e.Message
+	}
+	return err.Error()
+}
+
+func liste[T ~string](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,289 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aglae-connector/aglae-connector/internal/extract"
+)
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Lignes    int // lines read, blank ones included
+	Dossiers  int // dossiers in the extract
+	Crees     int // dossiers created
+	Modifies  int // dossiers replaced by a different version
+	Inchanges int // dossiers identical to what the database held
+	Etudiants int // students created or whose identity changed
+	Fautes    int // faults found; when not zero, nothing was imported
+}
+
+// ImportOptions tunes an import.
+type ImportOptions struct {
+	// Faute is called for every fault of the extract.
+	Faute func(extract.Faute)
+	// Progression is called every ProgressionPas lines read.
+	Progression    func(lignes int)
+	ProgressionPas int
+	// Etape is called at the end of each step of the import, with its name.
+	Etape func(nom string)
+}
+
+// Import streams the extract r into the database: every line is validated
+// and copied (COPY) into a staging table, the checks that span several
+// lines run there, and one set-based merge upserts students and dossiers by
+// numeroDossier, replacing each changed dossier whole (vœux and missing
+// documents included). It all happens in one transaction: on any fault,
+// nothing is imported and the result counts the faults.
+func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	var res ImportResult
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return res, translate("import", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	if _, err := tx.Exec(ctx, sqlStaging); err != nil {
+		return res, translate("import: staging", err)
+	}
+	lecteur := extract.NewLecteur(r, opts.Faute)
+	src := &copySource{lecteur: lecteur, opts: opts}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"}, colonnesStaging, src)
+	res.Lignes, res.Fautes = lecteur.Lignes(), lecteur.Fautes()
+	if err != nil {
+		return res, translate("import: copy", err)
+	}
+	if err := lecteur.Err(); err != nil {
+		return res, fmt.Errorf("import: reading the extract: %w", err)
+	}
+	res.Dossiers = int(n)
+	etape := func(nom string) {
+		if opts.Etape != nil {
+			opts.Etape(nom)
+		}
+	}
+	etape("copy")
+
+	// Checks that span lines, reported like the others.
+	for _, c := range verifications {
+		nf, err := verifier(ctx, tx, c, opts.Faute)
+		if err != nil {
+			return res, translate("import: checks", err)
+		}
+		res.Fautes += nf
+	}
+	etape("checks")
+	if res.Fautes > 0 {
+		res.Dossiers = 0
+		return res, nil
+	}
+
+	var tag = func(sql string) (int64, error) {
+		t, err := tx.Exec(ctx, sql)
+		return t.RowsAffected(), err
+	}
+	if nb, err := tag(sqlMergeEtudiants); err != nil {
+		return res, translate("import: students", err)
+	} else {
+		res.Etudiants = int(nb)
+	}
+	etape("students")
+	if _, err := tx.Exec(ctx, sqlMergeDossiers); err != nil {
+		return res, translate("import: dossiers", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE cree), count(*) FILTER (WHERE NOT cree) FROM changes`).
+		Scan(&res.Crees, &res.Modifies); err != nil {
+		return res, translate("import: dossiers", err)
+	}
+	res.Inchanges = res.Dossiers - res.Crees - res.Modifies
+	etape("dossiers")
+	for _, q := range []string{sqlSupprimerVoeux, sqlSupprimerPieces, sqlRemplacerVoeux, sqlRemplacerPieces} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return res, translate("import: vœux and documents", err)
+		}
+	}
+	etape("vœux and documents")
+	if err := tx.Commit(ctx); err != nil {
+		return res, translate("import: commit", err)
+	}
+	etape("commit")
+	if res.Crees+res.Modifies > 0 {
+		// Fresh statistics keep lookups on their indexes after a large load.
+		if _, err := pool.Exec(ctx, `ANALYZE aglae.etudiant, aglae.dossier, aglae.voeu, aglae.piece_manquante`); err != nil {
+			return res, translate("import: analyze", err)
+		}
+		etape("analyze")
+	}
+	return res, nil
+}
+
+var colonnesStaging = []string{
+	"ligne", "numero_dossier", "identifiant", "annee_universitaire", "academie",
+	"nom", "prenom", "date_naissance", "nom_normalise", "prenom_normalise", "etat",
+	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
+	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance",
+	"pieces", "voeu_rangs", "voeu_academies", "voeu_uais", "voeu_etablissements", "voeu_formations",
+}
+
+const sqlStaging = `CREATE TEMP TABLE staging (
+	ligne int NOT NULL, numero_dossier text NOT NULL, identifiant text NOT NULL,
+	annee_universitaire smallint NOT NULL, academie text NOT NULL,
+	nom text NOT NULL, prenom text NOT NULL, date_naissance date NOT NULL,
+	nom_normalise text NOT NULL, prenom_normalise text NOT NULL, etat text NOT NULL,
+	decision_nature text, echelon text, montant_annuel numeric(7,2), bareme smallint, date_decision date,
+	sous_reserve_progression boolean, progression_verifiee boolean, points_charge smallint, points_distance smallint,
+	pieces text[] NOT NULL, voeu_rangs smallint[] NOT NULL, voeu_academies text[] NOT NULL, voeu_uais text[] NOT NULL,
+	voeu_etablissements text[] NOT NULL, voeu_formations text[] NOT NULL
+) ON COMMIT DROP;
+CREATE TEMP TABLE changes (numero_dossier text PRIMARY KEY, cree boolean NOT NULL) ON COMMIT DROP`
+
+// A check that spans lines: its query returns a reason and the line
+// numbers at fault, the first one of which the fault is reported on.
+type verification struct {
+	champ string
+	sql   string
+}
+
+var verifications = []verification{
+	{"numeroDossier", `SELECT 'the same dossier number is on lines ' || array_to_string(lignes, ', '), lignes[1]
+		FROM (SELECT array_agg(ligne ORDER BY ligne) AS lignes FROM staging
+		      GROUP BY numero_dossier HAVING count(*) > 1) d ORDER BY 2`},
+	{"identifiant", `SELECT 'one identifier with different identities (nom, prenom, dateNaissance) on lines ' || array_to_string(lignes, ', '), lignes[1]
+		FROM (SELECT array_agg(ligne ORDER BY ligne) AS lignes FROM staging
+		      GROUP BY identifiant HAVING count(DISTINCT (nom, prenom, date_naissance)) > 1) d ORDER BY 2`},
+}
+
+func verifier(ctx context.Context, tx pgx.Tx, c verification, faute func(extract.Faute)) (int, error) {
+	rows, err := tx.Query(ctx, c.sql)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var raison string
+	var ligne int
+	_, err = pgx.ForEachRow(rows, []any{&raison, &ligne}, func() error {
+		n++
+		if faute != nil {
+			faute(extract.Faute{Ligne: ligne, Champ: c.champ, Raison: raison})
+		}
+		return nil
+	})
+	return n, err
+}
+
+// The last line of a student wins their identity.
+const sqlMergeEtudiants = `INSERT INTO aglae.etudiant AS e (identifiant, nom, prenom, date_naissance, nom_normalise, prenom_normalise)
+SELECT DISTINCT ON (identifiant) identifiant, nom, prenom, date_naissance, nom_normalise, prenom_normalise
+FROM staging ORDER BY identifiant, ligne DESC
+ON CONFLICT (identifiant) DO UPDATE SET nom = excluded.nom, prenom = excluded.prenom,
+	date_naissance = excluded.date_naissance, nom_normalise = excluded.nom_normalise,
+	prenom_normalise = excluded.prenom_normalise
+WHERE (e.nom, e.prenom, e.date_naissance) IS DISTINCT FROM (excluded.nom, excluded.prenom, excluded.date_naissance)`
+
+// A dossier is written only when its fingerprint changed; the dossiers
+// written are remembered in changes, with whether they are new (xmax = 0
+// on a row the INSERT created).
+var sqlMergeDossiers = `WITH s AS (
+	SELECT *, md5(ROW(identifiant, annee_universitaire, academie, etat, decision_nature, echelon, montant_annuel,
+		bareme, date_decision, sous_reserve_progression, progression_verifiee, points_charge, points_distance,
+		pieces, voeu_rangs, voeu_academies, voeu_uais, voeu_etablissements, voeu_formations)::text) AS empreinte
+	FROM staging
+), up AS (
+	INSERT INTO aglae.dossier AS d (` + strings.Join(colonnesDossierTable, ", ") + `)
+	SELECT ` + strings.Join(colonnesDossierTable, ", ") + ` FROM s
+	ON CONFLICT (numero_dossier) DO UPDATE SET ` + setExcluded(colonnesDossierTable[1:]) + `, importe_le = now()
+	WHERE d.empreinte IS DISTINCT FROM excluded.empreinte
+	RETURNING d.numero_dossier, (xmax = 0) AS cree
+)
+INSERT INTO changes SELECT numero_dossier, cree FROM up`
+
+var colonnesDossierTable = []string{
+	"numero_dossier", "identifiant", "annee_universitaire", "academie", "etat",
+	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
+	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance", "empreinte",
+}
+
+func setExcluded(cols []string) string {
+	s := make([]string, len(cols))
+	for i, c := range cols {
+		s[i] = c + " = excluded." + c
+	}
+	return strings.Join(s, ", ")
+}
+
+// A changed dossier loses its vœux and missing documents, then gets those of
+// its new line.
+const sqlSupprimerVoeux = `DELETE FROM aglae.voeu v USING changes c WHERE v.numero_dossier = c.numero_dossier AND NOT c.cree`
+
+const sqlRemplacerVoeux = `INSERT INTO aglae.voeu (numero_dossier, rang, academie, uai, etablissement, formation)
+SELECT s.numero_dossier, v.rang, v.academie, v.uai, v.etablissement, v.formation
+FROM staging s JOIN changes c USING (numero_dossier),
+	unnest(s.voeu_rangs, s.voeu_academies, s.voeu_uais, s.voeu_etablissements, s.voeu_formations)
+	AS v(rang, academie, uai, etablissement, formation)`
+
+const sqlSupprimerPieces = `DELETE FROM aglae.piece_manquante p USING changes c WHERE p.numero_dossier = c.numero_dossier AND NOT c.cree`
+
+const sqlRemplacerPieces = `INSERT INTO aglae.piece_manquante (numero_dossier, piece)
+SELECT s.numero_dossier, p.piece
+FROM staging s JOIN changes c USING (numero_dossier), unnest(s.pieces) AS p(piece)`
+
+// copySource feeds COPY from the extract reader. Once a fault is found it
+// keeps reading, to report every fault, but copies nothing more.
+type copySource struct {
+	lecteur *extract.Lecteur
+	opts    ImportOptions
+	row     []any
+	suivant int
+}
+
+func (s *copySource) Next() bool {
+	for {
+		d, ok := s.lecteur.Suivant()
+		if s.opts.Progression != nil && s.opts.ProgressionPas > 0 && s.lecteur.Lignes() >= s.suivant {
+			s.opts.Progression(s.lecteur.Lignes())
+			s.suivant = s.lecteur.Lignes() + s.opts.ProgressionPas
+		}
+		if !ok {
+			return false
+		}
+		if s.lecteur.Fautes() > 0 {
+			continue
+		}
+		s.row = ligneStaging(d)
+		return true
+	}
+}
+
+func (s *copySource) Values() ([]any, error) { return s.row, nil }
+func (s *copySource) Err() error             { return nil }
+
+func ligneStaging(d extract.Dossier) []any {
+	row := []any{
+		d.Ligne, d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie,
+		d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NomNormalise, d.PrenomNormalise, string(d.Etat),
+		nil, nil, nil, nil, nil, nil, nil, nil, nil,
+		d.Pieces,
+	}
+	if dec := d.Decision; dec != nil {
+		row[11] = string(dec.Nature)
+		row[12] = dec.Echelon
+		row[13] = dec.MontantAnnuel
+		row[14] = dec.Bareme
+		row[15] = dateOnly(dec.Date)
+		row[16] = dec.SousReserveProgression
+		row[17] = dec.ProgressionVerifiee
+		row[18] = dec.PointsCharge
+		row[19] = dec.PointsDistance
+	}
+	n := len(d.Voeux)
+	rangs, acas, uais, etabs, forms := make([]int16, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, v := range d.Voeux {
+		rangs[i], acas[i], uais[i], etabs[i], forms[i] = int16(v.Rang), v.Academie, v.UAI, v.Etablissement, v.Formation
+	}
+	return append(row, rangs, acas, uais, etabs, forms)
+}

@@ -1,0 +1,161 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aglae-connector/aglae-connector/internal/extract"
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
+)
+
+// snapshot is the whole content of Aglaé's tables, in a stable order.
+func snapshot(t *testing.T, pool *pgxpool.Pool) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT e::text FROM aglae.etudiant e ORDER BY identifiant`,
+		`SELECT (numero_dossier, identifiant, annee_universitaire, academie, etat, decision_nature, echelon, montant_annuel,
+			bareme, date_decision, sous_reserve_progression, progression_verifiee, points_charge, points_distance, importe_le)::text
+			FROM aglae.dossier ORDER BY numero_dossier`,
+		`SELECT v::text FROM aglae.voeu v ORDER BY numero_dossier, rang`,
+		`SELECT p::text FROM aglae.piece_manquante p ORDER BY numero_dossier, piece`,
+	} {
+		rows, err := pool.Query(context.Background(), q)
+		require.NoError(t, err)
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			b.WriteString(s + "\n")
+		}
+		require.NoError(t, rows.Err())
+	}
+	return b.String()
+}
+
+func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportResult, []extract.Faute) {
+	t.Helper()
+	var fautes []extract.Faute
+	res, err := postgres.Import(context.Background(), pool, strings.NewReader(s), postgres.ImportOptions{
+		Faute: func(f extract.Faute) { fautes = append(fautes, f) },
+	})
+	require.NoError(t, err)
+	return res, fautes
+}
+
+func TestImportTwiceChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	first := importFile(t, ctx, pool, "extract.jsonl")
+	assert.Equal(t, 20, first.Dossiers)
+	assert.Equal(t, 20, first.Crees)
+	before := snapshot(t, pool)
+
+	again := importFile(t, ctx, pool, "extract.jsonl")
+	assert.Equal(t, 0, again.Crees+again.Modifies+again.Etudiants, "%+v", again)
+	assert.Equal(t, 20, again.Inchanges)
+	assert.Equal(t, before, snapshot(t, pool), "a second import of the same file must write nothing")
+}
+
+func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	importFile(t, ctx, pool, "extract.jsonl")
+	res := importFile(t, ctx, pool, "extract-suite.jsonl")
+	assert.Equal(t, 2, res.Modifies, "%+v", res)
+	assert.Equal(t, 1, res.Crees, "%+v", res)
+
+	var nature, echelon string
+	var montant float64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT decision_nature, echelon, montant_annuel FROM aglae.dossier
+		WHERE numero_dossier = '2014MON1111037734L'`).Scan(&nature, &echelon, &montant))
+	assert.Equal(t, "ATTRIBUTION_DEFINITIVE", nature)
+	assert.Equal(t, 1665.0, montant)
+
+	// The dossier that waited for documents is now validated: its missing documents are gone, its vœux replaced.
+	var pieces, voeux int
+	var uai string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM aglae.piece_manquante WHERE numero_dossier = '2025VER2000000044S'),
+		(SELECT count(*) FROM aglae.voeu WHERE numero_dossier = '2025VER2000000044S'),
+		(SELECT uai FROM aglae.voeu WHERE numero_dossier = '2025VER2000000044S' AND rang = 1)`).Scan(&pieces, &voeux, &uai))
+	assert.Equal(t, 0, pieces)
+	assert.Equal(t, 2, voeux)
+	assert.Equal(t, "0751717J", uai)
+
+	// Dossiers absent from the newer extract stay as they were.
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM aglae.dossier`).Scan(&n))
+	assert.Equal(t, 21, n)
+}
+
+func TestImportContradictoryLineImportsNothing(t *testing.T) {
+	pool := pgtest.New(t)
+	good, err := os.ReadFile(testdata("extract.jsonl"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	// Line 2: a decision on a dossier not processed yet.
+	lines[1] = strings.Replace(lines[1], `"etat":"VALIDE"`, `"etat":"NON_TRAITE"`, 1)
+	res, fautes := importString(t, pool, strings.Join(lines, "\n")+"\n")
+	assert.Equal(t, 1, res.Fautes)
+	require.Len(t, fautes, 1)
+	assert.Equal(t, 2, fautes[0].Ligne)
+	assert.Equal(t, "decision", fautes[0].Champ)
+	assert.Contains(t, fautes[0].Raison, "NON_TRAITE")
+	assert.Empty(t, snapshot(t, pool), "nothing may be imported")
+}
+
+func TestImportCrossLineChecks(t *testing.T) {
+	pool := pgtest.New(t)
+	good, err := os.ReadFile(testdata("extract.jsonl"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	withDup := append(append([]string{}, lines...), lines[2])                        // line 21 repeats line 3
+	other := strings.Replace(lines[1], `"prenom":"Basile"`, `"prenom":"Bastien"`, 1) // same identifier, other identity
+	other = strings.Replace(other, "2025VER2000000011F", "2025CRE2000000011F", 1)    // in another académie
+	other = strings.Replace(other, `"academie":"VER","identifiant"`, `"academie":"CRE","identifiant"`, 1)
+	withDup = append(withDup, other)
+	res, fautes := importString(t, pool, strings.Join(withDup, "\n"))
+	assert.Equal(t, 2, res.Fautes, "%v", fautes)
+	require.Len(t, fautes, 2)
+	assert.Equal(t, extract.Faute{Ligne: 3, Champ: "numeroDossier", Raison: "the same dossier number is on lines 3, 21"}, fautes[0])
+	assert.Equal(t, 2, fautes[1].Ligne)
+	assert.Equal(t, "identifiant", fautes[1].Champ)
+	assert.Contains(t, fautes[1].Raison, "lines 2, 22")
+	assert.Empty(t, snapshot(t, pool))
+}
+
+func TestImportReportsEveryBadLine(t *testing.T) {
+	pool := pgtest.New(t)
+	in := strings.Join([]string{
+		`{"numeroDossier":"2025VER2000000011F"`,                              // 1: malformed JSON
+		`{"numeroDossier":"2025VER2000000011F","anneeUniversitaire":"2025"}`, // 2: wrong type
+		`{"numeroDossier":"2025VER2000000011F","couleur":"bleu"}`,            // 3: unknown field
+		``, // 4: blank, skipped
+		`{"numeroDossier":"2025VER2000000011G","anneeUniversitaire":2025,"academie":"VER","identifiant":"2000000011G","nom":"A","prenom":"B","dateNaissance":"2006-03-14","etat":"VALIDE","piecesManquantes":[],"voeux":[]}`,                                                                                                                                                                                                                     // 5: bad key
+		`{"numeroDossier":"2025VER2000000011F","anneeUniversitaire":2025,"academie":"VER","identifiant":"2000000011F","nom":"A","prenom":"B","dateNaissance":"2006-03-14","etat":"VALIDE","piecesManquantes":[],"decision":{"nature":"REJET","echelon":"2","date":"2025-06-01","sousReserveProgression":false,"progressionVerifiee":false},"voeux":[{"rang":1,"academie":"VER","uai":"0781944Q","etablissement":"UVSQ","formation":"Licence"}]}`, // 6: REJET with an échelon, bad UAI key
+	}, "\n")
+	res, fautes := importString(t, pool, in)
+	var got []string
+	for _, f := range fautes {
+		got = append(got, f.String())
+	}
+	assert.Equal(t, 7, res.Fautes, strings.Join(got, "\n"))
+	lignes := map[int][]string{}
+	for _, f := range fautes {
+		lignes[f.Ligne] = append(lignes[f.Ligne], f.Champ)
+	}
+	assert.Equal(t, map[int][]string{
+		1: {""},
+		2: {"anneeUniversitaire"},
+		3: {"couleur"},
+		5: {"identifiant", "numeroDossier"},
+		6: {"decision.echelon", "voeux[0].uai"},
+	}, lignes, strings.Join(got, "\n"))
+	assert.Empty(t, snapshot(t, pool))
+}

@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+)
+
+// Store reads Aglaé's dossiers for the decision engine. It implements
+// bourse.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a store reading from pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+var _ bourse.Store = (*Store)(nil)
+
+// The columns the engine needs; the first one tells which branch found the
+// row (true: by identifier).
+const colonnesDossier = `d.numero_dossier, d.identifiant, d.annee_universitaire, e.nom, e.prenom, e.date_naissance,
+	d.etat, d.decision_nature, d.echelon, d.date_decision, d.sous_reserve_progression, d.progression_verifiee`
+
+const (
+	// Both branches are index scans: dossier_identifiant_annee, and
+	// etudiant_identite then dossier_identifiant_annee.
+	sqlParIdentifiant = `SELECT true, ` + colonnesDossier + `
+	FROM aglae.dossier d JOIN aglae.etudiant e ON e.identifiant = d.identifiant
+	WHERE d.identifiant = $1 AND d.annee_universitaire = $2`
+	sqlParIdentite = `SELECT false, ` + colonnesDossier + `
+	FROM aglae.etudiant e JOIN aglae.dossier d ON d.identifiant = e.identifiant
+	WHERE e.nom_normalise = $3 AND e.prenom_normalise = $4 AND e.date_naissance = $5
+	  AND d.annee_universitaire = $2 AND e.identifiant <> $1`
+	sqlLesDeux = sqlParIdentifiant + "\nUNION ALL\n" + sqlParIdentite
+)
+
+// Dossiers returns the dossiers of d's identifier for d's year and, when d
+// carries an identity, those of every student with that identity, in one
+// query. Errors are of kind Unavailable or Internal.
+func (s *Store) Dossiers(ctx context.Context, d bourse.Demande) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
+	var rows pgx.Rows
+	switch {
+	case d.Identite == nil:
+		rows, err = s.pool.Query(ctx, sqlParIdentifiant, d.Identifiant, d.Annee)
+	default:
+		id := d.Identite
+		rows, err = s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee,
+			bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance))
+	}
+	if err != nil {
+		return nil, nil, translate("lookup", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			own  bool
+			x    bourse.Dossier
+			r    dossierRow
+			date pgtype.Date
+		)
+		if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
+			&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee); err != nil {
+			return nil, nil, translate("lookup", err)
+		}
+		x.Identite.DateNaissance = date.Time
+		r.fill(&x)
+		if own {
+			parIdentifiant = append(parIdentifiant, x)
+		} else {
+			parIdentite = append(parIdentite, x)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, translate("lookup", err)
+	}
+	return parIdentifiant, parIdentite, nil
+}
+
+// dossierRow holds the nullable columns of a dossier row.
+type dossierRow struct {
+	annee        int16
+	etat         string
+	nature       pgtype.Text
+	echelon      pgtype.Text
+	dateDecision pgtype.Date
+	sousReserve  pgtype.Bool
+	verifiee     pgtype.Bool
+}
+
+// fill converts the row into x's remaining fields.
+func (r dossierRow) fill(x *bourse.Dossier) {
+	x.Annee = int(r.annee)
+	x.Etat = bourse.Etat(r.etat)
+	if r.nature.Valid {
+		x.Decision = &bourse.Decision{
+			Nature:                 bourse.Nature(r.nature.String),
+			Echelon:                r.echelon.String,
+			Date:                   r.dateDecision.Time,
+			SousReserveProgression: r.sousReserve.Bool,
+			ProgressionVerifiee:    r.verifiee.Bool,
+		}
+	}
+}
+
+func dateOnly(t time.Time) pgtype.Date {
+	y, m, d := t.Date()
+	return pgtype.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Valid: true}
+}

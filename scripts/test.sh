@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make test: starts a throwaway PostgreSQL cluster, runs the unit and integration tests with the race
+# detector against it, and removes the cluster whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d /tmp/aglae-connector-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() { scripts/pg.sh destroy "$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+
+# Durability is of no use to a throwaway cluster: skip the fsyncs.
+export PG_FSYNC=off PG_SYNCHRONOUS_COMMIT=off
+AGLAE_TEST_DATABASE_URL=$(scripts/pg.sh start "$tmp/pg")
+export AGLAE_TEST_DATABASE_URL
+
+go vet ./...
+go test -race -count=1 "${@:-./...}"
