@@ -3,9 +3,11 @@ module github.com/aglae-connector/aglae-connector
 go 1.26.0
 
 require (
+	github.com/hooklift/gowsdl v0.5.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/pressly/goose/v3 v3.30.0
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/zap v1.28.0
 	golang.org/x/text v0.44.0
 )
 
@@ -19,3 +21,5 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 )
+
+tool github.com/hooklift/gowsdl/cmd/gowsdl

@@ -130,6 +130,10 @@ type Demande struct {
 	Identifiant string    // normalised INE; "" for a lookup by identity only
 	Annee       int       // academic year, named by its first year
 	Identite    *Identite // nil when the caller sent no identity
+
+	// CodeEtablissement is the UAI of the establishment that asks, when it
+	// said; the engine does not use it, the consultation log does.
+	CodeEtablissement string
 }
 
 // Reponse is the answer of SPEC §3, with the internal reason beside it.
@@ -147,6 +151,14 @@ type Reponse struct {
 
 	// Raison is internal: recorded for the CROUS, never sent to the caller.
 	Raison Raison
+}
+
+// Consultant answers lookups. *Service is the plain one; wrappers add the
+// consultation log.
+type Consultant interface {
+	// Consulter validates in and answers it. Errors are of kind Invalid,
+	// Unavailable or Internal.
+	Consulter(ctx context.Context, in Saisie) (Reponse, error)
 }
 
 // Store reads Aglaé's dossiers.

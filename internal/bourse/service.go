@@ -14,7 +14,8 @@ import (
 
 // Saisie is a lookup as a caller typed it, before validation.
 type Saisie struct {
-	Identifiant   string
+	Identifiant       string
+	CodeEtablissement string // UAI of the establishment that asks, optional
 	Annee         int // 0: the current academic year
 	Nom           string
 	Prenom        string
@@ -83,14 +84,18 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 	}
 	d.Annee = annee
 
+	if strings.TrimSpace(s.CodeEtablissement) != "" {
+		uai, err := ident.ParseUAI(s.CodeEtablissement)
+		if err != nil {
+			return d, identError("codeEtablissement", err)
+		}
+		d.CodeEtablissement = uai
+	}
+
 	if strings.TrimSpace(s.Identifiant) != "" {
 		id, err := ident.ParseIdentifiant(s.Identifiant)
 		if err != nil {
-			e := &Error{Kind: KindInvalid, Field: "identifiant", Message: err.Error()}
-			if ie, ok := err.(*ident.Error); ok {
-				e.Message = string(ie.Rule) + ": " + ie.Message
-			}
-			return d, e
+			return d, identError("identifiant", err)
 		}
 		d.Identifiant = id.INE.Valeur
 		if id.Dossier != nil {
@@ -141,6 +146,16 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 	return d, nil
 }
 
+// identError turns an ident error into an Invalid error of field, saying
+// which rule failed.
+func identError(field string, err error) *Error {
+	e := &Error{Kind: KindInvalid, Field: field, Message: err.Error()}
+	if ie, ok := err.(*ident.Error); ok {
+		e.Message = string(ie.Rule) + ": " + ie.Message
+	}
+	return e
+}
+
 func validerNom(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -155,6 +170,8 @@ func validerNom(field, s string) (string, error) {
 	}
 	return s, nil
 }
+
+var _ Consultant = (*Service)(nil)
 
 // Service answers lookups: it validates them, reads the dossiers and lets
 // the engine decide.
