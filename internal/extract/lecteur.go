@@ -3,12 +3,14 @@ package extract
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxLigne is the longest line the reader accepts, in bytes.
@@ -86,92 +88,134 @@ func (l *Lecteur) Suivant() (d Dossier, ok bool) {
 }
 
 // lire returns the next line without its end of line. A line longer than
-// MaxLigne is reported as a fault and skipped.
+// MaxLigne is reported as a fault and skipped (returned as a blank line).
+// A UTF-8 byte order mark at the start of the extract is dropped.
 func (l *Lecteur) lire() ([]byte, error) {
-	l.lignes++
 	line, err := l.r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		buf := append([]byte(nil), line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = l.r.ReadSlice('\n')
-			if len(buf) <= MaxLigne {
-				buf = append(buf, line...)
-			}
+	var long []byte
+	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(long) <= MaxLigne+2 {
+			long = append(long, line...)
 		}
-		if len(buf) > MaxLigne {
-			l.fautes++
-			if l.faute != nil {
-				l.faute(Faute{Ligne: l.lignes, Raison: fmt.Sprintf("line longer than %d bytes", MaxLigne)})
-			}
-			if err != nil {
-				return nil, err
-			}
-			return nil, nil // skipped: a blank line for the caller
-		}
-		line = buf
+		line, err = l.r.ReadSlice('\n')
 	}
-	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+	if long != nil && len(long) <= MaxLigne+2 {
+		line = append(long, line...)
+	}
+	if len(line) == 0 && long == nil {
+		if err == nil {
+			err = io.EOF
+		}
+		return nil, err // nothing more: not a line
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
+	}
+	l.lignes++
+	if l.lignes == 1 {
+		line = bytes.TrimPrefix(line, bom)
+	}
+	if long != nil && len(long) > MaxLigne+2 || len(bytes.TrimRight(line, "\r\n")) > MaxLigne {
+		l.fautes++
+		if l.faute != nil {
+			l.faute(Faute{Ligne: l.lignes, Raison: fmt.Sprintf("line longer than %d bytes", MaxLigne)})
+		}
+		return nil, nil
 	}
 	return bytes.TrimRight(line, "\r\n"), nil
 }
 
-// decode decodes one line strictly: unknown fields, wrong types and trailing
-// data are faults.
+var bom = []byte("\xef\xbb\xbf")
+
+// strict is how lines are decoded: member names match exactly (no case
+// folding), unknown and duplicated members are faults, invalid UTF-8 too.
+var strict = json.JoinOptions(json.RejectUnknownMembers(true))
+
+// decode decodes one line strictly, reporting the JSON path of the fault.
 func (v *validateur) decode(line []byte) (Ligne, bool) {
 	var x Ligne
-	if !utf8.Valid(line) {
-		v.add("", "invalid UTF-8")
-		return x, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&x); err != nil {
+	if err := json.Unmarshal(line, &x, strict); err != nil {
 		v.add(jsonChamp(err), "%s", jsonRaison(err))
-		return x, false
-	}
-	if dec.More() {
-		v.add("", "unexpected data after the JSON object")
-		return x, false
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		v.add("", "unexpected data after the JSON object")
 		return x, false
 	}
 	return x, true
 }
 
+// jsonChamp is the path of the field at fault, as Valider names fields:
+// decision.echelon, voeux[0].uai.
 func jsonChamp(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return te.Field
+	// A syntax error is the line's as a whole; its reason gives the byte.
+	var p jsontext.Pointer
+	var se *json.SemanticError
+	if errors.As(err, &se) {
+		p = se.JSONPointer
 	}
-	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		return strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
 	}
-	return ""
+	return b.String()
 }
 
 func jsonRaison(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
+	var se *json.SemanticError
+	var sy *jsontext.SyntacticError
 	switch {
-	case errors.As(err, &te):
-		return fmt.Sprintf("expected %s, got JSON %s", goTypeName(te.Type.String()), te.Value)
 	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		switch {
+		case se.Err != nil && strings.Contains(se.Err.Error(), "unknown"):
+			return "unknown field"
+		case se.GoType != nil && se.JSONKind != 0:
+			return fmt.Sprintf("expected %s, got JSON %s", goTypeName(se.GoType.String()), kindName(se.JSONKind))
+		case se.Err != nil:
+			return se.Err.Error()
+		}
+		return "invalid value"
+	case errors.As(err, &sy) && sy.Err != nil && strings.Contains(sy.Err.Error(), "after top-level value"):
+		return fmt.Sprintf("unexpected data after the JSON object (at byte %d)", sy.ByteOffset+1)
+	case errors.As(err, &sy) && errors.Is(sy.Err, io.ErrUnexpectedEOF):
 		return "malformed JSON: the object is not closed"
-	default:
-		return "malformed JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+	case errors.As(err, &sy):
+		msg := "malformed JSON"
+		if sy.Err != nil {
+			msg += ": " + sy.Err.Error()
+		}
+		return fmt.Sprintf("%s (at byte %d)", msg, sy.ByteOffset+1)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "malformed JSON: the object is not closed"
 	}
+	return "malformed JSON: " + err.Error()
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
 }
 
 func goTypeName(t string) string {
+	t = strings.TrimPrefix(t, "*")
 	switch {
-	case t == "string", t == "*string":
+	case t == "string":
 		return "a string"
 	case strings.Contains(t, "int"):
 		return "an integer"
