@@ -33,11 +33,12 @@ type Case struct {
 
 // Saisie is a lookup as it travels in cases.json.
 type Saisie struct {
-	Identifiant   string `json:"identifiant"`
-	Annee         int    `json:"anneeUniversitaire"`
-	Nom           string `json:"nom"`
-	Prenom        string `json:"prenom"`
-	DateNaissance string `json:"dateNaissance"`
+	Identifiant       string `json:"identifiant"`
+	CodeEtablissement string `json:"codeEtablissement"`
+	Annee             int    `json:"anneeUniversitaire"`
+	Nom               string `json:"nom"`
+	Prenom            string `json:"prenom"`
+	DateNaissance     string `json:"dateNaissance"`
 }
 
 func loadCases(t *testing.T) []Case {
