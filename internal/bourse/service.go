@@ -16,10 +16,10 @@ import (
 type Saisie struct {
 	Identifiant       string
 	CodeEtablissement string // UAI of the establishment that asks, optional
-	Annee         int // 0: the current academic year
-	Nom           string
-	Prenom        string
-	DateNaissance string // YYYY-MM-DD
+	Annee             int    // 0: the current academic year
+	Nom               string
+	Prenom            string
+	DateNaissance     string // YYYY-MM-DD
 }
 
 // Bounds of a valid lookup.
@@ -179,6 +179,9 @@ type Service struct {
 	Store   Store
 	Bascule Bascule
 	Now     func() time.Time // time.Now when nil
+	// Delai bounds each lookup's wait on the database; past it the lookup
+	// fails as Unavailable. Zero: only the caller's context bounds it.
+	Delai time.Duration
 }
 
 // AnneeCourante is the default academic year of a lookup made now.
@@ -202,6 +205,11 @@ func (s *Service) Consulter(ctx context.Context, in Saisie) (Reponse, error) {
 
 // Decider answers a demande already validated.
 func (s *Service) Decider(ctx context.Context, d Demande) (Reponse, error) {
+	if s.Delai > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.Delai)
+		defer cancel()
+	}
 	parIdentifiant, parIdentite, err := s.Store.Dossiers(ctx, d)
 	if err != nil {
 		return Reponse{}, err
