@@ -23,11 +23,14 @@ type Kind struct {
 var (
 	InvalidInput     = Kind{http.StatusBadRequest, "invalid-input", "Invalid input", true, "INVALID_INPUT"}
 	MalformedBody    = Kind{http.StatusBadRequest, "malformed-body", "Malformed request body", true, "MALFORMED_REQUEST"}
+	Unauthorized     = Kind{http.StatusUnauthorized, "unauthorized", "Authentication required", true, "UNAUTHORIZED"}
+	Forbidden        = Kind{http.StatusForbidden, "forbidden", "Forbidden", true, "FORBIDDEN"}
 	NotFound         = Kind{http.StatusNotFound, "not-found", "Not found", true, "NOT_FOUND"}
 	MethodNotAllowed = Kind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", true, "METHOD_NOT_ALLOWED"}
 	NotAcceptable    = Kind{http.StatusNotAcceptable, "not-acceptable", "Not acceptable", true, "NOT_ACCEPTABLE"}
 	TooLarge         = Kind{http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large", true, "BODY_TOO_LARGE"}
 	UnsupportedMedia = Kind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", true, "UNSUPPORTED_MEDIA_TYPE"}
+	TooManyRequests  = Kind{http.StatusTooManyRequests, "too-many-requests", "Too many requests", true, "TOO_MANY_REQUESTS"}
 	Unavailable      = Kind{http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable", false, "UNAVAILABLE"}
 	Internal         = Kind{http.StatusInternalServerError, "internal", "Internal error", false, "INTERNAL"}
 )
