@@ -1,36 +1,42 @@
-# The two commands: `make run` (a local database with demo data, ready to query) and `make test`.
+# The two commands: `make run` (the service on localhost:8080 over demo data) and `make test`.
 SHELL := /bin/bash
 BIN := bin/aglae-connector
 RUNDIR := .pg/run
+STATE := .run
+LISTEN ?= 127.0.0.1:8080
 DEMO_DOSSIERS ?= 20000
 
-.PHONY: all build run stop test clean
+.PHONY: all build run stop test generate check-generated clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o $(BIN) ./cmd/aglae-connector
 
-## run: start a project-local PostgreSQL (in .pg/, git-ignored), migrate, load demo data and testdata/
+## run: a project-local PostgreSQL (data in .pg/, git-ignored), migrated and loaded with demo data and
+## testdata/, and the service listening on $(LISTEN) in the background (log in .run/serve.log)
 run: build
-	@url=$$(scripts/pg.sh start $(RUNDIR)) && export DATABASE_URL="$$url" && \
-	$(BIN) migrate && \
-	$(BIN) demo --dossiers $(DEMO_DOSSIERS) | $(BIN) import --quiet - && \
-	$(BIN) import --quiet testdata/extract.jsonl && \
-	echo && echo "Database ready. Try:" && \
-	echo "  export DATABASE_URL='$$url'" && \
-	echo "  $(BIN) check 1111037734L --annee 2014" && \
-	echo "  $(BIN) check 2014MON1111037734L --nom Boulet --prenom Amandine --date-naissance 1996-11-28" && \
-	echo "Stop the database with: make stop"
+	@scripts/run.sh $(BIN) $(RUNDIR) $(STATE) $(LISTEN) $(DEMO_DOSSIERS)
 
-## stop: stop the database `make run` started (its data stays in .pg/)
+## stop: stop the service and the database `make run` started (the data stays in .pg/)
 stop:
+	@if [ -f $(STATE)/serve.pid ]; then kill $$(cat $(STATE)/serve.pid) 2>/dev/null || true; rm -f $(STATE)/serve.pid; fi
 	@scripts/pg.sh stop $(RUNDIR)
 
 ## test: unit and integration tests against a throwaway PostgreSQL, with the race detector
 test:
 	@scripts/test.sh
 
+## generate: regenerate the Go types of the WSDL with gowsdl
+generate:
+	go tool gowsdl -d internal/soap -p wsconnecteur -o connecteur.go wsdl/connecteur.wsdl
+	go build ./internal/soap/...
+
+## check-generated: fail when regenerating would change the committed code
+check-generated: generate
+	@git diff --exit-code -- internal/soap/wsconnecteur || { echo "generated code is stale: run make generate and commit" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- internal/soap/wsconnecteur)" || { echo "make generate created files that are not committed" >&2; exit 1; }
+
 clean: stop
 	scripts/pg.sh destroy $(RUNDIR)
-	rm -rf bin
+	rm -rf bin $(STATE)

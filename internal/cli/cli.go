@@ -39,9 +39,11 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"serve", "serve [--listen HOST:PORT]     answer lookups over REST and SOAP", runServe},
 		{"migrate", "migrate [--down]               apply the database migrations (--down: undo the last one)", runMigrate},
 		{"import", "import FILE|-                  import an Aglaé extract (JSON Lines); - reads stdin", runImport},
 		{"demo", "demo [--dossiers N] [--out FILE] write a realistic demo extract", runDemo},
+		{"clients", "clients add|list|revoke        manage the API clients (add --uai UAI --nom NAME [--json])", runClients},
 		{"check", "check IDENTIFIANT [--annee YYYY] [--nom N --prenom P --date-naissance YYYY-MM-DD]\n                                 answer one lookup, as Apogée would get it", runCheck},
 	}
 }
@@ -104,7 +106,7 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %s\n", c.usage)
 	}
-	fmt.Fprintln(w, "\nenvironment: DATABASE_URL (PostgreSQL connection string)")
+	fmt.Fprintln(w, "\nenvironment: DATABASE_URL (PostgreSQL connection string); see the README for the others")
 }
 
 // parse parses args with fs, letting flags come before or after the

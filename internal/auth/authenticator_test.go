@@ -1,0 +1,666 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"io"
+	"log"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aglae-connector/aglae-connector/internal/auth"
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/web"
+)
+
+// fakeStore is an auth.Store in memory that counts its reads. The
+// database's own behaviour is tested in package postgres.
+type fakeStore struct {
+	mu        sync.Mutex
+	clients   map[string]auth.Client
+	err       error // when set, every read fails with it
+	byID      atomic.Int64
+	bySubject atomic.Int64
+}
+
+func (s *fakeStore) ByID(_ context.Context, id string) (auth.Client, error) {
+	s.byID.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return auth.Client{}, s.err
+	}
+	c, ok := s.clients[id]
+	if !ok {
+		return auth.Client{}, &bourse.Error{Kind: bourse.KindNotFound, Message: "client by id: not found"}
+	}
+	return c, nil
+}
+
+func (s *fakeStore) BySubject(_ context.Context, subject string) (auth.Client, error) {
+	s.bySubject.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return auth.Client{}, s.err
+	}
+	for _, c := range s.clients {
+		if c.SujetCertificat != "" && c.SujetCertificat == subject {
+			return c, nil
+		}
+	}
+	return auth.Client{}, &bourse.Error{Kind: bourse.KindNotFound, Message: "client by subject: not found"}
+}
+
+func (s *fakeStore) update(id string, f func(*auth.Client)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.clients[id]
+	f(&c)
+	s.clients[id] = c
+}
+
+func (s *fakeStore) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = err
+}
+
+// cred is a client's credentials and its hash.
+type cred struct{ id, secret, hash string }
+
+// Two clients' credentials, hashed once for the whole test binary:
+// argon2id is slow on purpose.
+var (
+	credsOnce sync.Once
+	credUVSQ  cred
+	credInteg cred
+)
+
+func creds(t testing.TB) (cred, cred) {
+	credsOnce.Do(func() {
+		for _, c := range []*cred{&credUVSQ, &credInteg} {
+			c.id, c.secret = auth.NewCredentials()
+			h, err := auth.HashSecret(c.secret)
+			if err != nil {
+				panic(err)
+			}
+			c.hash = h
+		}
+	})
+	return credUVSQ, credInteg
+}
+
+const subjectUVSQ = "CN=apogee.uvsq.fr,OU=DSI,O=UVSQ,C=FR"
+
+// clock is a settable time for the Authenticator's cache.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fixture returns an Authenticator over a store of two clients, UVSQ (with
+// a certificate subject) and an integrator, and its clock.
+func fixture(t testing.TB) (*auth.Authenticator, *fakeStore, *clock) {
+	uvsq, integ := creds(t)
+	s := &fakeStore{clients: map[string]auth.Client{
+		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", SujetCertificat: subjectUVSQ,
+			CreeLe: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
+		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Debit: 10, Rafale: 20},
+	}}
+	clk := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	a := &auth.Authenticator{Store: s, CacheTTL: 5 * time.Second}
+	auth.SetClock(a, clk.Now)
+	return a, s, clk
+}
+
+func bearer(secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/v1/verifications", nil)
+	r.Header.Set("Authorization", "Bearer "+secret)
+	return r
+}
+
+func basic(id, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/soap", nil)
+	r.SetBasicAuth(id, secret)
+	return r
+}
+
+func TestAuthenticateBearerAndBasic(t *testing.T) {
+	a, _, _ := fixture(t)
+	uvsq, integ := creds(t)
+
+	c, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	assert.Equal(t, uvsq.id, c.ID)
+	assert.Equal(t, "UVSQ Apogée", c.Nom)
+	assert.Equal(t, "0781944P", c.UAI)
+
+	c, err = a.Authenticate(basic(integ.id, integ.secret))
+	require.NoError(t, err)
+	assert.Equal(t, integ.id, c.ID)
+	assert.Empty(t, c.UAI)
+
+	// The scheme is case-insensitive (RFC 9110).
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "bearer "+uvsq.secret)
+	c, err = a.Authenticate(r)
+	require.NoError(t, err)
+	assert.Equal(t, uvsq.id, c.ID)
+}
+
+func TestAuthenticateRefusesWithOneError(t *testing.T) {
+	a, _, _ := fixture(t)
+	uvsq, integ := creds(t)
+	unknownID, unknownSecret := auth.NewCredentials()
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
+
+	for name, r := range map[string]*http.Request{
+		"no credentials":                httptest.NewRequest(http.MethodGet, "/", nil),
+		"bearer, wrong secret":          bearer(wrong),
+		"bearer, unknown client":        bearer(unknownSecret),
+		"bearer, another's secret":      bearer("acx_" + uvsq.id + integ.secret[len("acx_")+12:]),
+		"basic, wrong secret":           basic(uvsq.id, wrong),
+		"basic, another client's":       basic(uvsq.id, integ.secret),
+		"basic, unknown client":         basic(unknownID, unknownSecret),
+		"basic, id of another's secret": basic(integ.id, uvsq.secret),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := a.Authenticate(r)
+			assert.Equal(t, auth.ErrUnauthorized, err)
+			assert.Zero(t, c)
+		})
+	}
+}
+
+func TestAuthenticateMalformedHeaders(t *testing.T) {
+	a, s, _ := fixture(t)
+	uvsq, _ := creds(t)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, h := range []string{
+		"Bearer",
+		"Bearer ",
+		"Bearer  ",
+		"Bearer acx_",
+		"Bearer acx_short_x",
+		"Bearer " + strings.ToUpper(uvsq.secret),
+		"Bearer " + uvsq.secret + " trailing",
+		"Bearer " + strings.Replace(uvsq.secret, "_", "-", -1),
+		"Bearer " + "acx_" + "ABCDEFGHIJKL" + uvsq.secret[16:],
+		"Bearer " + strings.Repeat("a", 1<<16),
+		"Bearer\t" + uvsq.secret,
+		"Basic",
+		"Basic ",
+		"Basic !!!not-base64!!!",
+		"Basic " + b64("no-colon"),
+		"Basic " + b64(":"+uvsq.secret),
+		"Basic " + b64(uvsq.id+":"),
+		"Basic " + b64(strings.ToUpper(uvsq.id)+":"+uvsq.secret),
+		"Basic " + b64("a b:c"),
+		"Basic " + b64(strings.Repeat("a", 40)+":x"),
+		"Digest username=\"x\"",
+		"Token " + uvsq.secret,
+		uvsq.secret,
+		"\x00\xff",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", h)
+		name := h
+		if len(name) > 60 {
+			name = name[:60] + "…"
+		}
+		require.NotPanics(t, func() {
+			_, err := a.Authenticate(r)
+			assert.Equal(t, auth.ErrUnauthorized, err, "%q", name)
+		})
+	}
+	assert.Zero(t, s.byID.Load(), "malformed credentials never reach the store")
+}
+
+func TestAuthenticateRevokedAfterTTL(t *testing.T) {
+	a, s, clk := fixture(t)
+	uvsq, _ := creds(t)
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+
+	revoked := clk.Now()
+	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+
+	clk.Advance(4 * time.Second)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	assert.NoError(t, err, "the record is trusted for CacheTTL")
+	assert.EqualValues(t, 1, s.byID.Load())
+
+	clk.Advance(time.Second)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	assert.Equal(t, auth.ErrUnauthorized, err, "revoked, once the record is re-read")
+	assert.EqualValues(t, 2, s.byID.Load())
+	_, err = a.Authenticate(basic(uvsq.id, uvsq.secret))
+	assert.Equal(t, auth.ErrUnauthorized, err)
+}
+
+func TestAuthenticateDefaultTTL(t *testing.T) {
+	a, s, clk := fixture(t)
+	a.CacheTTL = 0
+	uvsq, _ := creds(t)
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	clk.Advance(auth.DefaultCacheTTL - time.Millisecond)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, s.byID.Load())
+	clk.Advance(time.Millisecond)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, s.byID.Load())
+}
+
+func TestAuthenticateStoreFailure(t *testing.T) {
+	a, s, clk := fixture(t)
+	uvsq, _ := creds(t)
+	down := bourse.Unavailable("client by id", context.DeadlineExceeded)
+	s.fail(down)
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	assert.ErrorIs(t, err, down, "a store failure is not a refusal")
+	assert.NotErrorIs(t, err, auth.ErrUnauthorized)
+	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
+
+	s.fail(nil)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+
+	// Within CacheTTL, a verified client goes on through a store outage.
+	s.fail(down)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	assert.NoError(t, err)
+	clk.Advance(10 * time.Second)
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
+}
+
+// The secret's hash runs once per client, however many requests arrive
+// together; then the cache answers. A wrong secret is never cached.
+func TestAuthenticateVerifiesOncePerClient(t *testing.T) {
+	a, s, clk := fixture(t)
+	uvsq, integ := creds(t)
+	n := auth.CountVerifications(t)
+
+	const concurrent = 64
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	start := make(chan struct{})
+	for i := range concurrent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := bearer(uvsq.secret)
+			if i%2 == 1 {
+				r = basic(uvsq.id, uvsq.secret)
+			}
+			if _, err := a.Authenticate(r); err != nil {
+				refused.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	assert.Zero(t, refused.Load())
+	assert.EqualValues(t, 1, n.Load(), "argon2id runs once for concurrent first requests")
+	assert.EqualValues(t, 1, s.byID.Load(), "the store is read once")
+
+	for range 1000 {
+		_, err := a.Authenticate(bearer(uvsq.secret))
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, n.Load(), "then the cache answers")
+
+	// A re-read record with the same hash keeps the verified secret.
+	clk.Advance(time.Minute)
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n.Load())
+	assert.EqualValues(t, 2, s.byID.Load())
+
+	// A wrong secret runs argon2id each time and does not evict the good one.
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
+	for i := range 3 {
+		_, err := a.Authenticate(bearer(wrong))
+		assert.Equal(t, auth.ErrUnauthorized, err)
+		assert.EqualValues(t, 2+i, n.Load())
+	}
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, n.Load(), "the good secret is still cached")
+
+	// Another client is verified on its own.
+	_, err = a.Authenticate(bearer(integ.secret))
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, n.Load())
+
+	// A new secret (a new hash in the record) must be verified again; the
+	// old one no longer works.
+	_, newSecret := auth.NewCredentials()
+	newHash, err := auth.HashSecret(newSecret)
+	require.NoError(t, err)
+	s.update(integ.id, func(c *auth.Client) { c.SecretHash = newHash })
+	clk.Advance(time.Minute)
+	_, err = a.Authenticate(basic(integ.id, integ.secret))
+	assert.Equal(t, auth.ErrUnauthorized, err)
+	_, err = a.Authenticate(basic(integ.id, newSecret))
+	assert.NoError(t, err)
+}
+
+// A wrong secret sent at the same time as the right one never shares its
+// verdict.
+func TestAuthenticateConcurrentWrongSecret(t *testing.T) {
+	a, _, _ := fixture(t)
+	uvsq, _ := creds(t)
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				_, err := a.Authenticate(bearer(uvsq.secret))
+				assert.NoError(t, err)
+			} else {
+				_, err := a.Authenticate(bearer(wrong))
+				assert.Equal(t, auth.ErrUnauthorized, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// testCA is a throwaway certificate authority for client certificates.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert, key, pool}
+}
+
+// issue returns a client certificate for subject, signed by ca.
+func (ca *testCA) issue(t *testing.T, subject pkix.Name) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: subject,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}
+}
+
+// newCert returns a certificate for subject, signed by a throwaway CA, as
+// a TLS server sees it once it has verified the chain.
+func newCert(t *testing.T, subject pkix.Name) *x509.Certificate {
+	t.Helper()
+	ca := newCA(t)
+	cert := ca.issue(t, subject).Leaf
+	_, err := cert.Verify(x509.VerifyOptions{Roots: ca.pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	require.NoError(t, err)
+	return cert
+}
+
+func withCert(cert *x509.Certificate, verified bool) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/soap", nil)
+	st := &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{cert}}
+	if verified {
+		st.VerifiedChains = [][]*x509.Certificate{{cert}}
+	}
+	r.TLS = st
+	return r
+}
+
+func TestAuthenticateClientCertificate(t *testing.T) {
+	a, s, clk := fixture(t)
+	uvsq, integ := creds(t)
+	cert := newCert(t, pkix.Name{CommonName: "apogee.uvsq.fr", OrganizationalUnit: []string{"DSI"},
+		Organization: []string{"UVSQ"}, Country: []string{"FR"}})
+	require.Equal(t, subjectUVSQ, cert.Subject.String())
+
+	c, err := a.Authenticate(withCert(cert, true))
+	require.NoError(t, err)
+	assert.Equal(t, uvsq.id, c.ID)
+	assert.Equal(t, "0781944P", c.UAI)
+	_, err = a.Authenticate(withCert(cert, true))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, s.bySubject.Load(), "the subject's client is cached")
+
+	_, err = a.Authenticate(withCert(cert, false))
+	assert.Equal(t, auth.ErrUnauthorized, err, "an unverified certificate names no one")
+
+	other := newCert(t, pkix.Name{CommonName: "someone.example", Organization: []string{"Elsewhere"}})
+	_, err = a.Authenticate(withCert(other, true))
+	assert.Equal(t, auth.ErrUnauthorized, err, "a subject that maps to no client")
+
+	// Credentials in the header win over the certificate, and are not
+	// replaced by it when wrong.
+	r := withCert(cert, true)
+	r.SetBasicAuth(integ.id, integ.secret)
+	c, err = a.Authenticate(r)
+	require.NoError(t, err)
+	assert.Equal(t, integ.id, c.ID)
+	r = withCert(cert, true)
+	r.SetBasicAuth(integ.id, "wrong")
+	_, err = a.Authenticate(r)
+	assert.Equal(t, auth.ErrUnauthorized, err)
+
+	revoked := clk.Now()
+	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+	clk.Advance(10 * time.Second)
+	_, err = a.Authenticate(withCert(cert, true))
+	assert.Equal(t, auth.ErrUnauthorized, err, "a revoked client's certificate")
+}
+
+// Over a real mutual-TLS connection, as the server will run it: a
+// certificate the client CA signed names its client; without one, or with
+// one from another CA, the request is refused.
+func TestAuthenticateOverMutualTLS(t *testing.T) {
+	a, _, _ := fixture(t)
+	uvsq, _ := creds(t)
+	ca := newCA(t)
+	srv := httptest.NewUnstartedServer(auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+		k, _ := web.Classify(err)
+		w.WriteHeader(k.Status)
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ap, _ := bourse.AppelantDe(r.Context())
+		_, _ = w.Write([]byte(ap.ClientID))
+	})))
+	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.pool}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	defer srv.Close()
+
+	base := srv.Client().Transport.(*http.Transport)
+	get := func(cert *tls.Certificate) (int, string) {
+		tr := base.Clone()
+		if cert != nil {
+			tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+		}
+		defer tr.CloseIdleConnections()
+		c := &http.Client{Transport: tr}
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	good := ca.issue(t, pkix.Name{CommonName: "apogee.uvsq.fr", OrganizationalUnit: []string{"DSI"},
+		Organization: []string{"UVSQ"}, Country: []string{"FR"}})
+	code, body := get(&good)
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, uvsq.id, body)
+
+	code, _ = get(nil)
+	assert.Equal(t, http.StatusUnauthorized, code, "no certificate, no credentials")
+
+	foreign := newCA(t).issue(t, pkix.Name{CommonName: "apogee.uvsq.fr", OrganizationalUnit: []string{"DSI"},
+		Organization: []string{"UVSQ"}, Country: []string{"FR"}})
+	code, _ = get(&foreign)
+	assert.NotEqual(t, http.StatusOK, code, "a certificate from another CA is refused at the handshake")
+}
+
+func TestMiddleware(t *testing.T) {
+	a, s, _ := fixture(t)
+	uvsq, _ := creds(t)
+	var got struct {
+		ap     bourse.Appelant
+		client auth.Client
+		err    error
+		called bool
+	}
+	h := auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+		got.err = err
+		k, _ := web.Classify(err)
+		w.WriteHeader(k.Status)
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.called = true
+		got.ap, _ = bourse.AppelantDe(r.Context())
+		got.client, _ = auth.ClientDe(r.Context())
+	}))
+	// The server sets the channel per route, before authentication.
+	withCanal := func(r *http.Request) *http.Request {
+		return r.WithContext(bourse.AvecAppelant(r.Context(), bourse.Appelant{Canal: bourse.CanalSOAP}))
+	}
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, withCanal(basic(uvsq.id, uvsq.secret)))
+	require.True(t, got.called)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, bourse.Appelant{ClientID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", Canal: bourse.CanalSOAP}, got.ap)
+	assert.Equal(t, uvsq.id, got.client.ID)
+	assert.Empty(t, got.client.SecretHash, "the hash does not travel with the request")
+	assert.Empty(t, w.Header().Get("WWW-Authenticate"))
+
+	got.called = false
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, bearer("acx_nope"))
+	assert.False(t, got.called)
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.Equal(t, `Bearer realm="aglae-connector", Basic realm="aglae-connector"`, w.Header().Get("WWW-Authenticate"))
+	k, detail := web.Classify(got.err)
+	assert.Equal(t, web.Unauthorized, k)
+	assert.Equal(t, "authentication required: send a valid Bearer token or HTTP Basic credentials", detail)
+
+	s.fail(bourse.Unavailable("client by id", context.DeadlineExceeded))
+	_, other := creds(t)
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, bearer(other.secret))
+	assert.False(t, got.called)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "a store failure is a 503, not a 401")
+	assert.Empty(t, w.Header().Get("WWW-Authenticate"))
+}
+
+// flip returns another base32 character than c.
+func flip(c byte) string {
+	if c == 'a' {
+		return "b"
+	}
+	return "a"
+}
+
+func BenchmarkAuthenticateCached(b *testing.B) {
+	a, _, _ := fixture(b)
+	a.CacheTTL = time.Hour
+	uvsq, _ := creds(b)
+	r := bearer(uvsq.secret)
+	if _, err := a.Authenticate(r); err != nil {
+		b.Fatal(err)
+	}
+	n := auth.CountVerifications(b)
+	b.Run("bearer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.Authenticate(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	rb := basic(uvsq.id, uvsq.secret)
+	b.Run("basic", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.Authenticate(rb); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bearer-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := a.Authenticate(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	if n.Load() != 0 {
+		b.Fatalf("argon2id ran %d times on the cached path", n.Load())
+	}
+}
+
+func BenchmarkHashSecret(b *testing.B) {
+	_, secret := auth.NewCredentials()
+	for b.Loop() {
+		if _, err := auth.HashSecret(secret); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

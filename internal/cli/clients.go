@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aglae-connector/aglae-connector/internal/auth"
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
+)
+
+const clientsUsage = `usage:
+  aglae-connector clients add --nom NOM [--uai UAI] [--certificat SUBJECT] [--debit N] [--rafale N] [--json]
+      create an API client and print its id and secret, once
+  aglae-connector clients list
+      list the API clients
+  aglae-connector clients revoke ID
+      revoke a client: it is refused within seconds`
+
+// runClients manages the API clients: clients add|list|revoke.
+func runClients(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, clientsUsage)
+		return exitError{2, errors.New("want a subcommand: add, list or revoke")}
+	}
+	switch args[0] {
+	case "add":
+		return runClientsAdd(ctx, env, args[1:])
+	case "list":
+		return runClientsList(ctx, env, args[1:])
+	case "revoke":
+		return runClientsRevoke(ctx, env, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprintln(env.Stderr, clientsUsage)
+		return flag.ErrHelp
+	}
+	fmt.Fprintln(env.Stderr, clientsUsage)
+	return exitError{2, fmt.Errorf("unknown subcommand %q: want add, list or revoke", args[0])}
+}
+
+func runClientsAdd(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("clients add", env)
+	nom := fs.String("nom", "", "the client's name, e.g. \"UVSQ Apogée\" (required)")
+	uai := fs.String("uai", "", "the establishment's UAI code, e.g. 0781944P (none for an integrator)")
+	sujet := fs.String("certificat", "", "subject of the client certificate that authenticates it over mutual TLS,\nas Go prints it (RFC 2253 order), e.g. \"CN=apogee.uvsq.fr,O=UVSQ,C=FR\"")
+	debit := fs.Float64("debit", 0, "lookups per second allowed (default: the service's)")
+	rafale := fs.Int("rafale", 0, "burst of lookups allowed above the rate (default: the service's)")
+	asJSON := fs.Bool("json", false, `print {"id": ..., "secret": ...} only`)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+
+	// Validate before connecting.
+	c := auth.NewClient{Nom: strings.TrimSpace(*nom), SujetCertificat: strings.TrimSpace(*sujet), Debit: *debit, Rafale: *rafale}
+	switch n := utf8.RuneCountInString(c.Nom); {
+	case n == 0:
+		return exitError{2, errors.New("--nom is required")}
+	case n > 200:
+		return exitError{2, fmt.Errorf("--nom has %d characters, at most 200 are allowed", n)}
+	}
+	if *uai != "" {
+		v, err := ident.ParseUAI(*uai)
+		if err != nil {
+			return exitError{2, fmt.Errorf("--uai: %w", err)}
+		}
+		c.UAI = v
+	}
+	if c.Debit < 0 || math.IsNaN(c.Debit) || math.IsInf(c.Debit, 0) || c.Debit > math.MaxFloat32 {
+		return exitError{2, errors.New("--debit must be a positive number of lookups per second")}
+	}
+	if c.Rafale < 0 || c.Rafale > math.MaxInt32 {
+		return exitError{2, errors.New("--rafale must be a positive number of lookups")}
+	}
+
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := postgres.NewClients(pool)
+
+	var secret string
+	for try := 0; ; try++ {
+		c.ID, secret = auth.NewCredentials()
+		if c.SecretHash, err = auth.HashSecret(secret); err != nil {
+			return err
+		}
+		err = store.Add(ctx, c)
+		var be *bourse.Error
+		if err != nil && try < 3 && errors.As(err, &be) && be.Field == "id" {
+			continue // 60 random bits collided: draw again
+		}
+		if err != nil {
+			return err
+		}
+		break
+	}
+
+	if *asJSON {
+		return writeJSON(env.Stdout, struct {
+			ID     string `json:"id"`
+			Secret string `json:"secret"`
+		}{c.ID, secret})
+	}
+	who := "integrator"
+	if c.UAI != "" {
+		who = "UAI " + c.UAI
+	}
+	fmt.Fprintf(env.Stderr, "client %q created (%s)\n", c.Nom, who)
+	fmt.Fprintf(env.Stdout, "id:     %s\nsecret: %s\n", c.ID, secret)
+	fmt.Fprintln(env.Stderr, "The secret is shown only now and is not stored: keep it safe.\n"+
+		"REST: send `Authorization: Bearer SECRET`; SOAP: HTTP Basic with ID and SECRET.")
+	return nil
+}
+
+func runClientsList(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("clients list", env)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	cs, err := postgres.NewClients(pool).List(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNOM\tUAI\tCREATED\tREVOKED")
+	for _, c := range cs {
+		uai, revoked := c.UAI, "-"
+		if uai == "" {
+			uai = "-"
+		}
+		if c.RevoqueLe != nil {
+			revoked = c.RevoqueLe.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, tabless(c.Nom), uai, c.CreeLe.Format(time.RFC3339), revoked)
+	}
+	return tw.Flush()
+}
+
+// tabless keeps a name from breaking the table's columns.
+func tabless(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func runClientsRevoke(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("clients revoke", env)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return exitError{2, errors.New("want one client ID")}
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.NewClients(pool).Revoke(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "client %s revoked: a running service refuses it within %s\n", pos[0], auth.DefaultCacheTTL)
+	return nil
+}

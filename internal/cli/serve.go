@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/aglae-connector/aglae-connector/internal/server"
+)
+
+// envOr returns the environment variable k, or def when it is unset.
+func envOr(env Env, k, def string) string {
+	if v := strings.TrimSpace(env.Getenv(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(env Env, k string, def time.Duration) (time.Duration, error) {
+	v := envOr(env, k, "")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive duration such as 10s", k, v)
+	}
+	return d, nil
+}
+
+// serveConfig reads the service's configuration: flags win over the
+// environment, which wins over the defaults.
+func serveConfig(env Env, args []string) (server.Config, string, error) {
+	cfg := server.Defaults()
+	fs := newFlags("serve", env)
+	fs.StringVar(&cfg.Listen, "listen", envOr(env, "LISTEN_ADDR", cfg.Listen), "address to listen on, HOST:PORT (env LISTEN_ADDR)")
+	fs.StringVar(&cfg.PublicURL, "public-url", envOr(env, "PUBLIC_URL", ""), "URL clients reach the service at, written in the served WSDL (env PUBLIC_URL; default: the request's host)")
+	maxBody := fs.Int64("max-body", cfg.MaxBody, "request body limit in bytes (env MAX_BODY_BYTES)")
+	level := fs.String("log-level", envOr(env, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	if v := envOr(env, "MAX_BODY_BYTES", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return cfg, "", fmt.Errorf("MAX_BODY_BYTES=%q: want a positive number of bytes", v)
+		}
+		*maxBody = n
+	}
+	for _, t := range []struct {
+		env string
+		d   *time.Duration
+	}{
+		{"READ_TIMEOUT", &cfg.ReadTimeout}, {"WRITE_TIMEOUT", &cfg.WriteTimeout},
+		{"IDLE_TIMEOUT", &cfg.IdleTimeout}, {"SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout},
+		{"LOOKUP_TIMEOUT", &cfg.LookupTimeout},
+	} {
+		d, err := envDuration(env, t.env, *t.d)
+		if err != nil {
+			return cfg, "", err
+		}
+		*t.d = d
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return cfg, "", err
+	}
+	if len(pos) > 0 {
+		return cfg, "", exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+	if *maxBody <= 0 {
+		return cfg, "", exitError{2, fmt.Errorf("--max-body must be positive")}
+	}
+	cfg.MaxBody = *maxBody
+	if cfg.DatabaseURL, err = databaseURL(env); err != nil {
+		return cfg, "", err
+	}
+	if cfg.Bascule, err = bascule(env); err != nil {
+		return cfg, "", err
+	}
+	return cfg, *level, nil
+}
+
+// newLogger returns the JSON logger of the service, on stderr.
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	zc.Sampling = nil // every request is logged
+	return zc.Build()
+}
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	cfg, level, err := serveConfig(env, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(level)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	log.Info("starting", zap.String("listen", cfg.Listen), zap.String("public_url", cfg.PublicURL),
+		zap.String("database", maskURL(cfg.DatabaseURL)), zap.Int64("max_body", cfg.MaxBody),
+		zap.Duration("read_timeout", cfg.ReadTimeout), zap.Duration("write_timeout", cfg.WriteTimeout),
+		zap.Duration("idle_timeout", cfg.IdleTimeout), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
+		zap.Duration("lookup_timeout", cfg.LookupTimeout))
+	m := &server.Main{Config: cfg, Logger: log}
+	return m.Run(ctx)
+}
