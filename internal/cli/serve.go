@@ -40,8 +40,30 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 	fs := newFlags("serve", env)
 	fs.StringVar(&cfg.Listen, "listen", envOr(env, "LISTEN_ADDR", cfg.Listen), "address to listen on, HOST:PORT (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr(env, "PUBLIC_URL", ""), "URL clients reach the service at, written in the served WSDL (env PUBLIC_URL; default: the request's host)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", envOr(env, "TLS_CERT", ""), "PEM certificate: serve HTTPS (env TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", envOr(env, "TLS_KEY", ""), "PEM private key of --tls-cert (env TLS_KEY)")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", envOr(env, "TLS_CLIENT_CA", ""), "PEM CA bundle: client certificates it signed authenticate their client (env TLS_CLIENT_CA)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", envOr(env, "METRICS_LISTEN", cfg.MetricsListen), "address of the Prometheus metrics, \"\" or off to disable (env METRICS_LISTEN)")
+	fs.StringVar(&cfg.SpoolDir, "spool-dir", envOr(env, "SPOOL_DIR", ""), "folder where consultation records wait while the database is down (env SPOOL_DIR)")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "default lookups per second per client (env RATE_LIMIT)")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "default burst per client (env RATE_BURST)")
+	fs.BoolVar(&cfg.TrustForwardedHeaders, "trust-forwarded-headers", envOr(env, "TRUST_FORWARDED_HEADERS", "") == "true", "the WSDL address follows X-Forwarded-Proto/Host (env TRUST_FORWARDED_HEADERS=true)")
 	maxBody := fs.Int64("max-body", cfg.MaxBody, "request body limit in bytes (env MAX_BODY_BYTES)")
 	level := fs.String("log-level", envOr(env, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	if v := envOr(env, "RATE_LIMIT", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return cfg, "", fmt.Errorf("RATE_LIMIT=%q: want a positive number of lookups per second", v)
+		}
+		cfg.RateLimit = f
+	}
+	if v := envOr(env, "RATE_BURST", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return cfg, "", fmt.Errorf("RATE_BURST=%q: want a positive number", v)
+		}
+		cfg.RateBurst = n
+	}
 	if v := envOr(env, "MAX_BODY_BYTES", ""); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -74,6 +96,18 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 		return cfg, "", exitError{2, fmt.Errorf("--max-body must be positive")}
 	}
 	cfg.MaxBody = *maxBody
+	if cfg.MetricsListen == "off" {
+		cfg.MetricsListen = ""
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, "", exitError{2, fmt.Errorf("--tls-cert and --tls-key go together")}
+	}
+	if cfg.TLSClientCA != "" && cfg.TLSCert == "" {
+		return cfg, "", exitError{2, fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")}
+	}
+	if cfg.RateLimit <= 0 || cfg.RateBurst <= 0 {
+		return cfg, "", exitError{2, fmt.Errorf("--rate-limit and --rate-burst must be positive")}
+	}
 	if cfg.DatabaseURL, err = databaseURL(env); err != nil {
 		return cfg, "", err
 	}
@@ -111,7 +145,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		zap.String("database", maskURL(cfg.DatabaseURL)), zap.Int64("max_body", cfg.MaxBody),
 		zap.Duration("read_timeout", cfg.ReadTimeout), zap.Duration("write_timeout", cfg.WriteTimeout),
 		zap.Duration("idle_timeout", cfg.IdleTimeout), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
-		zap.Duration("lookup_timeout", cfg.LookupTimeout))
+		zap.Duration("lookup_timeout", cfg.LookupTimeout), zap.Bool("tls", cfg.TLSCert != ""),
+		zap.Bool("mutual_tls", cfg.TLSClientCA != ""), zap.String("metrics_listen", cfg.MetricsListen),
+		zap.String("spool_dir", cfg.SpoolDir), zap.Float64("rate_limit", cfg.RateLimit), zap.Int("rate_burst", cfg.RateBurst))
 	m := &server.Main{Config: cfg, Logger: log}
 	return m.Run(ctx)
 }

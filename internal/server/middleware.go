@@ -57,7 +57,7 @@ func newID() string {
 // accessLog writes one JSON line per request: never the raw path or body
 // (they may hold an identifier or a name), but the route pattern and the
 // handler's annotations, where identifiers are masked.
-func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
+func accessLog(log *zap.Logger, m *metrics) func(http.Handler) http.Handler {
 	log = log.Named("access")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,13 +74,15 @@ func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
 			if rc := chi.RouteContext(ctx); rc != nil && rc.RoutePattern() != "" {
 				route = rc.RoutePattern()
 			}
+			elapsed := time.Since(start)
+			m.observe(route, status, ann.Statut, elapsed)
 			fields := []zap.Field{
 				zap.String("request_id", middleware.GetReqID(ctx)),
 				zap.String("method", r.Method),
 				zap.String("route", route),
 				zap.Int("status", status),
 				zap.Int("bytes", ww.BytesWritten()),
-				zap.Duration("duration", time.Since(start)),
+				zap.Duration("duration", elapsed),
 				zap.String("remote", r.RemoteAddr),
 				zap.Object("request", ann),
 			}

@@ -6,17 +6,24 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
+	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
@@ -36,6 +43,16 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	LookupTimeout     time.Duration // a lookup's deadline, carried down to the query
 	Bascule           bourse.Bascule
+
+	TLSCert     string // PEM certificate and key: HTTPS when set
+	TLSKey      string
+	TLSClientCA string // PEM CA bundle: client certificates it signed authenticate their client (mutual TLS)
+
+	MetricsListen         string // host:port of the Prometheus metrics; "" disables them
+	SpoolDir              string // where consultation records wait while the database is down; "" = journal.DefaultSpoolDir()
+	RateLimit             float64
+	RateBurst             int
+	TrustForwardedHeaders bool // the WSDL address follows X-Forwarded-Proto/Host (behind a trusted proxy)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -50,6 +67,9 @@ func Defaults() Config {
 		ShutdownTimeout:   15 * time.Second,
 		LookupTimeout:     2 * time.Second,
 		Bascule:           bourse.BasculeParDefaut,
+		MetricsListen:     "127.0.0.1:9464",
+		RateLimit:         float64(auth.DefaultDebit),
+		RateBurst:         auth.DefaultRafale,
 	}
 }
 
@@ -59,33 +79,64 @@ type Main struct {
 	Config Config
 	Logger *zap.Logger
 
-	pool *pgxpool.Pool
-	ln   net.Listener
-	http *http.Server
+	pool    *pgxpool.Pool
+	ln      net.Listener
+	http    *http.Server
+	journal *journal.Journal
+	metrics *metrics
+	mln     net.Listener
+	mhttp   *http.Server
 }
 
-// Open connects to the database and starts listening; it does not serve yet.
-func (m *Main) Open(ctx context.Context) error {
+// Open connects to the database, opens the consultation log and starts
+// listening; it does not serve yet.
+func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = zap.NewNop()
 	}
 	if m.Config.DatabaseURL == "" {
 		return errors.New("DATABASE_URL is not set")
 	}
-	pool, err := postgres.Open(ctx, m.Config.DatabaseURL)
-	if err != nil {
+	defer func() {
+		if err != nil {
+			m.closeAll(context.Background())
+		}
+	}()
+	if m.pool, err = postgres.Open(ctx, m.Config.DatabaseURL); err != nil {
 		return err
 	}
-	m.pool = pool
-	ln, err := net.Listen("tcp", m.Config.Listen)
+	m.journal, err = journal.Open(ctx, journal.Options{Pool: m.pool, SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
 	if err != nil {
-		pool.Close()
+		return fmt.Errorf("consultation log: %w", err)
+	}
+	var tlsConfig *tls.Config
+	if m.Config.TLSCert != "" || m.Config.TLSKey != "" {
+		if tlsConfig, err = loadTLS(m.Config); err != nil {
+			return err
+		}
+	}
+	m.metrics = newMetrics()
+	m.metrics.watchPool(m.pool)
+	m.metrics.watchJournal(m.journal)
+
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.pool), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
+	h := handler(deps{
+		cfg:     m.Config,
+		log:     m.Logger,
+		svc:     svc,
+		ping:    m.pool.Ping,
+		authn:   &auth.Authenticator{Store: postgres.NewClients(m.pool), Logger: m.Logger.Named("auth")},
+		limiter: &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
+		metrics: m.metrics,
+	})
+	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
-	m.ln = ln
-	svc := &bourse.Service{Store: postgres.NewStore(pool), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}
+	if tlsConfig != nil {
+		m.ln = tls.NewListener(m.ln, tlsConfig)
+	}
 	m.http = &http.Server{
-		Handler:           Handler(m.Config, m.Logger, svc, pool.Ping),
+		Handler:           h,
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		WriteTimeout:      m.Config.WriteTimeout,
@@ -93,7 +144,48 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          zap.NewStdLog(m.Logger.Named("http")),
 	}
+	if m.Config.MetricsListen != "" {
+		if m.mln, err = net.Listen("tcp", m.Config.MetricsListen); err != nil {
+			return fmt.Errorf("metrics: listen on %s: %w", m.Config.MetricsListen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", m.metrics.handler())
+		m.mhttp = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go m.mhttp.Serve(m.mln)
+	}
 	return nil
+}
+
+// MetricsAddr is the address of the metrics listener, "" when disabled.
+func (m *Main) MetricsAddr() string {
+	if m.mln == nil {
+		return ""
+	}
+	return m.mln.Addr().String()
+}
+
+// loadTLS builds the TLS configuration: the service's certificate and,
+// with a client CA, client certificates verified when given (a client
+// without one still authenticates with its secret).
+func loadTLS(cfg Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate and key: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.TLSClientCA != "" {
+		pem, err := os.ReadFile(cfg.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS client CA %s: no PEM certificate in it", cfg.TLSClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
 }
 
 // Addr is the address the service listens on.
@@ -109,18 +201,37 @@ func (m *Main) Serve() error {
 }
 
 // Close stops accepting, lets requests in flight finish within the
-// shutdown timeout, then closes the pool.
+// shutdown timeout, flushes the consultation log (to the database, or to
+// its spool when the database is down), then closes the pool.
 func (m *Main) Close() error {
-	var err error
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	return m.closeAll(ctx)
+}
+
+func (m *Main) closeAll(ctx context.Context) error {
+	var errs []error
 	if m.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
-		defer cancel()
-		err = m.http.Shutdown(ctx)
+		errs = append(errs, m.http.Shutdown(ctx))
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.journal != nil {
+		// The log gets its own few seconds even when requests used the
+		// whole shutdown timeout: no record may be lost.
+		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		errs = append(errs, m.journal.Close(jctx))
+		cancel()
+	}
+	if m.mhttp != nil {
+		errs = append(errs, m.mhttp.Close())
+	} else if m.mln != nil {
+		m.mln.Close()
 	}
 	if m.pool != nil {
 		m.pool.Close()
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // Run opens the service, serves until ctx is done, then closes it.
@@ -144,16 +255,34 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 }
 
-// Handler builds the service's routes over svc; ping tells whether the
-// database answers, for /readyz.
-func Handler(cfg Config, log *zap.Logger, svc bourse.Consultant, ping func(context.Context) error) http.Handler {
+// deps are what the routes need.
+type deps struct {
+	cfg     Config
+	log     *zap.Logger
+	svc     bourse.Consultant
+	ping    func(context.Context) error
+	authn   *auth.Authenticator
+	limiter *auth.Limiter
+	metrics *metrics
+}
+
+// handler builds the service's routes. Health, the WSDL and the OpenAPI
+// description are open; every lookup needs an API client's credentials.
+func handler(d deps) http.Handler {
+	soapSvc := soap.New(d.svc, soap.Options{PublicURL: d.cfg.PublicURL, Logger: d.log, TrustForwardedHeaders: d.cfg.TrustForwardedHeaders})
+	// Refusals speak the caller's protocol: a SOAP fault on /ws, a problem elsewhere.
+	onError := func(w http.ResponseWriter, r *http.Request, err error) {
+		if strings.HasPrefix(r.URL.Path, "/ws/") {
+			soapSvc.WriteFault(w, r, err)
+			return
+		}
+		rest.WriteProblem(w, r, err)
+	}
+
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(log), recoverer(log), web.LimitBody(cfg.MaxBody))
+	r.Use(requestID, accessLog(d.log, d.metrics), recoverer(d.log), web.LimitBody(d.cfg.MaxBody))
 	r.NotFound(rest.NotFoundHandler())
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler())
-
-	rest.New(svc, rest.Options{Logger: log}).Mount(r)
-	r.Handle("/ws/connecteur", soap.New(svc, soap.Options{PublicURL: cfg.PublicURL, Logger: log}))
 
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -162,13 +291,54 @@ func Handler(cfg Config, log *zap.Logger, svc bourse.Consultant, ping func(conte
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
-		if err := ping(ctx); err != nil {
-			log.Warn("not ready: the database does not answer", zap.Error(err))
+		if err := d.ping(ctx); err != nil {
+			d.log.Warn("not ready: the database does not answer", zap.Error(err))
+			w.Header().Set("Retry-After", "1")
 			rest.WriteProblem(w, r, bourse.Unavailable("readyz", err))
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ready\n"))
 	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(canal, protect(auth.Middleware(d.authn, onError), auth.LimitMiddleware(d.limiter, onError)))
+		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
+		r.Handle(soap.Path, soapSvc)
+	})
 	return r
+}
+
+// canal tells the consultation log which face a lookup came through.
+func canal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := bourse.CanalREST
+		if strings.HasPrefix(r.URL.Path, "/ws/") {
+			c = bourse.CanalSOAP
+		}
+		ap, _ := bourse.AppelantDe(r.Context())
+		ap.Canal = c
+		next.ServeHTTP(w, r.WithContext(bourse.AvecAppelant(r.Context(), ap)))
+	})
+}
+
+// protect applies the access-control middleware to every request of the
+// group but the open ones: the WSDL (a GET on the SOAP endpoint) and the
+// OpenAPI description.
+func protect(mw ...func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		guarded := next
+		for i := len(mw) - 1; i >= 0; i-- {
+			guarded = mw[i](guarded)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			open := r.URL.Path == "/openapi.yaml" ||
+				r.URL.Path == soap.Path && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+			if open {
+				next.ServeHTTP(w, r)
+				return
+			}
+			guarded.ServeHTTP(w, r)
+		})
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/server"
@@ -47,9 +48,36 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// start runs the whole service on a free port over a fresh database
-// loaded with testdata/extract.jsonl, logging into logs.
-func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) string {
+// service is a running service over a fresh database loaded with
+// testdata/extract.jsonl, with one API client.
+type service struct {
+	base     string
+	dbURL    string
+	main     *server.Main
+	clientID string
+	secret   string
+}
+
+// addClient creates an API client and returns its id and secret.
+func addClient(t *testing.T, dbURL string, c auth.NewClient) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	id, secret := auth.NewCredentials()
+	hash, err := auth.HashSecret(secret)
+	require.NoError(t, err)
+	c.ID, c.SecretHash = id, hash
+	if c.Nom == "" {
+		c.Nom = "test client"
+	}
+	require.NoError(t, postgres.NewClients(pool).Add(ctx, c))
+	return id, secret
+}
+
+// start runs the whole service on a free port, logging into logs.
+func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) *service {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.URL(t)
@@ -61,10 +89,13 @@ func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) string
 	f.Close()
 	pool.Close()
 	require.NoError(t, err)
+	id, secret := addClient(t, url, auth.NewClient{Nom: "UVSQ Apogée", UAI: "0781944P"})
 
 	cfg := server.Defaults()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.MetricsListen = "127.0.0.1:0"
 	cfg.DatabaseURL = url
+	cfg.SpoolDir = t.TempDir()
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -77,12 +108,22 @@ func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) string
 	require.NoError(t, m.Open(ctx))
 	done := make(chan error, 1)
 	go func() { done <- m.Serve() }()
+	closed := false
 	t.Cleanup(func() {
-		require.NoError(t, m.Close())
-		require.NoError(t, <-done)
+		if !closed {
+			require.NoError(t, m.Close())
+			require.NoError(t, <-done)
+		}
 	})
-	return "http://" + m.Addr()
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return &service{base: scheme + "://" + m.Addr(), dbURL: url, main: m, clientID: id, secret: secret}
 }
+
+// bearer is the header pair of the service's client.
+func (s *service) bearer() []string { return []string{"Authorization", "Bearer " + s.secret} }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, string) {
 	t.Helper()
@@ -105,7 +146,7 @@ func do(t *testing.T, req *http.Request) (*http.Response, string) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	base := start(t, nil)
+	base := start(t, nil).base
 	res, body := get(t, base+"/healthz")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "ok\n", body)
@@ -114,7 +155,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestRequestIDIsEchoedOrMade(t *testing.T) {
-	base := start(t, nil)
+	base := start(t, nil).base
 	res, _ := get(t, base+"/healthz", "X-Request-Id", "apogee-42")
 	assert.Equal(t, "apogee-42", res.Header.Get("X-Request-Id"))
 	res, _ = get(t, base+"/healthz", "X-Request-Id", "bad id\twith spaces")
@@ -124,7 +165,7 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 }
 
 func TestUnknownRouteIsAProblem(t *testing.T) {
-	base := start(t, nil)
+	base := start(t, nil).base
 	res, body := get(t, base+"/v2/nothing")
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
@@ -134,24 +175,28 @@ func TestUnknownRouteIsAProblem(t *testing.T) {
 }
 
 func TestBodyLimitIsEnforcedByTheServer(t *testing.T) {
-	base := start(t, nil, func(c *server.Config) { c.MaxBody = 1024 })
+	svc := start(t, nil, func(c *server.Config) { c.MaxBody = 1024 })
+	base := svc.base
 	big := `{"identifiant":"1111037734L","nom":"` + strings.Repeat("A", 4096) + `"}`
 	req, err := http.NewRequest(http.MethodPost, base+"/v1/consultations", strings.NewReader(big))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+svc.secret)
 	res, _ := do(t, req)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
 }
 
 func TestAccessLogMasksIdentifiersAndNames(t *testing.T) {
 	var logs logBuffer
-	base := start(t, &logs)
-	res, _ := get(t, base+"/v1/boursiers/1111037734L?annee=2014")
+	svc := start(t, &logs)
+	base := svc.base
+	res, _ := get(t, base+"/v1/boursiers/1111037734L?annee=2014", svc.bearer()...)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	req, err := http.NewRequest(http.MethodPost, base+"/v1/consultations", strings.NewReader(
 		`{"identifiant":"2025D12345K","anneeUniversitaire":2025,"nom":"Okonkwo","prenom":"Chiamaka","dateNaissance":"2006-06-06"}`))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+svc.secret)
 	res, _ = do(t, req)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	soapBody, err := os.ReadFile(testdata("soap/consulterBoursier.xml"))
@@ -159,6 +204,7 @@ func TestAccessLogMasksIdentifiersAndNames(t *testing.T) {
 	req, err = http.NewRequest(http.MethodPost, base+"/ws/connecteur", bytes.NewReader(soapBody))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.SetBasicAuth(svc.clientID, svc.secret)
 	res, _ = do(t, req)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/journal"
+)
+
+// Usage of the consultations command, for the commands list:
+//
+//	consultations [--uai UAI] --depuis DATE [--jusqua DATE] [--format csv|json]
+//	                               export the consultation log to stdout
+//	consultations purge --avant DATE
+//	                               delete the consultations recorded before DATE (retention)
+//
+// DATE is YYYY-MM-DD (midnight, Paris time) or RFC 3339. --jusqua given as a
+// date includes that whole day.
+func runConsultations(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "purge" {
+		return runConsultationsPurge(ctx, env, args[1:])
+	}
+	fs := newFlags("consultations", env)
+	uai := fs.String("uai", "", "the establishment (UAI) whose consultations to export; all when absent")
+	depuis := fs.String("depuis", "", "export from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
+	jusqua := fs.String("jusqua", "", "export up to this date, included when given as YYYY-MM-DD; RFC 3339: excluded (default: now)")
+	format := fs.String("format", "csv", "csv (with a header line) or json (JSON Lines)")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q (did you mean `consultations purge`?)", pos[0])}
+	}
+	var f journal.Filtre
+	if strings.TrimSpace(*uai) != "" {
+		u, err := ident.ParseUAI(*uai)
+		if err != nil {
+			return exitError{2, fmt.Errorf("--uai: %w", err)}
+		}
+		f.UAI = u
+	}
+	if strings.TrimSpace(*depuis) == "" {
+		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
+	}
+	var err error
+	if f.Depuis, _, err = parseDateOrTime(*depuis); err != nil {
+		return exitError{2, fmt.Errorf("--depuis: %w", err)}
+	}
+	if strings.TrimSpace(*jusqua) != "" {
+		t, dateOnly, err := parseDateOrTime(*jusqua)
+		if err != nil {
+			return exitError{2, fmt.Errorf("--jusqua: %w", err)}
+		}
+		if dateOnly {
+			t = t.AddDate(0, 0, 1) // the whole day
+		}
+		if !t.After(f.Depuis) {
+			return exitError{2, errors.New("--jusqua must come after --depuis")}
+		}
+		f.Jusqua = t
+	}
+	if *format != "csv" && *format != "json" {
+		return exitError{2, fmt.Errorf("--format: want csv or json, got %q", *format)}
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := journal.Export(ctx, pool, f, env.Stdout, *format)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "%d consultations exported\n", n)
+	return nil
+}
+
+func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("consultations purge", env)
+	avant := fs.String("avant", "", "delete the consultations recorded before this date: YYYY-MM-DD (midnight, Paris time) or RFC 3339 (required)")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
+	}
+	if strings.TrimSpace(*avant) == "" {
+		return exitError{2, errors.New("--avant is required (YYYY-MM-DD or RFC 3339)")}
+	}
+	t, _, err := parseDateOrTime(*avant)
+	if err != nil {
+		return exitError{2, fmt.Errorf("--avant: %w", err)}
+	}
+	if t.After(time.Now()) {
+		return exitError{2, errors.New("--avant is in the future: that would delete consultations not recorded yet")}
+	}
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := journal.Purge(ctx, pool, t)
+	if err != nil {
+		if n > 0 {
+			fmt.Fprintf(env.Stderr, "%d consultations deleted before the error\n", n)
+		}
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "%d consultations recorded before %s deleted\n", n, t.Format(time.RFC3339))
+	return nil
+}
+
+// cliParis is the time zone of the dates given on the command line.
+var cliParis = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err) // embedded by package bourse's time/tzdata
+	}
+	return loc
+}()
+
+// parseDateOrTime reads YYYY-MM-DD (midnight, Paris time; dateOnly true) or
+// an RFC 3339 time.
+func parseDateOrTime(s string) (t time.Time, dateOnly bool, err error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.ParseInLocation(time.DateOnly, s, cliParis); err == nil {
+		return t, true, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, false, nil
+	}
+	return time.Time{}, false, fmt.Errorf("%q is neither a date YYYY-MM-DD nor an RFC 3339 time", s)
+}

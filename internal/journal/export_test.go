@@ -1,0 +1,115 @@
+package journal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/journal"
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+)
+
+func TestExportAndPurge(t *testing.T) {
+	pool := pgtest.New(t)
+	j := open(t, journal.Options{Pool: pool, SpoolDir: t.TempDir()})
+	day := func(d int, h int) time.Time { return time.Date(2025, 9, d, h, 0, 0, 0, time.UTC) }
+	recs := []journal.Consultation{
+		{Horodatage: day(3, 9), ClientID: `integ, "X"`, UAI: "0781944P", Canal: bourse.CanalREST, Identifiant: "1234567890A",
+			Annee: 2025, Statut: "BOURSIER", TypeDecision: "DEFINITIVE", Echelon: "0bis", Raison: "ATTRIBUTION_DEFINITIVE",
+			Correspondance: "IDENTIFIANT", RequestID: "r2", Latence: 1500 * time.Microsecond},
+		{Horodatage: day(1, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalSOAP, Annee: 2025,
+			Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", Latence: 42 * time.Microsecond},
+		{Horodatage: day(2, 9), ClientID: "other", UAI: "0751234A", Canal: bourse.CanalREST, Annee: 2025,
+			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r-other"},
+		{Horodatage: day(5, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalLot, Identifiant: "1234567890A",
+			Annee: 2025, Statut: "NON_BOURSIER", Raison: "line\nbreak", RequestID: "r3"},
+		{Horodatage: day(1, 7), ClientID: "integ", Canal: bourse.CanalREST, Annee: 2025, // no UAI: NULL
+			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r0"},
+	}
+	for _, c := range recs {
+		j.Record(c)
+	}
+	closeJournal(t, j, 10*time.Second)
+	ctx := context.Background()
+
+	t.Run("csv", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := journal.Export(ctx, pool, journal.Filtre{UAI: "0781944P", Depuis: day(1, 0), Jusqua: day(4, 0)}, &buf, "csv")
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		out := buf.String()
+		assert.Contains(t, out, `"integ, ""X"""`, "RFC 4180 quoting")
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 3)
+		assert.Equal(t, []string{"horodatage", "client_id", "uai", "canal", "identifiant", "annee_universitaire",
+			"statut", "type_decision", "echelon", "raison", "correspondance", "identifiant_aglae", "numero_dossier",
+			"anomalie", "request_id", "latence_us"}, recs[0])
+		// Ordered by horodatage, in Paris time.
+		assert.Equal(t, []string{"2025-09-01T11:00:00.000000+02:00", "uvsq", "0781944P", "SOAP", "", "2025",
+			"EN_ATTENTE", "", "", "IDENTITE_AMBIGUE", "", "", "", "", "r1", "42"}, recs[1])
+		assert.Equal(t, []string{"2025-09-03T11:00:00.000000+02:00", `integ, "X"`, "0781944P", "REST", "1234567890A", "2025",
+			"BOURSIER", "DEFINITIVE", "0bis", "ATTRIBUTION_DEFINITIVE", "IDENTIFIANT", "", "", "", "r2", "1500"}, recs[2])
+	})
+
+	t.Run("csv with a line break", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := journal.Export(ctx, pool, journal.Filtre{UAI: "0781944P", Depuis: day(5, 0)}, &buf, "csv")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		recs, err := csv.NewReader(&buf).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 2)
+		assert.Equal(t, "line\nbreak", recs[1][9])
+	})
+
+	t.Run("json", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := journal.Export(ctx, pool, journal.Filtre{Depuis: day(1, 0), Jusqua: day(3, 0)}, &buf, "json")
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		require.Len(t, lines, 3)
+		var ids []string
+		for _, l := range lines {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(l), &m))
+			ids = append(ids, m["request_id"].(string))
+		}
+		assert.Equal(t, []string{"r0", "r1", "r-other"}, ids, "all establishments, ordered by horodatage")
+		var first map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+		assert.Nil(t, first["uai"], "NULL is null")
+		assert.Nil(t, first["identifiant"])
+		assert.Equal(t, "2025-09-01T09:00:00+02:00", first["horodatage"])
+		assert.Equal(t, float64(2025), first["annee_universitaire"])
+		assert.Equal(t, "AUCUN_DOSSIER", first["raison"])
+	})
+
+	t.Run("bad format", func(t *testing.T) {
+		_, err := journal.Export(ctx, pool, journal.Filtre{}, &bytes.Buffer{}, "xml")
+		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
+	})
+
+	t.Run("purge", func(t *testing.T) {
+		defer journal.SetPurgeBatch(2)()
+		n, err := journal.Purge(ctx, pool, day(3, 0))
+		require.NoError(t, err)
+		assert.Equal(t, int64(3), n, "r0, r1, r-other, in batches of 2")
+		got := rows(t, pool)
+		assert.Len(t, got, 2)
+		assert.Contains(t, got, "r2")
+		assert.Contains(t, got, "r3")
+		n, err = journal.Purge(ctx, pool, day(3, 0))
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
+}

@@ -1,0 +1,97 @@
+package journal_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/journal"
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+)
+
+// fake answers from a table, by identifier; "" is the identity-only lookup.
+type fake map[string]struct {
+	r   bourse.Reponse
+	err error
+}
+
+func (f fake) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+	time.Sleep(2 * time.Millisecond)
+	a := f[in.Identifiant]
+	return a.r, a.err
+}
+
+func TestTracer(t *testing.T) {
+	pool := pgtest.New(t)
+	j := open(t, journal.Options{Pool: pool, SpoolDir: t.TempDir()})
+	clientUAI := "0751234" + string(ident.UAIKey("0751234"))
+
+	svc := journal.Tracer(fake{
+		"1234567890A": {r: bourse.Reponse{
+			Identifiant: "1234567890A", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
+			TypeDecision: bourse.TypeDefinitive, Echelon: "4", NumeroDossier: "202500000000000042",
+			Correspondance: bourse.ParIdentifiant, IdentifiantAglae: "1234567890A", Raison: bourse.RaisonDefinitive,
+		}},
+		"": {r: bourse.Reponse{
+			AnneeUniversitaire: 2025, Statut: bourse.StatutEnAttente, Raison: bourse.RaisonIdentiteAmbigue,
+		}},
+		"9999999999Z": {err: bourse.Invalid("identifiant", "bad key")},
+		"8888888888Z": {err: bourse.Unavailable("read dossiers", context.DeadlineExceeded)},
+	}, j)
+
+	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{
+		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: clientUAI, Canal: bourse.CanalSOAP,
+	})
+	ctx1 := context.WithValue(ctx, middleware.RequestIDKey, "req-ident")
+	r, err := svc.Consulter(ctx1, bourse.Saisie{Identifiant: "1234567890A", CodeEtablissement: " 0781944p "})
+	require.NoError(t, err)
+	assert.Equal(t, bourse.StatutBoursier, r.Statut, "the answer passes through")
+
+	ctx2 := context.WithValue(ctx, middleware.RequestIDKey, "req-identite")
+	_, err = svc.Consulter(ctx2, bourse.Saisie{Nom: "Martin", Prenom: "Léa", DateNaissance: "2004-05-06"})
+	require.NoError(t, err)
+
+	ctx3 := context.WithValue(ctx, middleware.RequestIDKey, "req-invalid")
+	_, err = svc.Consulter(ctx3, bourse.Saisie{Identifiant: "9999999999Z"})
+	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
+	_, err = svc.Consulter(ctx3, bourse.Saisie{Identifiant: "8888888888Z"})
+	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
+
+	closeJournal(t, j, 10*time.Second)
+	got := rows(t, pool)
+	require.Len(t, got, 2, "one record per answered lookup, none for errors")
+
+	a := got["req-ident"]
+	assert.Equal(t, "uvsqapogee", a.ClientID)
+	assert.Equal(t, "0781944P", a.UAI, "the saisie's establishment, normalised")
+	assert.Equal(t, bourse.CanalSOAP, a.Canal)
+	assert.Equal(t, "1234567890A", a.Identifiant)
+	assert.Equal(t, 2025, a.Annee)
+	assert.Equal(t, "BOURSIER", a.Statut)
+	assert.Equal(t, "DEFINITIVE", a.TypeDecision)
+	assert.Equal(t, "4", a.Echelon)
+	assert.Equal(t, "ATTRIBUTION_DEFINITIVE", a.Raison)
+	assert.Equal(t, "IDENTIFIANT", a.Correspondance)
+	assert.Equal(t, "1234567890A", a.IdentifiantAglae)
+	assert.Equal(t, "202500000000000042", a.NumeroDossier)
+	assert.Empty(t, a.Anomalie)
+	assert.GreaterOrEqual(t, a.Latence, 2*time.Millisecond)
+	assert.WithinDuration(t, time.Now(), a.Horodatage, time.Minute)
+
+	b := got["req-identite"]
+	assert.Equal(t, clientUAI, b.UAI, "the client's establishment when the saisie names none")
+	assert.Empty(t, b.Identifiant, "NULL for a lookup by identity only")
+	assert.Equal(t, "EN_ATTENTE", b.Statut)
+	assert.Equal(t, "IDENTITE_AMBIGUE", b.Raison)
+	assert.Empty(t, b.TypeDecision)
+	var nulls int
+	require.NoError(t, pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM connecteur.consultation WHERE identifiant IS NULL AND type_decision IS NULL AND echelon IS NULL").Scan(&nulls))
+	assert.Equal(t, 1, nulls, "empty fields are NULL")
+}
