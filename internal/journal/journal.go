@@ -8,10 +8,10 @@
 // in-memory queue under a mutex and returns; it never waits on the
 // database nor on the disk. One writer goroutine writes the queue in
 // batches, group-commit style and without any timer: it takes everything
-// queued at once (swapping two buffers) and COPYs it, in transactions of at
-// most Options.BatchMax records; while it writes, new records queue up for
-// the next batch. At a low rate every record is written at once, at a high
-// rate batches grow by themselves.
+// queued (up to Options.BatchMax records) and COPYs it in one
+// transaction; while it writes, new records queue up for the next batch.
+// At a low rate every record is written at once, at a high rate batches
+// grow by themselves.
 //
 // # Outages: nothing is ever silently dropped
 //
@@ -104,9 +104,10 @@ type Options struct {
 	// SpoolDir holds the spool files; "" means [DefaultSpoolDir]. It is
 	// created with mode 0700 and must belong to the process's user.
 	SpoolDir string
-	// MemoryLimit is the number of records kept in memory while the
-	// database cannot take them; beyond it they are spooled. Default
-	// 100,000 (about 30 MB).
+	// MemoryLimit is the number of records kept in memory (the queue and
+	// the batch being written) while the database cannot take them, or
+	// hangs; beyond it they are spooled. Default 100,000 (about 30 MB). A
+	// COPY takes at most min(BatchMax, MemoryLimit) records.
 	MemoryLimit int
 	// BatchMax is the largest number of records written by one COPY, and
 	// the size of a spool segment. Default 5,000.
@@ -162,8 +163,8 @@ type Journal struct {
 	spool    *spool
 
 	mu       sync.Mutex
-	mem      []Consultation // queued, oldest first
-	inflight int            // records of the writer's batch taken from mem
+	mem      queue // queued, oldest first
+	inflight int   // records of the writer's batch taken from mem
 	closed   bool
 
 	wake  chan struct{} // to the writer: mem is no longer empty
@@ -244,8 +245,8 @@ func (j *Journal) Record(c Consultation) {
 		j.recordAfterClose(c)
 		return
 	}
-	j.mem = append(j.mem, c)
-	n := len(j.mem)
+	j.mem.push(c)
+	n := j.mem.len()
 	over := n+j.inflight > j.memLimit
 	j.mu.Unlock()
 	if n == 1 {
@@ -307,7 +308,7 @@ func (j *Journal) Close(ctx context.Context) error {
 // Stats returns the journal's counters.
 func (j *Journal) Stats() Stats {
 	j.mu.Lock()
-	q := len(j.mem) + j.inflight
+	q := j.mem.len() + j.inflight
 	j.mu.Unlock()
 	return Stats{
 		Queued:      q,
@@ -329,29 +330,23 @@ func (j *Journal) stopping() bool {
 	}
 }
 
-// take takes the whole queue, in constant time: it swaps it with buf (an
-// emptied earlier batch, whose capacity Record then reuses). The writer
-// writes it in COPYs of at most batchMax records.
+// take moves the oldest queued records into buf: up to batchMax, and no
+// more than the memory limit, so that a batch the database hangs on keeps
+// within it.
 func (j *Journal) take(buf []Consultation) []Consultation {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.mem) == 0 {
-		return buf[:0] // no swap: buf stays the writer's
-	}
-	out := j.mem
-	j.mem = buf[:0]
-	j.inflight = len(out)
-	return out
+	buf = j.mem.popFront(buf[:0], min(j.batchMax, j.memLimit))
+	j.inflight = len(buf)
+	return buf
 }
 
-// takeAll empties mem and returns it after batch (the writer's in-memory
-// batch, or nil).
+// takeAll empties the queue and returns it after batch (the writer's
+// in-memory batch, or nil).
 func (j *Journal) takeAll(batch []Consultation) []Consultation {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := append(slices.Clone(batch), j.mem...)
-	clear(j.mem)
-	j.mem = j.mem[:0]
+	out := j.mem.popFront(slices.Clone(batch), j.mem.len())
 	j.inflight = 0
 	return out
 }
@@ -451,9 +446,6 @@ func (j *Journal) writer() {
 				j.setInflight(len(batch))
 			}
 		}
-		if seg == nil && len(batch) > j.memLimit && !j.stopping() {
-			batch = j.spillBatch(batch)
-		}
 		out.failed(j, err, j.Stats())
 		if closing || j.stopping() {
 			// Shutdown: no more retries, memory goes to the spool. A
@@ -469,22 +461,6 @@ func (j *Journal) writer() {
 		}
 		j.sleep(&backoff)
 	}
-}
-
-// spillBatch keeps in memory the oldest memLimit records of the writer's
-// batch, which the database cannot take, and spools the others.
-func (j *Journal) spillBatch(batch []Consultation) []Consultation {
-	keep := j.memLimit
-	n, err := j.spool.append(batch[keep:])
-	if err != nil {
-		j.log.Error("consultation log: cannot write the spool; the records stay in memory, beyond the limit",
-			zap.Int("records", len(batch)-keep-n), zap.String("spool_dir", j.spool.dir), safeErr(err))
-	}
-	rest := copy(batch[keep:], batch[keep+n:])
-	clear(batch[keep+rest:])
-	batch = batch[:keep+rest]
-	j.setInflight(len(batch))
-	return batch
 }
 
 // sleep waits for the backoff, or until Close, and doubles the backoff.
@@ -547,6 +523,7 @@ func (j *Journal) spooler() {
 			t := time.NewTimer(time.Second)
 			select {
 			case <-t.C:
+				signal(j.spill)
 			case <-j.stop:
 				t.Stop()
 				return
@@ -559,16 +536,11 @@ func (j *Journal) spooler() {
 // spool. If the spool fails they go back to memory: never dropped.
 func (j *Journal) spillOverflow() error {
 	j.mu.Lock()
-	excess := min(len(j.mem)+j.inflight-j.memLimit, len(j.mem))
-	if excess <= 0 {
-		j.mu.Unlock()
+	tail := j.mem.popBack(j.mem.len() + j.inflight - j.memLimit)
+	j.mu.Unlock()
+	if len(tail) == 0 {
 		return nil
 	}
-	from := len(j.mem) - excess
-	tail := slices.Clone(j.mem[from:])
-	clear(j.mem[from:])
-	j.mem = j.mem[:from]
-	j.mu.Unlock()
 
 	n, err := j.spool.append(tail)
 	if err == nil {
@@ -578,7 +550,10 @@ func (j *Journal) spillOverflow() error {
 	j.log.Error("consultation log: cannot write the spool; the records stay in memory, beyond the limit",
 		zap.Int("records", len(tail)), zap.String("spool_dir", j.spool.dir), safeErr(err))
 	j.mu.Lock()
-	j.mem = append(j.mem, tail...)
+	for _, c := range tail {
+		j.mem.push(c)
+	}
 	j.mu.Unlock()
+	signal(j.wake)
 	return err
 }

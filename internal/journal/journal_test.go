@@ -474,7 +474,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.StopTimer()
-	const round = 200_000
+	const round = 50_000
 	done := 0
 	for done < b.N {
 		n := min(round, b.N-done)
@@ -574,4 +574,34 @@ func TestSpoolFailureAtClose(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "10 consultation records could not be spooled")
 	assert.Equal(t, uint64(10), j.Stats().Lost)
+}
+
+// TestSpoolFailureWhileRunning: when the spool cannot be written either,
+// records stay in memory beyond the limit rather than being dropped, and
+// reach the database when it comes back.
+func TestSpoolFailureWhileRunning(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	pool := openPool(t, dbURL)
+	dir := filepath.Join(t.TempDir(), "spool")
+	j := open(t, journal.Options{Pool: pool, SpoolDir: dir, MemoryLimit: 10})
+	restore := outage(t, dbURL)
+	j.Record(sample(0))
+	waitFor(t, j, 10*time.Second, func(st journal.Stats) bool { return st.WriteErrors > 0 })
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.WriteFile(dir, nil, 0o600)) // a file where the directory was
+
+	const N = 100
+	for i := 1; i < N; i++ {
+		j.Record(sample(i))
+	}
+	time.Sleep(100 * time.Millisecond) // let the spooler fail
+	st := j.Stats()
+	assert.Equal(t, N, st.Queued, "kept in memory beyond the limit")
+	assert.Zero(t, st.Spooled)
+	assert.Zero(t, st.Lost)
+
+	restore()
+	waitFor(t, j, 20*time.Second, func(st journal.Stats) bool { return st.Written == N })
+	closeJournal(t, j, 5*time.Second)
+	assert.Len(t, rows(t, pool), N)
 }

@@ -74,6 +74,8 @@ func (m *metrics) watchJournal(j *journal.Journal) {
 			func() float64 { return float64(j.Stats().Written) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "aglae_consultations_write_errors_total", Help: "Failed writes of the consultation log (each retry counts)."},
 			func() float64 { return float64(j.Stats().WriteErrors) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "aglae_consultations_rejected_total", Help: "Consultation records the database refused as invalid, set aside in a rejetees file."},
+			func() float64 { return float64(j.Stats().Rejected) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "aglae_consultations_lost_total", Help: "Consultation records that could be written nowhere; must stay 0."},
 			func() float64 { return float64(j.Stats().Lost) }),
 	)
