@@ -140,7 +140,7 @@ const sqlStaging = `CREATE TEMP TABLE staging (
 	pieces text[] NOT NULL, voeu_rangs smallint[] NOT NULL, voeu_academies text[] NOT NULL, voeu_uais text[] NOT NULL,
 	voeu_etablissements text[] NOT NULL, voeu_formations text[] NOT NULL
 ) ON COMMIT DROP;
-CREATE TEMP TABLE changes (numero_dossier text PRIMARY KEY, cree boolean NOT NULL) ON COMMIT DROP`
+CREATE TEMP TABLE changes (numero_dossier text NOT NULL, cree boolean NOT NULL) ON COMMIT DROP`
 
 // A check that spans lines: its query returns a reason and the line
 // numbers at fault, the first one of which the fault is reported on.

@@ -39,6 +39,18 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) string {
 	return b.String()
 }
 
+// assertNoOrphans checks what foreign keys would: every dossier has its
+// student, every vœu and missing document its dossier.
+func assertNoOrphans(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM aglae.dossier d WHERE NOT EXISTS (SELECT 1 FROM aglae.etudiant e WHERE e.identifiant = d.identifiant))
+		+ (SELECT count(*) FROM aglae.voeu v WHERE NOT EXISTS (SELECT 1 FROM aglae.dossier d WHERE d.numero_dossier = v.numero_dossier))
+		+ (SELECT count(*) FROM aglae.piece_manquante p WHERE NOT EXISTS (SELECT 1 FROM aglae.dossier d WHERE d.numero_dossier = p.numero_dossier))`).Scan(&n))
+	assert.Zero(t, n, "orphaned rows")
+}
+
 func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportResult, []extract.Faute) {
 	t.Helper()
 	var fautes []extract.Faute
@@ -61,6 +73,7 @@ func TestImportTwiceChangesNothing(t *testing.T) {
 	assert.Equal(t, 0, again.Crees+again.Modifies+again.Etudiants, "%+v", again)
 	assert.Equal(t, 20, again.Inchanges)
 	assert.Equal(t, before, snapshot(t, pool), "a second import of the same file must write nothing")
+	assertNoOrphans(t, pool)
 }
 
 func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
@@ -92,6 +105,7 @@ func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM aglae.dossier`).Scan(&n))
 	assert.Equal(t, 21, n)
+	assertNoOrphans(t, pool)
 }
 
 func TestImportContradictoryLineImportsNothing(t *testing.T) {
