@@ -1,0 +1,118 @@
+package bourse
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aglae-connector/aglae-connector/internal/ident"
+)
+
+// MaxLot is the largest number of identifiers one batch lookup takes.
+const MaxLot = 1000
+
+// Lot is a batch re-check: many identifiers, one academic year, no
+// identity. It is how establishments re-ask, each night, about every
+// student still waiting.
+type Lot struct {
+	Annee             int // 0: the current academic year
+	CodeEtablissement string
+	Identifiants      []string
+}
+
+// ReponseLot is the answer for one identifier of a batch: an answer, or the
+// error that identifier alone got (an invalid one does not spoil the
+// others).
+type ReponseLot struct {
+	Reponse Reponse
+	Err     error // of kind Invalid; nil when Reponse holds the answer
+}
+
+// ConsultantLot answers batch lookups.
+type ConsultantLot interface {
+	// ConsulterLot answers every identifier of l, in the same order. The
+	// error is of kind Invalid (the batch as a whole is wrong: too many
+	// identifiers, a bad year), Unavailable or Internal.
+	ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
+}
+
+// StoreLot reads the dossiers of many identifiers at once.
+type StoreLot interface {
+	// DossiersLot returns, for the year, the dossiers of every identifier,
+	// by identifier, in one query. Errors are of kind Unavailable or
+	// Internal.
+	DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]Dossier, error)
+}
+
+var _ ConsultantLot = (*Service)(nil)
+
+// ConsulterLot answers a batch with one query for all its identifiers.
+// The Service's Store must implement StoreLot.
+func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error) {
+	if len(l.Identifiants) == 0 {
+		return nil, Invalid("identifiants", "at least one identifier is required")
+	}
+	if len(l.Identifiants) > MaxLot {
+		return nil, Invalid("identifiants", "at most %d identifiers per batch, got %d", MaxLot, len(l.Identifiants))
+	}
+	annee := s.AnneeCourante()
+	if l.Annee != 0 {
+		if l.Annee < AnneeMin || l.Annee > AnneeMax {
+			return nil, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		}
+		annee = l.Annee
+	}
+	var uai string
+	if strings.TrimSpace(l.CodeEtablissement) != "" {
+		u, err := ident.ParseUAI(l.CodeEtablissement)
+		if err != nil {
+			return nil, identError("codeEtablissement", err)
+		}
+		uai = u
+	}
+	out := make([]ReponseLot, len(l.Identifiants))
+	demandes := make([]Demande, len(l.Identifiants))
+	valides := make([]string, 0, len(l.Identifiants))
+	for i, raw := range l.Identifiants {
+		d, err := Saisie{Identifiant: raw, Annee: annee}.Valider(annee)
+		if err == nil && d.Identifiant == "" {
+			err = Invalid("identifiant", "required")
+		}
+		if err == nil && d.Annee != annee {
+			err = Invalid("identifiant", "a dossier number of %d in a batch for %d", d.Annee, annee)
+		}
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		d.CodeEtablissement = uai
+		demandes[i] = d
+		valides = append(valides, d.Identifiant)
+	}
+	if len(valides) > 0 {
+		store, ok := s.Store.(StoreLot)
+		if !ok {
+			return nil, Internal("batch lookup", errNoStoreLot)
+		}
+		if s.Delai > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.Delai)
+			defer cancel()
+		}
+		parID, err := store.DossiersLot(ctx, annee, valides)
+		if err != nil {
+			return nil, err
+		}
+		for i, d := range demandes {
+			if out[i].Err == nil {
+				out[i].Reponse = Decider(d, parID[d.Identifiant], nil)
+			}
+		}
+	}
+	return out, nil
+}
+
+type lotError string
+
+func (e lotError) Error() string { return string(e) }
+
+const errNoStoreLot = lotError("the store cannot read batches")
