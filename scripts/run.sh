@@ -22,7 +22,7 @@ if [ -f "$state/client.json" ]; then
 	old=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$state/client.json")
 	[ -n "$old" ] && "$bin" clients revoke "$old" >/dev/null 2>&1 || true
 fi
-(umask 077 && "$bin" clients add --nom "Démo make run" --uai 0781944P --json >"$state/client.json")
+(umask 077 && "$bin" clients add --nom "Démo make run" --uai 0781944P --debit 100000 --rafale 100000 --json >"$state/client.json")
 id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$state/client.json")
 secret=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$state/client.json")
 

@@ -24,8 +24,18 @@ import (
 // The caller should carry an Appelant: without one the record has no
 // client and no canal, which the database refuses; it is then set aside
 // (Stats.Rejected), not lost.
-func Tracer(next bourse.Consultant, j *Journal) bourse.Consultant {
+//
+// The returned consultant also answers batches (bourse.ConsultantLot) when
+// next does: every answered identifier of a batch is recorded like a
+// single lookup, with the batch's time and latency.
+func Tracer(next bourse.Consultant, j *Journal) Traced {
 	return &tracer{next: next, j: j}
+}
+
+// Traced is a consultant whose answers are recorded.
+type Traced interface {
+	bourse.Consultant
+	bourse.ConsultantLot
 }
 
 type tracer struct {
@@ -39,12 +49,43 @@ func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Repons
 	if err != nil {
 		return r, err
 	}
+	t.record(ctx, start, time.Since(start), in.CodeEtablissement, r)
+	return r, nil
+}
+
+// ConsulterLot answers a batch through next and records every answered
+// identifier.
+func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+	lot, ok := t.next.(bourse.ConsultantLot)
+	if !ok {
+		return nil, bourse.Internal("batch lookup", errNoLot)
+	}
+	start := time.Now()
+	rs, err := lot.ConsulterLot(ctx, l)
+	if err != nil {
+		return rs, err
+	}
 	latence := time.Since(start)
+	for _, r := range rs {
+		if r.Err == nil {
+			t.record(ctx, start, latence, l.CodeEtablissement, r.Reponse)
+		}
+	}
+	return rs, nil
+}
+
+type tracerError string
+
+func (e tracerError) Error() string { return string(e) }
+
+const errNoLot = tracerError("the consultant cannot answer batches")
+
+func (t *tracer) record(ctx context.Context, start time.Time, latence time.Duration, codeEtablissement string, r bourse.Reponse) {
 	a, _ := bourse.AppelantDe(ctx)
 	uai := a.UAI
-	if strings.TrimSpace(in.CodeEtablissement) != "" {
+	if strings.TrimSpace(codeEtablissement) != "" {
 		// Valider accepted it, so it parses; its normalised form is kept.
-		if u, err := ident.ParseUAI(in.CodeEtablissement); err == nil {
+		if u, err := ident.ParseUAI(codeEtablissement); err == nil {
 			uai = u
 		}
 	}
@@ -66,5 +107,4 @@ func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Repons
 		RequestID:        middleware.GetReqID(ctx),
 		Latence:          latence,
 	})
-	return r, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -14,11 +13,18 @@ import (
 // Store reads Aglaé's dossiers for the decision engine. It implements
 // bourse.Store.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	group *coalescer
 }
 
-// NewStore returns a store reading from pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a store reading from pool. Lookups by identifier alone
+// that arrive together share one query per round trip, at most as many at
+// once as the pool has connections.
+func NewStore(pool *pgxpool.Pool) *Store {
+	s := &Store{pool: pool}
+	s.group = &coalescer{store: s, max: max(int(pool.Config().MaxConns), 1)}
+	return s
+}
 
 var _ bourse.Store = (*Store)(nil)
 
@@ -44,15 +50,13 @@ const (
 // carries an identity, those of every student with that identity, in one
 // query. Errors are of kind Unavailable or Internal.
 func (s *Store) Dossiers(ctx context.Context, d bourse.Demande) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
-	var rows pgx.Rows
-	switch {
-	case d.Identite == nil:
-		rows, err = s.pool.Query(ctx, sqlParIdentifiant, d.Identifiant, d.Annee)
-	default:
-		id := d.Identite
-		rows, err = s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee,
-			bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance))
+	if d.Identite == nil {
+		parIdentifiant, err = s.group.dossiers(ctx, d.Identifiant, d.Annee)
+		return parIdentifiant, nil, err
 	}
+	id := d.Identite
+	rows, err := s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee,
+		bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance))
 	if err != nil {
 		return nil, nil, translate("lookup", err)
 	}

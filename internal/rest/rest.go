@@ -52,10 +52,12 @@ const (
 //
 //	GET  /v1/boursiers/{identifiant}?annee=YYYY   the simple lookup
 //	POST /v1/consultations                         the full lookup, JSON body
+//	POST /v1/consultations/lot                     up to 1,000 identifiers of one year
 //	GET  /openapi.yaml                             the OpenAPI 3 document
 func (a *API) Mount(r chi.Router) {
 	r.Get("/v1/boursiers/{identifiant}", a.handle(opGetBoursier, a.getBoursier))
 	r.Post("/v1/consultations", a.handle(opPostConsultation, a.postConsultation))
+	r.Post("/v1/consultations/lot", a.handle(opPostLot, a.postLot))
 	r.Get("/openapi.yaml", a.handle(opOpenAPI, getOpenAPI))
 }
 

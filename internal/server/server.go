@@ -313,8 +313,11 @@ func handler(d deps) http.Handler {
 func canal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := bourse.CanalREST
-		if strings.HasPrefix(r.URL.Path, "/ws/") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/ws/"):
 			c = bourse.CanalSOAP
+		case r.URL.Path == "/v1/consultations/lot":
+			c = bourse.CanalLot
 		}
 		ap, _ := bourse.AppelantDe(r.Context())
 		ap.Canal = c

@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+)
+
+// sqlLot reads the dossiers of many (identifier, year) pairs in one
+// statement: a nested loop of index scans on dossier_identifiant_annee.
+// The first column is the pair's position in the arrays.
+const sqlLot = `SELECT q.i::int, ` + colonnesDossier + `
+	FROM unnest($1::text[], $2::int2[]) WITH ORDINALITY AS q(identifiant, annee, i)
+	JOIN aglae.dossier d ON d.identifiant = q.identifiant AND d.annee_universitaire = q.annee
+	JOIN aglae.etudiant e ON e.identifiant = d.identifiant`
+
+var _ bourse.StoreLot = (*Store)(nil)
+
+// DossiersLot returns the dossiers of every identifier for the year, by
+// identifier, in one query. Errors are of kind Unavailable or Internal.
+func (s *Store) DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]bourse.Dossier, error) {
+	annees := make([]int16, len(identifiants))
+	for i := range annees {
+		annees[i] = int16(annee)
+	}
+	out := make(map[string][]bourse.Dossier, len(identifiants))
+	err := s.lot(ctx, identifiants, annees, func(i int, x bourse.Dossier) {
+		out[x.Identifiant] = append(out[x.Identifiant], x)
+	})
+	return out, err
+}
+
+// lot runs sqlLot and hands each row to emit with the 0-based position of
+// the pair that found it.
+func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, emit func(i int, x bourse.Dossier)) error {
+	rows, err := s.pool.Query(ctx, sqlLot, identifiants, annees)
+	if err != nil {
+		return translate("batch lookup", err)
+	}
+	defer rows.Close()
+	var (
+		i    int32
+		x    bourse.Dossier
+		r    dossierRow
+		date pgtype.Date
+	)
+	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
+		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee}
+	_, err = pgx.ForEachRow(rows, scan, func() error {
+		d := x
+		d.Identite.DateNaissance = date.Time
+		d.Decision = nil
+		r.fill(&d)
+		emit(int(i)-1, d)
+		return nil
+	})
+	return translate("batch lookup", err)
+}

@@ -1,0 +1,121 @@
+package rest
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/web"
+)
+
+const opPostLot = "POST lot"
+
+// lotRequest is the body of POST /v1/consultations/lot.
+type lotRequest struct {
+	AnneeUniversitaire int      `json:"anneeUniversitaire"`
+	CodeEtablissement  string   `json:"codeEtablissement"`
+	Identifiants       []string `json:"identifiants"`
+}
+
+// strictJSON decodes bodies that are not on the hottest path: member
+// names match exactly, unknown or duplicated members and invalid UTF-8 are
+// refused.
+var strictJSON = json.JoinOptions(json.RejectUnknownMembers(true))
+
+// postLot answers POST /v1/consultations/lot: up to 1,000 identifiers of one
+// year, answered in the same order with one query. An invalid identifier
+// gets an error in its place; the others are answered.
+func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	lot, ok := a.svc.(bourse.ConsultantLot)
+	if !ok {
+		return bourse.Internal("batch lookup", errors.New("the consultant cannot answer batches"))
+	}
+	buf, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var req lotRequest
+	err = json.Unmarshal(*buf, &req, strictJSON)
+	putBody(buf)
+	if err != nil {
+		return lotDecodeError(err)
+	}
+	if req.Identifiants == nil {
+		return bourse.Invalid("identifiants", "required: an array of up to %d identifiers", bourse.MaxLot)
+	}
+	rs, err := lot.ConsulterLot(r.Context(), bourse.Lot{Annee: req.AnneeUniversitaire,
+		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
+	if err != nil {
+		return err
+	}
+	annee := req.AnneeUniversitaire
+	out := make([]byte, 0, 64+len(rs)*200)
+	out = append(out, `{"reponses":[`...)
+	for i, x := range rs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if x.Err != nil {
+			k, detail := web.Classify(x.Err)
+			item, _ := json.Marshal(lotErreur{Identifiant: req.Identifiants[i],
+				Erreur: lotProbleme{Type: web.ProblemBase + k.Type, Detail: detail}})
+			out = append(out, item...)
+			continue
+		}
+		annee = x.Reponse.AnneeUniversitaire
+		out = appendReponse(out, ToReponse(x.Reponse))
+	}
+	out = append(out, `],"anneeUniversitaire":`...)
+	out = strconv.AppendInt(out, int64(annee), 10)
+	out = append(out, '}')
+	ann := web.Annotate(r.Context())
+	ann.Identifiant = strconv.Itoa(len(rs)) + " identifiers"
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["X-Content-Type-Options"] = hdrNoSniff
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(out)
+	return err
+}
+
+// lotErreur is the place of an identifier the batch could not answer.
+type lotErreur struct {
+	Identifiant string      `json:"identifiant"`
+	Erreur      lotProbleme `json:"erreur"`
+}
+
+type lotProbleme struct {
+	Type   string `json:"type"`
+	Detail string `json:"detail"`
+}
+
+// lotDecodeError says what is wrong with a batch body.
+func lotDecodeError(err error) error {
+	var se *json.SemanticError
+	var sy *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &sy):
+		return web.Errorf(web.MalformedBody, "malformed JSON at byte "+strconv.FormatInt(sy.ByteOffset, 10))
+	case errors.As(err, &se):
+		field := string(se.JSONPointer)
+		if len(field) > 0 {
+			field = field[1:]
+		}
+		if se.Err != nil && errors.Is(se.Err, json.ErrUnknownName) {
+			return bourse.Invalid(field, "unknown field; the fields are anneeUniversitaire, codeEtablissement and identifiants")
+		}
+		if field == "" {
+			return web.Errorf(web.MalformedBody, "the body must be a JSON object")
+		}
+		return bourse.Invalid(field, "wrong type: anneeUniversitaire is an integer, codeEtablissement a string, identifiants an array of strings")
+	}
+	return web.Errorf(web.MalformedBody, "the body is not a valid JSON object")
+}
