@@ -6,7 +6,7 @@ STATE := .run
 LISTEN ?= 127.0.0.1:8080
 DEMO_DOSSIERS ?= 20000
 
-.PHONY: all build run stop test generate check-generated clean
+.PHONY: all build run stop test test-resilience generate check-generated clean
 
 all: build
 
@@ -26,6 +26,10 @@ stop:
 ## test: unit and integration tests against a throwaway PostgreSQL, with the race detector
 test:
 	@scripts/test.sh
+
+## test-resilience: database outage, SIGTERM and burst under load, read replicas (real PostgreSQL clusters of their own)
+test-resilience:
+	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas' -v ./cmd/aglae-connector/
 
 ## generate: regenerate the Go types of the WSDL with gowsdl
 generate:

@@ -143,7 +143,7 @@ destroy)
 	resolve
 	stop
 	rm -rf "$dir"
-	[ -L "$link" ] && rm -f "$link"
+	if [ -L "$link" ]; then rm -f "$link"; fi
 	;;
 *)
 	log "unknown command $cmd"

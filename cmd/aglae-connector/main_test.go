@@ -43,11 +43,12 @@ type process struct {
 }
 
 // serve starts the binary and waits until it listens.
-func serve(t *testing.T, bin, dbURL, spool string) *process {
+func serve(t *testing.T, bin, dbURL, spool string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "METRICS_LISTEN=off",
 		"SPOOL_DIR="+spool, "LOOKUP_TIMEOUT=1s", "SHUTDOWN_TIMEOUT=5s")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

@@ -4,6 +4,9 @@ import "net/url"
 
 // maskURL hides the password of a connection URL, for the start-up log.
 func maskURL(s string) string {
+	if s == "" {
+		return ""
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" {
 		return "(set, not a URL: not shown)"

@@ -40,6 +40,7 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 	fs := newFlags("serve", env)
 	fs.StringVar(&cfg.Listen, "listen", envOr(env, "LISTEN_ADDR", cfg.Listen), "address to listen on, HOST:PORT (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr(env, "PUBLIC_URL", ""), "URL clients reach the service at, written in the served WSDL (env PUBLIC_URL; default: the request's host)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "requests served at once; past it, 503 at once (env MAX_IN_FLIGHT)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", envOr(env, "TLS_CERT", ""), "PEM certificate: serve HTTPS (env TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", envOr(env, "TLS_KEY", ""), "PEM private key of --tls-cert (env TLS_KEY)")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", envOr(env, "TLS_CLIENT_CA", ""), "PEM CA bundle: client certificates it signed authenticate their client (env TLS_CLIENT_CA)")
@@ -50,6 +51,13 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 	fs.BoolVar(&cfg.TrustForwardedHeaders, "trust-forwarded-headers", envOr(env, "TRUST_FORWARDED_HEADERS", "") == "true", "the WSDL address follows X-Forwarded-Proto/Host (env TRUST_FORWARDED_HEADERS=true)")
 	maxBody := fs.Int64("max-body", cfg.MaxBody, "request body limit in bytes (env MAX_BODY_BYTES)")
 	level := fs.String("log-level", envOr(env, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	if v := envOr(env, "MAX_IN_FLIGHT", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return cfg, "", fmt.Errorf("MAX_IN_FLIGHT=%q: want a positive number", v)
+		}
+		cfg.MaxInFlight = n
+	}
 	if v := envOr(env, "RATE_LIMIT", ""); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
@@ -111,6 +119,7 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 	if cfg.DatabaseURL, err = databaseURL(env); err != nil {
 		return cfg, "", err
 	}
+	cfg.DatabaseReadURL = envOr(env, "DATABASE_READ_URL", "")
 	if cfg.Bascule, err = bascule(env); err != nil {
 		return cfg, "", err
 	}
@@ -142,7 +151,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer log.Sync()
 	log.Info("starting", zap.String("listen", cfg.Listen), zap.String("public_url", cfg.PublicURL),
-		zap.String("database", maskURL(cfg.DatabaseURL)), zap.Int64("max_body", cfg.MaxBody),
+		zap.String("database", maskURL(cfg.DatabaseURL)), zap.String("database_read", maskURL(cfg.DatabaseReadURL)),
+		zap.Int("max_in_flight", cfg.MaxInFlight), zap.Int64("max_body", cfg.MaxBody),
 		zap.Duration("read_timeout", cfg.ReadTimeout), zap.Duration("write_timeout", cfg.WriteTimeout),
 		zap.Duration("idle_timeout", cfg.IdleTimeout), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 		zap.Duration("lookup_timeout", cfg.LookupTimeout), zap.Bool("tls", cfg.TLSCert != ""),

@@ -20,20 +20,45 @@ import (
 
 // Open connects a pool to the database at url and checks that it answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := config(url)
 	if err != nil {
-		// The URL may hold a password: never print it.
-		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string")
+		return nil, err
 	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "aglae-connector"
-	cfg.MaxConnIdleTime = 5 * time.Minute
-	cfg.HealthCheckPeriod = 15 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, translate("connect", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
+		return nil, translate("connect", err)
+	}
+	return pool, nil
+}
+
+func config(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The URL may hold a password: never print it.
+		return nil, fmt.Errorf("not a valid PostgreSQL connection string")
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "aglae-connector"
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	// Dead connections are found within seconds after a restart or a
+	// failover, not at the next lookup only.
+	cfg.HealthCheckPeriod = 5 * time.Second
+	cfg.ConnConfig.ConnectTimeout = 2 * time.Second
+	return cfg, nil
+}
+
+// OpenLazy returns a pool on url without connecting: the first lookup
+// connects. For read replicas, which may be down when the service starts.
+func OpenLazy(url string) (*pgxpool.Pool, error) {
+	cfg, err := config(url)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
 		return nil, translate("connect", err)
 	}
 	return pool, nil

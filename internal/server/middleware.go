@@ -124,3 +124,30 @@ func clientFault(code string) bool {
 	return code != "" && code != web.Internal.SOAPKey && code != web.Unavailable.SOAPKey &&
 		code != web.Internal.Type && code != web.Unavailable.Type
 }
+
+// shed bounds the requests served at once: past max, a request is refused
+// at once with 503 and Retry-After instead of queueing without end, so
+// that memory stays bounded and the service answers normally as soon as
+// the burst is over. Health checks are never shed.
+func shed(max int, onError func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	if max <= 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	slots := make(chan struct{}, max)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				next.ServeHTTP(w, r)
+			default:
+				w.Header().Set("Retry-After", "1")
+				onError(w, r, web.Errorf(web.Unavailable, "the service is at capacity; retry in a second"))
+			}
+		})
+	}
+}

@@ -33,7 +33,9 @@ import (
 // Config is the service's configuration.
 type Config struct {
 	Listen            string // host:port; port 0 picks a free one
-	DatabaseURL       string
+	DatabaseURL       string // the primary: the consultation log and the API clients, and lookups unless DatabaseReadURL is set
+	DatabaseReadURL   string // where lookups read Aglaé's data: a streaming replica, or several hosts with target_session_attrs
+	MaxInFlight       int    // requests served at once; past it, 503 at once instead of a queue
 	PublicURL         string // the URL clients reach the service at, for the WSDL's address; "" = the request's host
 	MaxBody           int64
 	ReadHeaderTimeout time.Duration
@@ -66,6 +68,7 @@ func Defaults() Config {
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   15 * time.Second,
 		LookupTimeout:     2 * time.Second,
+		MaxInFlight:       512,
 		Bascule:           bourse.BasculeParDefaut,
 		MetricsListen:     "127.0.0.1:9464",
 		RateLimit:         float64(auth.DefaultDebit),
@@ -80,6 +83,7 @@ type Main struct {
 	Logger *zap.Logger
 
 	pool    *pgxpool.Pool
+	read    *pgxpool.Pool // lookups; the same as pool without a read URL
 	ln      net.Listener
 	http    *http.Server
 	journal *journal.Journal
@@ -105,6 +109,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.pool, err = postgres.Open(ctx, m.Config.DatabaseURL); err != nil {
 		return err
 	}
+	m.read = m.pool
+	if m.Config.DatabaseReadURL != "" {
+		// A replica that is down at start is not fatal: pgx connects on demand.
+		if m.read, err = postgres.OpenLazy(m.Config.DatabaseReadURL); err != nil {
+			return fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+	}
 	m.journal, err = journal.Open(ctx, journal.Options{Pool: m.pool, SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
@@ -119,12 +130,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.pool), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:     m.Config,
 		log:     m.Logger,
 		svc:     svc,
-		ping:    m.pool.Ping,
+		ping:    m.read.Ping,
 		authn:   &auth.Authenticator{Store: postgres.NewClients(m.pool), Logger: m.Logger.Named("auth")},
 		limiter: &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
 		metrics: m.metrics,
@@ -228,6 +239,9 @@ func (m *Main) closeAll(ctx context.Context) error {
 	} else if m.mln != nil {
 		m.mln.Close()
 	}
+	if m.read != nil && m.read != m.pool {
+		m.read.Close()
+	}
 	if m.pool != nil {
 		m.pool.Close()
 	}
@@ -280,7 +294,7 @@ func handler(d deps) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.log, d.metrics), recoverer(d.log), web.LimitBody(d.cfg.MaxBody))
+	r.Use(requestID, accessLog(d.log, d.metrics), recoverer(d.log), shed(d.cfg.MaxInFlight, onError), web.LimitBody(d.cfg.MaxBody))
 	r.NotFound(rest.NotFoundHandler())
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler())
 
