@@ -48,7 +48,7 @@ ensure_server() {
 # as_owner runs a command as the cluster's owner: postgres when we are root, ourselves otherwise.
 as_owner() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@") # from a folder postgres can enter
 	else
 		"$@"
 	fi
@@ -67,7 +67,7 @@ resolve() {
 		local parent
 		parent=$(dirname "$dir")
 		mkdir -p "$parent"
-		if ! runuser -u postgres -- test -x "$parent"; then
+		if ! (cd / && runuser -u postgres -- test -x "$parent"); then
 			local real
 			real=/tmp/aglae-connector-pg-$(echo "$(cd "$parent" && pwd)/$(basename "$dir")" | cksum | cut -d' ' -f1)
 			mkdir -p "$real"
@@ -89,7 +89,7 @@ start() {
 	mkdir -p "$dir"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$dir"
-		if ! runuser -u postgres -- test -w "$dir"; then
+		if ! (cd / && runuser -u postgres -- test -w "$dir"); then
 			log "the postgres user cannot write to $dir (is a parent folder private to root?)"
 			exit 1
 		fi
