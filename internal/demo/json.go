@@ -3,9 +3,9 @@ package demo
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/aglae-connector/aglae-connector/internal/extract"
+	"github.com/aglae-connector/aglae-connector/internal/jsonenc"
 )
 
 // appendLigne appends the JSON of l to b, byte for byte what encoding/json
@@ -100,69 +100,8 @@ func appendLigne(b []byte, l *extract.Ligne) []byte {
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json does
-// without HTML escaping: quotes, backslashes and control characters, U+2028
-// and U+2029; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !aSurveiller[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += n
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += n
-			start = i
-			continue
-		}
-		i += n
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// aSurveiller marks the bytes appendString must look at: control
-// characters, quote, backslash, and the bytes of multi-byte UTF-8 sequences.
-var aSurveiller = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf
-	}
-	return t
-}()
+// without HTML escaping.
+func appendString(b []byte, s string) []byte { return jsonenc.AppendString(b, s, false) }
 
 // appendFloat appends f as encoding/json writes a float64. The demo's
 // amounts are finite; NaN and infinities, which JSON cannot carry, panic.
