@@ -6,7 +6,9 @@ STATE := .run
 LISTEN ?= 127.0.0.1:8080
 DEMO_DOSSIERS ?= 20000
 
-.PHONY: all build run stop test test-resilience generate check-generated clean
+FUZZTIME ?= 60s
+
+.PHONY: all build run stop test test-resilience fuzz generate check-generated clean
 
 all: build
 
@@ -30,6 +32,10 @@ test:
 ## test-resilience: database outage, SIGTERM and burst under load, read replicas (real PostgreSQL clusters of their own)
 test-resilience:
 	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas' -v ./cmd/aglae-connector/
+
+## fuzz: every fuzz target of the module for $(FUZZTIME) each; a crasher lands in the package's testdata/fuzz/ (fix it and commit it)
+fuzz:
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 ## generate: regenerate the Go types of the WSDL with gowsdl
 generate:

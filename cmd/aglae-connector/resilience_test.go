@@ -397,10 +397,16 @@ func TestReadReplicas(t *testing.T) {
 	t0 := time.Now()
 	primary.stop(t)
 	t.Logf("primary stopped in %s", time.Since(t0).Round(time.Millisecond))
-	for i := 0; i < 20; i++ {
+	// Longer than the credentials' cache: the clients are read on the standby too.
+	for end := time.Now().Add(8 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		assert.Equal(t, http.StatusOK, lookup(t, p.addr, secret), "lookups with the primary down")
 	}
 	assert.Equal(t, http.StatusOK, readyz(p.addr))
+
+	// An instance that starts while the primary is down serves lookups too.
+	q := serve(t, bin, primary.url, t.TempDir(), "DATABASE_READ_URL="+read, "LOOKUP_TIMEOUT=2s")
+	assert.Equal(t, http.StatusOK, lookup(t, q.addr, secret), "an instance started during the primary's outage")
+	require.NoError(t, q.stop(t))
 
 	// The primary is back and the standby stops: lookups fail over to the primary.
 	t0 = time.Now()

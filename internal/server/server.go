@@ -106,12 +106,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.closeAll(context.Background())
 		}
 	}()
-	if m.pool, err = postgres.Open(ctx, m.Config.DatabaseURL); err != nil {
-		return err
-	}
-	m.read = m.pool
-	if m.Config.DatabaseReadURL != "" {
-		// A replica that is down at start is not fatal: pgx connects on demand.
+	if m.Config.DatabaseReadURL == "" {
+		if m.pool, err = postgres.Open(ctx, m.Config.DatabaseURL); err != nil {
+			return err
+		}
+		m.read = m.pool
+	} else {
+		// With replicas, neither the primary nor a replica being down at
+		// start is fatal: pgx connects on demand, lookups go to whichever
+		// answers, and the consultation log spools until the primary is back.
+		if m.pool, err = postgres.OpenLazy(m.Config.DatabaseURL); err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		if m.read, err = postgres.OpenLazy(m.Config.DatabaseReadURL); err != nil {
 			return fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
@@ -132,11 +138,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
-		cfg:     m.Config,
-		log:     m.Logger,
-		svc:     svc,
-		ping:    m.read.Ping,
-		authn:   &auth.Authenticator{Store: postgres.NewClients(m.pool), Logger: m.Logger.Named("auth")},
+		cfg:  m.Config,
+		log:  m.Logger,
+		svc:  svc,
+		ping: m.read.Ping,
+		// API clients replicate like Aglaé's data: read them where lookups
+		// read, so that lookups go on while the primary is down.
+		authn:   &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
 		limiter: &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
 		metrics: m.metrics,
 	})
