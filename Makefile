@@ -7,8 +7,10 @@ LISTEN ?= 127.0.0.1:8080
 DEMO_DOSSIERS ?= 20000
 
 FUZZTIME ?= 60s
+SOAK_DURATION ?= 10m
+SOAK_RATE ?= 1000
 
-.PHONY: all build run stop test test-resilience fuzz generate check-generated clean
+.PHONY: all build run stop test test-resilience fuzz bench soak generate check-generated clean
 
 all: build
 
@@ -36,6 +38,19 @@ test-resilience:
 ## fuzz: every fuzz target of the module for $(FUZZTIME) each; a crasher lands in the package's testdata/fuzz/ (fix it and commit it)
 fuzz:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## bench: the load harness (cmd/bench) on a throwaway PostgreSQL: the import, the HTTP and database
+## ceilings, REST, SOAP and the batch re-check; prints the figures and writes bench-results.json
+## (smaller: make bench BENCH_FLAGS='--dossiers 20000 --duration 3s --recheck 20000')
+bench:
+	go build -o bin/bench ./cmd/bench
+	bin/bench $(BENCH_FLAGS)
+
+## soak: REST and SOAP lookups open-loop at $(SOAK_RATE)/s, twice a national peak of 500/s, for
+## $(SOAK_DURATION): errors and lost consultations must be 0; writes soak-results.json
+soak:
+	go build -o bin/bench ./cmd/bench
+	bin/bench --soak $(SOAK_DURATION) --rate $(SOAK_RATE) $(BENCH_FLAGS)
 
 ## generate: regenerate the Go types of the WSDL with gowsdl
 generate:
