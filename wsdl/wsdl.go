@@ -5,7 +5,8 @@ package wsdl
 
 import _ "embed"
 
-// Connecteur is the WSDL of the consulterBoursier service.
+// Connecteur is the WSDL of the consulterBoursier and consulterBoursiers
+// operations.
 //
 //go:embed connecteur.wsdl
 var Connecteur []byte

@@ -73,10 +73,11 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 	demandes := make([]Demande, len(l.Identifiants))
 	valides := make([]string, 0, len(l.Identifiants))
 	for i, raw := range l.Identifiants {
-		d, err := Saisie{Identifiant: raw, Annee: annee}.Valider(annee)
-		if err == nil && d.Identifiant == "" {
-			err = Invalid("identifiant", "required")
+		if strings.TrimSpace(raw) == "" {
+			out[i].Err = Invalid("identifiant", "empty identifier")
+			continue
 		}
+		d, err := Saisie{Identifiant: raw, Annee: annee}.Valider(annee)
 		if err == nil && d.Annee != annee {
 			err = Invalid("identifiant", "a dossier number of %d in a batch for %d", d.Annee, annee)
 		}

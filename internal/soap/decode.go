@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/web"
@@ -14,7 +15,9 @@ import (
 
 // Bounds of an envelope. A lookup is about a dozen elements four levels
 // deep; these leave room for header blocks and pretty clients, and stop
-// a deep or wide document long before it costs anything.
+// a deep or wide document long before it costs anything. The identifiant
+// elements of a consulterBoursiers do not count among the maxElements:
+// they are bounded by bourse.MaxLot.
 const (
 	maxDepth    = 32
 	maxElements = 256
@@ -24,10 +27,12 @@ const (
 // bom is the UTF-8 byte order mark some clients (.NET) put first.
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// request is a decoded envelope: the operation its Body names and the lookup.
+// request is a decoded envelope: the operation its Body names and its
+// input.
 type request struct {
-	operation string // "consulterBoursier" once the Body's element is recognised
-	saisie    bourse.Saisie
+	operation string        // opConsulte or opConsulteLot, once the Body's element is recognised
+	saisie    bourse.Saisie // consulterBoursier
+	lot       bourse.Lot    // consulterBoursiers
 }
 
 // The fields of consulterBoursier, in the WSDL's order.
@@ -44,8 +49,8 @@ var fieldNames = [...]string{"identifiant", "anneeUniversitaire", "codeEtablisse
 
 const fieldList = "identifiant, anneeUniversitaire, codeEtablissement, nom, prenom or dateNaissance"
 
-func fieldIndex(local string) int {
-	switch local {
+func fieldIndex(local []byte) int {
+	switch string(local) {
 	case "identifiant":
 		return fIdentifiant
 	case "anneeUniversitaire":
@@ -63,21 +68,22 @@ func fieldIndex(local string) int {
 }
 
 // decodeEnvelope reads a SOAP 1.1 request envelope strictly, token by
-// token, and returns its lookup. Errors are web.MalformedBody (the message
-// is not a well-formed, valid envelope), soap:VersionMismatch and
-// soap:MustUnderstand protocol errors, or bourse KindInvalid errors (a
-// field's value has the wrong type). req.operation is set as soon as the
-// Body's element is recognised, even when a later error follows.
+// token, and returns its operation and input. Errors are web.MalformedBody
+// (the message is not a well-formed, valid envelope),
+// soap:VersionMismatch and soap:MustUnderstand protocol errors, or bourse
+// KindInvalid errors (a field's value has the wrong type). req.operation is
+// set as soon as the Body's element is recognised, even when a later error
+// follows. Nothing returned refers to data.
 func decodeEnvelope(data []byte) (req request, err error) {
 	data = bytes.TrimPrefix(data, bom)
-	// The decoder's defaults are what safety needs: Strict, no Entity map
-	// (only the five predefined entities), no CharsetReader (UTF-8 only).
-	p := parser{d: xml.NewDecoder(bytes.NewReader(data))}
-	root, err := p.root()
-	if err != nil {
+	p := parserPool.Get().(*parser)
+	defer p.release()
+	p.s.reset(data)
+	p.depth, p.elements, p.tokens = 0, 0, 0
+	if err := p.root(); err != nil {
 		return req, err
 	}
-	if err := checkEnvelope(root.Name); err != nil {
+	if err := checkEnvelope(p.s.name); err != nil {
 		return req, err
 	}
 	if err := p.envelope(&req); err != nil {
@@ -88,108 +94,115 @@ func decodeEnvelope(data []byte) (req request, err error) {
 
 // parser reads one envelope, counting depth and elements.
 type parser struct {
-	d        *xml.Decoder
+	s        scanner
 	depth    int
 	elements int
 	tokens   int
 	text     []byte // a field's text, reused
+	ids      []byte // consulterBoursiers: its identifiers' text, back to back
+	idEnds   []int  // where each ends in ids
+}
+
+// parserPool keeps parsers, whose slices grow to what an envelope needs.
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
+
+func (p *parser) release() {
+	p.s.release()
+	if cap(p.text) > maxPooled || cap(p.ids) > maxPooled {
+		p.text, p.ids = nil, nil
+	}
+	parserPool.Put(p)
 }
 
 func malformed(format string, args ...any) error {
 	return web.Errorf(web.MalformedBody, fmt.Sprintf(format, args...))
 }
 
-// next returns the next token that matters: comments are skipped, a
-// DOCTYPE, any other directive and processing instructions are refused
+// next reads the next token that matters into p.s: comments are skipped,
+// a DOCTYPE, any other directive and processing instructions are refused
 // (SOAP 1.1 §3), and the bounds are enforced.
-func (p *parser) next() (xml.Token, error) {
+func (p *parser) next() (tokKind, error) {
 	for {
-		tok, err := p.d.Token()
+		k, err := p.s.next()
 		if err != nil {
-			return nil, syntax(err)
+			return 0, p.syntax(err)
 		}
 		p.tokens++
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch k {
+		case tokStart:
 			p.depth++
 			p.elements++
 			switch {
 			case p.depth > maxDepth:
-				return nil, malformed("elements nested deeper than %d levels", maxDepth)
+				return 0, malformed("elements nested deeper than %d levels", maxDepth)
 			case p.elements > maxElements:
-				return nil, malformed("more than %d elements", maxElements)
-			case len(t.Attr) > maxAttrs:
-				return nil, malformed("element %s has more than %d attributes", qname(t.Name), maxAttrs)
+				return 0, malformed("more than %d elements", maxElements)
 			}
-			for i := 1; i < len(t.Attr); i++ {
+			at := p.s.attrs
+			for i := 1; i < len(at); i++ {
 				for j := 0; j < i; j++ {
-					if t.Attr[i].Name == t.Attr[j].Name {
-						return nil, malformed("element %s has the attribute %s twice", qname(t.Name), qname(t.Attr[i].Name))
+					if bytes.Equal(at[i].name.local, at[j].name.local) && bytes.Equal(at[i].name.space, at[j].name.space) {
+						return 0, malformed("element %s has the attribute %s twice", qname(p.s.name.xmlName()), qname(at[i].name.xmlName()))
 					}
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
 			p.depth--
-		case xml.Comment:
+		case tokComment:
 			continue
-		case xml.Directive:
-			if bytes.HasPrefix(t, []byte("DOCTYPE")) {
-				return nil, malformed("a DOCTYPE is not allowed in a SOAP message")
+		case tokDirective:
+			if bytes.HasPrefix(p.s.text, []byte("DOCTYPE")) {
+				return 0, malformed("a DOCTYPE is not allowed in a SOAP message")
 			}
-			return nil, malformed("an XML directive <!...> is not allowed in a SOAP message")
-		case xml.ProcInst:
-			if t.Target == "xml" {
+			return 0, malformed("an XML directive <!...> is not allowed in a SOAP message")
+		case tokProcInst:
+			if string(p.s.target) == "xml" {
 				if p.tokens == 1 {
 					continue
 				}
-				return nil, malformed("the XML declaration <?xml ...?> must open the document")
+				return 0, malformed("the XML declaration <?xml ...?> must open the document")
 			}
-			return nil, malformed("processing instruction <?%s ...?> is not allowed in a SOAP message", t.Target)
+			return 0, malformed("processing instruction <?%s ...?> is not allowed in a SOAP message", p.s.target)
 		}
-		return tok, nil
+		return k, nil
 	}
 }
 
-// syntax turns a decoder error into a MalformedBody error that says what
+// syntax turns a scanner error into a MalformedBody error that says what
 // and where; io.EOF passes.
-func syntax(err error) error {
+func (p *parser) syntax(err error) error {
 	if err == io.EOF {
 		return err
 	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		return malformed("malformed XML, line %d: %s", se.Line, se.Msg)
+	var xe *xmlError
+	if !errors.As(err, &xe) {
+		return malformed("malformed XML")
 	}
-	// The only other error of a decoder reading bytes: an encoding that is
-	// not UTF-8, for want of a CharsetReader.
-	if msg := err.Error(); strings.Contains(msg, "CharsetReader") {
-		enc := "other than UTF-8"
-		if i := strings.IndexByte(msg, '"'); i >= 0 {
-			if j := strings.IndexByte(msg[i+1:], '"'); j >= 0 {
-				enc = quote(clip(msg[i+1:i+1+j], 32))
-			}
-		}
-		return malformed("the XML declaration names the encoding %s: this service reads UTF-8 only", enc)
+	switch {
+	case xe.enc != "":
+		return malformed("the XML declaration names the encoding %s: this service reads UTF-8 only", quoteEnc(xe.enc))
+	case xe.limit:
+		return malformed("%s", xe.msg)
 	}
-	return malformed("malformed XML")
+	return malformed("malformed XML, line %d: %s", xe.line(p.s.data), xe.msg)
 }
 
-// root returns the document's root element.
-func (p *parser) root() (xml.StartElement, error) {
+// root reads up to the document's root element.
+func (p *parser) root() error {
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err == io.EOF {
-			return xml.StartElement{}, malformed("the body holds no XML element: want a SOAP 1.1 envelope")
+			return malformed("the body holds no XML element: want a SOAP 1.1 envelope")
 		}
 		if err != nil {
-			return xml.StartElement{}, err
+			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return t, nil
-		case xml.CharData:
-			if !isSpace(t) {
-				return xml.StartElement{}, malformed("text before the root element: want a SOAP 1.1 envelope")
+		switch k {
+		case tokStart:
+			return nil
+		case tokText:
+			if !isSpace(p.s.text) {
+				return malformed("text before the root element: want a SOAP 1.1 envelope")
 			}
 		}
 	}
@@ -197,23 +210,23 @@ func (p *parser) root() (xml.StartElement, error) {
 
 // checkEnvelope accepts SOAP 1.1's Envelope. An Envelope of another
 // namespace is a VersionMismatch (SOAP 1.1 §4.4.1), SOAP 1.2's included.
-func checkEnvelope(n xml.Name) error {
+func checkEnvelope(n qn) error {
 	switch {
-	case n.Local != "Envelope":
-		return malformed("the root element is %s: want soap:Envelope in namespace %s (SOAP 1.1)", qname(n), nsSOAP11)
-	case n.Space == nsSOAP11:
+	case string(n.local) != "Envelope":
+		return malformed("the root element is %s: want soap:Envelope in namespace %s (SOAP 1.1)", qname(n.xmlName()), nsSOAP11)
+	case string(n.space) == nsSOAP11:
 		return nil
-	case n.Space == nsSOAP12:
+	case string(n.space) == nsSOAP12:
 		return versionMismatch(web.MalformedBody, "SOAP 1.2 envelope (namespace "+nsSOAP12+"): this service speaks SOAP 1.1, namespace "+nsSOAP11)
-	case n.Space == "":
+	case len(n.space) == 0:
 		return versionMismatch(web.MalformedBody, "the Envelope has no namespace: want SOAP 1.1's "+nsSOAP11)
 	default:
-		return versionMismatch(web.MalformedBody, "the Envelope is in "+nsText(n.Space)+": want SOAP 1.1's namespace "+nsSOAP11)
+		return versionMismatch(web.MalformedBody, "the Envelope is in "+nsText(string(n.space))+": want SOAP 1.1's namespace "+nsSOAP11)
 	}
 }
 
 // isSOAP tells whether n is the SOAP 1.1 element local.
-func isSOAP(n xml.Name, local string) bool { return n.Space == nsSOAP11 && n.Local == local }
+func isSOAP(n qn, local string) bool { return n.is(nsSOAP11, local) }
 
 // eof reports a document that ends inside an element. A strict decoder
 // says "unexpected EOF" itself; this is the safety net.
@@ -229,14 +242,14 @@ func eof(err error, where string) error {
 func (p *parser) envelope(req *request) error {
 	seenHeader, seenBody := false, false
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err != nil {
 			return eof(err, "soap:Envelope")
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch {
-			case isSOAP(t.Name, "Header"):
+		switch k {
+		case tokStart:
+			switch n := p.s.name; {
+			case isSOAP(n, "Header"):
 				if seenBody {
 					return malformed("soap:Header after soap:Body: the Header comes first")
 				}
@@ -247,7 +260,7 @@ func (p *parser) envelope(req *request) error {
 				if err := p.header(); err != nil {
 					return err
 				}
-			case isSOAP(t.Name, "Body"):
+			case isSOAP(n, "Body"):
 				if seenBody {
 					return malformed("two soap:Body elements: an envelope has exactly one")
 				}
@@ -256,15 +269,15 @@ func (p *parser) envelope(req *request) error {
 					return err
 				}
 			case seenBody:
-				return malformed("element %s after soap:Body: nothing may follow the Body", qname(t.Name))
+				return malformed("element %s after soap:Body: nothing may follow the Body", qname(n.xmlName()))
 			default:
-				return malformed("unexpected element %s in soap:Envelope: want an optional soap:Header, then soap:Body", qname(t.Name))
+				return malformed("unexpected element %s in soap:Envelope: want an optional soap:Header, then soap:Body", qname(n.xmlName()))
 			}
-		case xml.CharData:
-			if !isSpace(t) {
+		case tokText:
+			if !isSpace(p.s.text) {
 				return malformed("text in soap:Envelope: it holds only soap:Header and soap:Body")
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if !seenBody {
 				return malformed("soap:Body is missing")
 			}
@@ -277,28 +290,28 @@ func (p *parser) envelope(req *request) error {
 // with soap:MustUnderstand (it understands none); the others are skipped.
 func (p *parser) header() error {
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err != nil {
 			return eof(err, "soap:Header")
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			mu, err := mustUnderstand(t)
+		switch k {
+		case tokStart:
+			mu, err := mustUnderstand(p.s.name, p.s.attrs)
 			if err != nil {
 				return err
 			}
 			if mu {
 				return &protocolError{code: codeMustUnderstand, err: web.Errorf(web.MalformedBody,
-					"header block "+qname(t.Name)+` has soap:mustUnderstand="1": this service understands no header block`)}
+					"header block "+qname(p.s.name.xmlName())+` has soap:mustUnderstand="1": this service understands no header block`)}
 			}
 			if err := p.skip(); err != nil {
 				return err
 			}
-		case xml.CharData:
-			if !isSpace(t) {
+		case tokText:
+			if !isSpace(p.s.text) {
 				return malformed("text in soap:Header: it holds only header blocks")
 			}
-		case xml.EndElement:
+		case tokEnd:
 			return nil
 		}
 	}
@@ -307,24 +320,24 @@ func (p *parser) header() error {
 // mustUnderstand tells whether the header block t must be understood by
 // this service: soap:mustUnderstand="1" and no soap:actor, or the "next"
 // actor (SOAP 1.1 §4.2.2).
-func mustUnderstand(t xml.StartElement) (bool, error) {
+func mustUnderstand(name qn, attrs []attr) (bool, error) {
 	mu, forUs := false, true
-	for _, a := range t.Attr {
-		if a.Name.Space != nsSOAP11 {
+	for _, a := range attrs {
+		if string(a.name.space) != nsSOAP11 {
 			continue
 		}
-		v := trimSpace(a.Value)
-		switch a.Name.Local {
+		v := trimSpaceBytes(a.value)
+		switch string(a.name.local) {
 		case "mustUnderstand":
-			switch v {
+			switch string(v) {
 			case "1", "true":
 				mu = true
 			case "0", "false":
 			default:
-				return false, malformed(`header block %s: soap:mustUnderstand must be "0" or "1"`, qname(t.Name))
+				return false, malformed(`header block %s: soap:mustUnderstand must be "0" or "1"`, qname(name.xmlName()))
 			}
 		case "actor":
-			forUs = v == "" || v == actorNext
+			forUs = len(v) == 0 || string(v) == actorNext
 		}
 	}
 	return mu && forUs, nil
@@ -341,49 +354,59 @@ func (p *parser) skip() error {
 	return nil
 }
 
+// operations names the operations for a message.
+const operations = opConsulte + " or " + opConsulteLot
+
 // body reads the Body: exactly one element, the operation's, dispatched on
 // its qualified name.
 func (p *parser) body(req *request) error {
 	found := false
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err != nil {
 			return eof(err, "soap:Body")
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch k {
+		case tokStart:
 			if found {
-				return malformed("soap:Body holds more than one element: a request holds exactly one, %s", opConsulte)
+				return malformed("soap:Body holds more than one element: a request holds exactly one, %s", operations)
 			}
 			found = true
-			if t.Name.Space != nsService || t.Name.Local != opConsulte {
-				return unknownOperation(t.Name)
+			switch n := p.s.name; {
+			case n.is(nsService, opConsulte):
+				req.operation = opConsulte
+				err = p.consulterBoursier(&req.saisie)
+			case n.is(nsService, opConsulteLot):
+				req.operation = opConsulteLot
+				err = p.consulterBoursiers(&req.lot)
+			default:
+				err = unknownOperation(n)
 			}
-			req.operation = opConsulte
-			if err := p.consulterBoursier(&req.saisie); err != nil {
+			if err != nil {
 				return err
 			}
-		case xml.CharData:
-			if !isSpace(t) {
-				return malformed("text in soap:Body: it must hold one %s element", opConsulte)
+		case tokText:
+			if !isSpace(p.s.text) {
+				return malformed("text in soap:Body: it must hold one element, %s", operations)
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if !found {
-				return malformed("soap:Body is empty: it must hold one %s element in namespace %s", opConsulte, nsService)
+				return malformed("soap:Body is empty: it must hold one element, %s, in namespace %s", operations, nsService)
 			}
 			return nil
 		}
 	}
 }
 
-func unknownOperation(n xml.Name) error {
+func unknownOperation(n qn) error {
+	local := string(n.local)
 	switch {
-	case n.Local != opConsulte:
-		return malformed("unknown operation %s: this service offers %s, in namespace %s", qname(n), opConsulte, nsService)
-	case n.Space == "":
-		return malformed("%s has no namespace: the operation's element is in namespace %s", opConsulte, nsService)
+	case local != opConsulte && local != opConsulteLot:
+		return malformed("unknown operation %s: this service offers %s, in namespace %s", qname(n.xmlName()), operations, nsService)
+	case len(n.space) == 0:
+		return malformed("%s has no namespace: the operation's element is in namespace %s", local, nsService)
 	default:
-		return malformed("%s is in %s: the operation's element is in namespace %s", opConsulte, nsText(n.Space), nsService)
+		return malformed("%s is in %s: the operation's element is in namespace %s", local, nsText(string(n.space)), nsService)
 	}
 }
 
@@ -393,13 +416,13 @@ func unknownOperation(n xml.Name) error {
 func (p *parser) consulterBoursier(s *bourse.Saisie) error {
 	var seen uint8
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err != nil {
 			return eof(err, opConsulte)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			f, err := field(t.Name)
+		switch k {
+		case tokStart:
+			f, err := field(p.s.name, opConsulte, fieldIndex, fieldList)
 			if err != nil {
 				return err
 			}
@@ -408,55 +431,161 @@ func (p *parser) consulterBoursier(s *bourse.Saisie) error {
 				return malformed("element %s appears twice in %s", name, opConsulte)
 			}
 			seen |= 1 << f
-			isNil, err := xsiNil(t, name)
-			if err != nil {
-				return err
-			}
-			text, err := p.readText(name)
+			text, isNil, err := p.value(name)
 			if err != nil {
 				return err
 			}
 			if isNil {
-				if !isSpace(text) {
-					return malformed(`element %s has xsi:nil="true" and a value: send one or the other`, name)
-				}
 				continue
 			}
 			if err := assign(s, f, text); err != nil {
 				return err
 			}
-		case xml.CharData:
-			if !isSpace(t) {
+		case tokText:
+			if !isSpace(p.s.text) {
 				return malformed("text directly in %s: the values go in its child elements", opConsulte)
 			}
-		case xml.EndElement:
+		case tokEnd:
 			return nil
 		}
 	}
 }
 
-// field returns the field element n names.
-func field(n xml.Name) (int, error) {
-	f := fieldIndex(n.Local)
-	switch {
-	case f < 0:
-		return 0, malformed("unknown element %s in %s: want %s", qname(n), opConsulte, fieldList)
-	case n.Space == nsService:
-		return f, nil
-	case n.Space == "":
-		return 0, malformed(`element %s has no namespace: the children of %s are in namespace %s (elementFormDefault="qualified")`,
-			n.Local, opConsulte, nsService)
-	default:
-		return 0, malformed("element %s is in %s: the children of %s are in namespace %s",
-			n.Local, nsText(n.Space), opConsulte, nsService)
+// The fields of consulterBoursiers, in the WSDL's order.
+const (
+	lAnnee = iota
+	lCodeEtablissement
+	lIdentifiant
+)
+
+var lotFieldNames = [...]string{"anneeUniversitaire", "codeEtablissement", "identifiant"}
+
+const lotFieldList = "anneeUniversitaire, codeEtablissement or identifiant"
+
+func lotFieldIndex(local []byte) int {
+	switch string(local) {
+	case "anneeUniversitaire":
+		return lAnnee
+	case "codeEtablissement":
+		return lCodeEtablissement
+	case "identifiant":
+		return lIdentifiant
+	}
+	return -1
+}
+
+// consulterBoursiers reads the batch's fields into l: identifiant 1 to
+// bourse.MaxLot times, in order, the other fields at most once, anywhere.
+// An empty or nil identifiant keeps its place (the domain answers it with
+// an error), so that the answers stay in the request's order; an empty or
+// nil anneeUniversitaire or codeEtablissement is absent.
+func (p *parser) consulterBoursiers(l *bourse.Lot) error {
+	var seen uint8
+	p.ids, p.idEnds = p.ids[:0], p.idEnds[:0]
+	for {
+		k, err := p.next()
+		if err != nil {
+			return eof(err, opConsulteLot)
+		}
+		switch k {
+		case tokStart:
+			f, err := field(p.s.name, opConsulteLot, lotFieldIndex, lotFieldList)
+			if err != nil {
+				return err
+			}
+			name := lotFieldNames[f]
+			if f == lIdentifiant {
+				// Bounded by MaxLot, not by maxElements.
+				p.elements--
+				if len(p.idEnds) == bourse.MaxLot {
+					return bourse.Invalid("identifiant", "at most %d identifiant elements per batch", bourse.MaxLot)
+				}
+			} else if seen&(1<<f) != 0 {
+				return malformed("element %s appears twice in %s", name, opConsulteLot)
+			}
+			seen |= 1 << f
+			text, isNil, err := p.value(name)
+			if err != nil {
+				return err
+			}
+			switch {
+			case f == lIdentifiant:
+				if !isNil {
+					p.ids = append(p.ids, trimSpaceBytes(text)...)
+				}
+				p.idEnds = append(p.idEnds, len(p.ids))
+			case isNil:
+			case f == lAnnee:
+				if text = trimSpaceBytes(text); len(text) > 0 {
+					if l.Annee, err = parseAnnee(text); err != nil {
+						return err
+					}
+				}
+			case f == lCodeEtablissement:
+				if text = trimSpaceBytes(text); len(text) > 0 {
+					l.CodeEtablissement = string(text)
+				}
+			}
+		case tokText:
+			if !isSpace(p.s.text) {
+				return malformed("text directly in %s: the values go in its child elements", opConsulteLot)
+			}
+		case tokEnd:
+			if len(p.idEnds) == 0 {
+				return bourse.Invalid("identifiant", "required: a batch holds 1 to %d identifiant elements", bourse.MaxLot)
+			}
+			// One string for all the identifiers.
+			all, start := string(p.ids), 0
+			l.Identifiants = make([]string, len(p.idEnds))
+			for i, end := range p.idEnds {
+				l.Identifiants[i] = all[start:end]
+				start = end
+			}
+			return nil
+		}
 	}
 }
 
-// xsiNil reads the xsi:nil attribute of t.
-func xsiNil(t xml.StartElement, name string) (bool, error) {
-	for _, a := range t.Attr {
-		if a.Name.Space == nsXSI && a.Name.Local == "nil" {
-			switch trimSpace(a.Value) {
+// field returns the field element n of operation op names; index and list
+// are the operation's fields.
+func field(n qn, op string, index func([]byte) int, list string) (int, error) {
+	f := index(n.local)
+	switch {
+	case f < 0:
+		return 0, malformed("unknown element %s in %s: want %s", qname(n.xmlName()), op, list)
+	case string(n.space) == nsService:
+		return f, nil
+	case len(n.space) == 0:
+		return 0, malformed(`element %s has no namespace: the children of %s are in namespace %s (elementFormDefault="qualified")`,
+			n.local, op, nsService)
+	default:
+		return 0, malformed("element %s is in %s: the children of %s are in namespace %s",
+			n.local, nsText(string(n.space)), op, nsService)
+	}
+}
+
+// value reads the field element just started: its text, and whether it has
+// xsi:nil="true", which it then must hold no text with.
+func (p *parser) value(name string) (text []byte, isNil bool, err error) {
+	isNil, err = xsiNil(p.s.attrs, name)
+	if err != nil {
+		return nil, false, err
+	}
+	text, err = p.readText(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if isNil && !isSpace(text) {
+		return nil, false, malformed(`element %s has xsi:nil="true" and a value: send one or the other`, name)
+	}
+	return text, isNil, nil
+}
+
+// xsiNil reads the xsi:nil attribute of the element just started.
+func xsiNil(attrs []attr, name string) (bool, error) {
+	for _, a := range attrs {
+		if a.name.is(nsXSI, "nil") {
+			switch string(trimSpaceBytes(a.value)) {
 			case "true", "1":
 				return true, nil
 			case "false", "0":
@@ -473,16 +602,16 @@ func xsiNil(t xml.StartElement, name string) (bool, error) {
 func (p *parser) readText(name string) ([]byte, error) {
 	p.text = p.text[:0]
 	for {
-		tok, err := p.next()
+		k, err := p.next()
 		if err != nil {
 			return nil, eof(err, name)
 		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			p.text = append(p.text, t...)
-		case xml.StartElement:
-			return nil, malformed("element %s must hold text, not the element %s", name, qname(t.Name))
-		case xml.EndElement:
+		switch k {
+		case tokText:
+			p.text = append(p.text, p.s.text...)
+		case tokStart:
+			return nil, malformed("element %s must hold text, not the element %s", name, qname(p.s.name.xmlName()))
+		case tokEnd:
 			return p.text, nil
 		}
 	}
@@ -600,17 +729,6 @@ func trimSpaceBytes(b []byte) []byte {
 	return b
 }
 
-// trimSpace trims XML white space around s.
-func trimSpace(s string) string {
-	for len(s) > 0 && isSpaceByte(s[0]) {
-		s = s[1:]
-	}
-	for len(s) > 0 && isSpaceByte(s[len(s)-1]) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // qname writes a name for a message: soap:Body's style for the SOAP
 // namespace, local (namespace "…") otherwise.
 func qname(n xml.Name) string {
@@ -639,25 +757,25 @@ func nsText(space string) string {
 // no second root and no trailing garbage.
 func (p *parser) epilog() error {
 	for {
-		tok, err := p.d.Token()
+		k, err := p.s.next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return malformed("content after the end of soap:Envelope is not XML (line %d: %s)", se.Line, se.Msg)
+			var xe *xmlError
+			if errors.As(err, &xe) && xe.enc == "" && !xe.limit {
+				return malformed("content after the end of soap:Envelope is not XML (line %d: %s)", xe.line(p.s.data), xe.msg)
 			}
-			return syntax(err)
+			return p.syntax(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return malformed("a second root element %s after soap:Envelope: a message has one", qname(t.Name))
-		case xml.CharData:
-			if !isSpace(t) {
+		switch k {
+		case tokStart:
+			return malformed("a second root element %s after soap:Envelope: a message has one", qname(p.s.name.xmlName()))
+		case tokText:
+			if !isSpace(p.s.text) {
 				return malformed("text after the end of soap:Envelope")
 			}
-		case xml.Comment:
+		case tokComment:
 		default:
 			return malformed("markup after the end of soap:Envelope")
 		}

@@ -6,17 +6,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/soap/wsconnecteur"
+	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
 // The namespaces of the messages.
 const (
-	nsSOAP11   = "http://schemas.xmlsoap.org/soap/envelope/"
-	nsSOAP12   = "http://www.w3.org/2003/05/soap-envelope"
-	nsService  = "urn:aglae-connector:connecteur:1"
-	nsXSI      = "http://www.w3.org/2001/XMLSchema-instance"
-	actorNext  = "http://schemas.xmlsoap.org/soap/actor/next"
-	opConsulte = "consulterBoursier"
+	nsSOAP11  = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsSOAP12  = "http://www.w3.org/2003/05/soap-envelope"
+	nsService = "urn:aglae-connector:connecteur:1"
+	nsXSI     = "http://www.w3.org/2001/XMLSchema-instance"
+	actorNext = "http://schemas.xmlsoap.org/soap/actor/next"
+
+	opConsulte    = "consulterBoursier"
+	opConsulteLot = "consulterBoursiers"
 )
 
 // The fixed parts of every envelope written. encoding/xml cannot write a
@@ -24,64 +26,80 @@ const (
 const (
 	envelopeStart = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<soap:Envelope xmlns:soap="` + nsSOAP11 + `"><soap:Body>`
-	envelopeEnd   = "</soap:Body></soap:Envelope>\n"
-	responseStart = `<consulterBoursierResponse xmlns="` + nsService + `">`
-	responseEnd   = `</consulterBoursierResponse>`
+	envelopeEnd      = "</soap:Body></soap:Envelope>\n"
+	responseStart    = `<consulterBoursierResponse xmlns="` + nsService + `">`
+	responseEnd      = `</consulterBoursierResponse>`
+	lotResponseStart = `<consulterBoursiersResponse xmlns="` + nsService + `">`
+	lotResponseEnd   = `</consulterBoursiersResponse>`
 )
 
-// toResponse converts the engine's answer to the generated wire type:
-// fields that do not apply stay empty (and are omitted), the internal
-// reason stays behind.
-func toResponse(r bourse.Reponse) *wsconnecteur.ConsulterBoursierResponse {
-	return &wsconnecteur.ConsulterBoursierResponse{
-		Identifiant:        r.Identifiant,
-		AnneeUniversitaire: int32(r.AnneeUniversitaire),
-		Statut:             ptr(wsconnecteur.Statut(r.Statut)),
-		TypeDecision:       ptr(wsconnecteur.TypeDecision(r.TypeDecision)),
-		Echelon:            ptr(wsconnecteur.Echelon(r.Echelon)),
-		NumeroDossier:      r.NumeroDossier,
-		Correspondance:     ptr(wsconnecteur.Correspondance(r.Correspondance)),
-		IdentifiantAglae:   r.IdentifiantAglae,
-		Anomalie:           ptr(wsconnecteur.Anomalie(r.Anomalie)),
-	}
-}
-
-// ptr returns a pointer to v, or nil when v is empty.
-func ptr[T ~string](v T) *T {
-	if v == "" {
-		return nil
-	}
-	return &v
-}
-
 // writeResponse writes the whole answer envelope of r: the elements of
-// consulterBoursierResponse in the WSDL's order, without reflection.
-// anneeUniversitaire and statut are always written (minOccurs 1).
-func writeResponse(b *bytes.Buffer, r *wsconnecteur.ConsulterBoursierResponse) {
+// consulterBoursierResponse.
+func writeResponse(b *bytes.Buffer, r bourse.Reponse) {
 	b.WriteString(envelopeStart)
 	b.WriteString(responseStart)
-	element(b, "identifiant", r.Identifiant)
-	b.WriteString("<anneeUniversitaire>")
-	b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(r.AnneeUniversitaire), 10))
-	b.WriteString("</anneeUniversitaire>")
-	if r.Statut != nil {
-		element(b, "statut", string(*r.Statut))
-	}
-	if r.TypeDecision != nil {
-		element(b, "typeDecision", string(*r.TypeDecision))
-	}
-	if r.Echelon != nil {
-		element(b, "echelon", string(*r.Echelon))
-	}
-	element(b, "numeroDossier", r.NumeroDossier)
-	if r.Correspondance != nil {
-		element(b, "correspondance", string(*r.Correspondance))
-	}
-	element(b, "identifiantAglae", r.IdentifiantAglae)
-	if r.Anomalie != nil {
-		element(b, "anomalie", string(*r.Anomalie))
-	}
+	writeReponse(b, r)
 	b.WriteString(responseEnd)
+	b.WriteString(envelopeEnd)
+}
+
+// writeReponse writes the children of a consulterBoursierResponse (or of a
+// batch's reponse) for r, in the WSDL's order, without reflection: the
+// fields that do not apply are empty and left out, the internal reason is
+// never written. anneeUniversitaire is always written; statut is there in
+// every answer.
+func writeReponse(b *bytes.Buffer, r bourse.Reponse) {
+	element(b, "identifiant", r.Identifiant)
+	writeAnnee(b, r.AnneeUniversitaire)
+	element(b, "statut", string(r.Statut))
+	element(b, "typeDecision", string(r.TypeDecision))
+	element(b, "echelon", r.Echelon)
+	element(b, "numeroDossier", r.NumeroDossier)
+	element(b, "correspondance", string(r.Correspondance))
+	element(b, "identifiantAglae", r.IdentifiantAglae)
+	element(b, "anomalie", string(r.Anomalie))
+}
+
+func writeAnnee(b *bytes.Buffer, annee int) {
+	b.WriteString("<anneeUniversitaire>")
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(annee), 10))
+	b.WriteString("</anneeUniversitaire>")
+}
+
+// writeLotResponse writes the whole answer envelope of a batch: the year
+// answered, then one reponse per identifier of l, in order; an identifier
+// the domain refused gets, instead of an answer, itself as sent and an
+// erreur whose code is the SOAPKey of its kind, as a fault's detail.
+func writeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+	b.WriteString(envelopeStart)
+	b.WriteString(lotResponseStart)
+	annee := l.Annee
+	for _, r := range rs {
+		if r.Err == nil {
+			annee = r.Reponse.AnneeUniversitaire
+			break
+		}
+	}
+	if annee != 0 {
+		writeAnnee(b, annee)
+	}
+	for i, r := range rs {
+		b.WriteString("<reponse>")
+		if r.Err != nil {
+			kind, detail := web.Classify(r.Err)
+			if i < len(l.Identifiants) {
+				element(b, "identifiant", l.Identifiants[i])
+			}
+			b.WriteString("<erreur>")
+			element(b, "code", kind.SOAPKey)
+			element(b, "message", detail)
+			b.WriteString("</erreur>")
+		} else {
+			writeReponse(b, r.Reponse)
+		}
+		b.WriteString("</reponse>")
+	}
+	b.WriteString(lotResponseEnd)
 	b.WriteString(envelopeEnd)
 }
 

@@ -14,8 +14,42 @@ func DecodeEnvelope(data []byte) (bourse.Saisie, string, error) {
 	return r.saisie, r.operation, err
 }
 
-// EncodeResponse exposes the answer encoder to the tests.
-func EncodeResponse(b *bytes.Buffer, r bourse.Reponse) { writeResponse(b, toResponse(r)) }
+// DecodeLot exposes the envelope decoder to the tests: the batch, the
+// operation recognised and the error.
+func DecodeLot(data []byte) (bourse.Lot, string, error) {
+	r, err := decodeEnvelope(data)
+	return r.lot, r.operation, err
+}
 
-// ToResponse exposes the converter to the tests.
-func ToResponse(r bourse.Reponse) *wsconnecteur.ConsulterBoursierResponse { return toResponse(r) }
+// EncodeResponse exposes the answer encoder to the tests.
+func EncodeResponse(b *bytes.Buffer, r bourse.Reponse) { writeResponse(b, r) }
+
+// EncodeLotResponse exposes the batch answer encoder to the tests.
+func EncodeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+	writeLotResponse(b, l, rs)
+}
+
+// ToResponse converts the engine's answer to the generated wire type, as
+// a client reads it: fields that do not apply are nil or empty, the
+// internal reason is not there.
+func ToResponse(r bourse.Reponse) *wsconnecteur.ConsulterBoursierResponse {
+	return &wsconnecteur.ConsulterBoursierResponse{
+		Identifiant:        r.Identifiant,
+		AnneeUniversitaire: int32(r.AnneeUniversitaire),
+		Statut:             ptr(wsconnecteur.Statut(r.Statut)),
+		TypeDecision:       ptr(wsconnecteur.TypeDecision(r.TypeDecision)),
+		Echelon:            ptr(wsconnecteur.Echelon(r.Echelon)),
+		NumeroDossier:      r.NumeroDossier,
+		Correspondance:     ptr(wsconnecteur.Correspondance(r.Correspondance)),
+		IdentifiantAglae:   r.IdentifiantAglae,
+		Anomalie:           ptr(wsconnecteur.Anomalie(r.Anomalie)),
+	}
+}
+
+// ptr returns a pointer to v, or nil when v is empty.
+func ptr[T ~string](v T) *T {
+	if v == "" {
+		return nil
+	}
+	return &v
+}

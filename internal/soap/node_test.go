@@ -20,7 +20,11 @@ import (
 type nodeResult struct {
 	Name   string   `json:"name"`
 	Result *Reponse `json:"result"`
-	Fault  *struct {
+	Lot    *struct {
+		AnneeUniversitaire int               `json:"anneeUniversitaire"`
+		Reponses           []json.RawMessage `json:"reponses"`
+	} `json:"lot"`
+	Fault *struct {
 		Status      int    `json:"status"`
 		FaultCode   string `json:"faultcode"`
 		FaultString string `json:"faultstring"`
@@ -33,7 +37,8 @@ type nodeResult struct {
 // TestNodeSoapInterop calls every case of testdata/cases.json with
 // node-soap 1.13.0, an independent SOAP client that builds itself from the
 // WSDL the service serves, and two bad lookups that must come back as
-// faults node-soap parses. It needs node on PATH, and installs node-soap
+// faults node-soap parses; then the 2025 identifiers of the cases and a bad
+// one in one consulterBoursiers, and a batch of 1,001 identifiers, a fault. It needs node on PATH, and installs node-soap
 // into testdata/node (npm ci) the first time.
 func TestNodeSoapInterop(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -57,18 +62,35 @@ func TestNodeSoapInterop(t *testing.T) {
 
 	e := newEnv(t, soap.Options{})
 	cases := loadCases(t)
+	type lotArgs struct {
+		AnneeUniversitaire int      `json:"anneeUniversitaire,omitempty"`
+		Identifiant        []string `json:"identifiant"`
+	}
 	type call struct {
-		Name   string `json:"name"`
-		Saisie Saisie `json:"saisie"`
+		Name   string   `json:"name"`
+		Saisie Saisie   `json:"saisie"`
+		Lot    *lotArgs `json:"lot,omitempty"`
 	}
 	var calls []call
 	for _, c := range cases {
-		calls = append(calls, call{c.Name, c.Saisie})
+		calls = append(calls, call{Name: c.Name, Saisie: c.Saisie})
 	}
 	calls = append(calls,
-		call{"fault_invalid_key", Saisie{Identifiant: "1111037734A", Annee: 2014}},
-		call{"fault_bad_date", Saisie{Identifiant: "1111037734L", Nom: "Boulet", Prenom: "Amandine", DateNaissance: "28/11/1996"}},
+		call{Name: "fault_invalid_key", Saisie: Saisie{Identifiant: "1111037734A", Annee: 2014}},
+		call{Name: "fault_bad_date", Saisie: Saisie{Identifiant: "1111037734L", Nom: "Boulet", Prenom: "Amandine", DateNaissance: "28/11/1996"}},
 	)
+	batch := &lotArgs{AnneeUniversitaire: 2025}
+	var batchWant []Case
+	for _, c := range batchCases(t) {
+		batch.Identifiant = append(batch.Identifiant, c.Saisie.Identifiant)
+		batchWant = append(batchWant, c)
+	}
+	batch.Identifiant = append(batch.Identifiant, "1111037734M")
+	tooMany := &lotArgs{Identifiant: make([]string, 1001)}
+	for i := range tooMany.Identifiant {
+		tooMany.Identifiant[i] = "2000000011F"
+	}
+	calls = append(calls, call{Name: "lot", Lot: batch}, call{Name: "fault_lot_too_many", Lot: tooMany})
 	b, err := json.Marshal(calls)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "cases.json")
@@ -98,9 +120,30 @@ func TestNodeSoapInterop(t *testing.T) {
 			assert.Equal(t, c.Want, *r.Result)
 		})
 	}
+	t.Run("lot", func(t *testing.T) {
+		r := byName["lot"]
+		require.Nil(t, r.Fault, "fault: %+v", r.Fault)
+		require.NotNil(t, r.Lot)
+		assert.Equal(t, 2025, r.Lot.AnneeUniversitaire)
+		require.Len(t, r.Lot.Reponses, len(batchWant)+1)
+		for i, c := range batchWant {
+			var got Reponse
+			require.NoError(t, json.Unmarshal(r.Lot.Reponses[i], &got))
+			assert.Equal(t, c.Want, got, c.Name)
+		}
+		var last struct {
+			Identifiant string `json:"identifiant"`
+			Erreur      struct{ Code, Message string }
+		}
+		require.NoError(t, json.Unmarshal(r.Lot.Reponses[len(batchWant)], &last))
+		assert.Equal(t, "1111037734M", last.Identifiant)
+		assert.Equal(t, "INVALID_INPUT", last.Erreur.Code)
+		assert.Contains(t, last.Erreur.Message, "identifiant: key:")
+	})
 	for name, want := range map[string]string{
-		"fault_invalid_key": "identifiant: key:",
-		"fault_bad_date":    "dateNaissance: must be a date YYYY-MM-DD",
+		"fault_invalid_key":  "identifiant: key:",
+		"fault_bad_date":     "dateNaissance: must be a date YYYY-MM-DD",
+		"fault_lot_too_many": "identifiant: at most 1000 identifiant elements per batch",
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := byName[name]

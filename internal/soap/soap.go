@@ -1,19 +1,25 @@
 // Package soap is the connector's SOAP 1.1 face, the one Apogée's
-// registration chains call: operation consulterBoursier, document/literal
-// wrapped, described by the WSDL of package wsdl and served at
-// /ws/connecteur (GET ?wsdl for the WSDL, POST for the lookups).
+// registration chains call: operations consulterBoursier (one lookup) and
+// consulterBoursiers (a batch re-check of up to 1,000 identifiers of one
+// year, one query), document/literal wrapped, described by the WSDL of
+// package wsdl and served at /ws/connecteur (GET ?wsdl for the WSDL, POST
+// for the lookups).
 //
-// The envelope is read token by token with encoding/xml, strictly: no
-// DOCTYPE (so no external or expanding entity), UTF-8 only, one Envelope in
-// the SOAP 1.1 namespace, an optional Header whose mustUnderstand blocks are
-// refused, one Body holding one element, dispatched on its qualified name.
-// The request's fields are decoded by hand, with a precise message for each
-// mistake; the lookup itself is validated by the domain (bourse.Saisie).
+// The envelope is read token by token, strictly, by a hand-written
+// tokenizer (scan.go) that accepts exactly what encoding/xml's strict
+// decoder accepts, without its allocations: no DOCTYPE (so no external or
+// expanding entity), UTF-8 only, one Envelope in the SOAP 1.1 namespace, an
+// optional Header whose mustUnderstand blocks are refused, one Body holding
+// one element, dispatched on its qualified name. The request's fields are
+// decoded by hand, with a precise message for each mistake; the lookup
+// itself is validated by the domain (bourse.Saisie, bourse.Lot).
 //
-// Answers and faults are written by hand from the types gowsdl generated
-// (package wsconnecteur), with literal soap: prefixes, since encoding/xml
-// cannot choose prefixes. Every fault carries a connecteurFault detail whose
-// code is the error kind's web.Kind.SOAPKey, so REST and SOAP agree.
+// Answers and faults are written by hand, in the shape of the types gowsdl
+// generated (package wsconnecteur, which the tests read them back into),
+// with literal soap: prefixes, since encoding/xml cannot choose prefixes.
+// Every fault carries a connecteurFault detail whose code is the error
+// kind's web.Kind.SOAPKey, so REST and SOAP agree; so does the erreur of an
+// identifier a batch refused.
 //
 // HTTP statuses: 200 for an answer (every statut, INCONNU included); 500 for
 // every fault, soap:Client and soap:Server alike, as WS-I Basic Profile
@@ -29,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -69,14 +76,17 @@ type Options struct {
 // Service is the SOAP endpoint: an http.Handler for GET ?wsdl and POST.
 type Service struct {
 	svc     bourse.Consultant
+	lot     bourse.ConsultantLot // svc, when it answers batches
 	opts    Options
 	log     *zap.Logger
 	wsdlDoc []byte // the WSDL with its address rewritten, when PublicURL is set
 }
 
-// New returns the SOAP endpoint over svc.
+// New returns the SOAP endpoint over svc. consulterBoursiers needs svc to
+// be a bourse.ConsultantLot too; otherwise it answers soap:Server.
 func New(svc bourse.Consultant, opts Options) *Service {
 	s := &Service{svc: svc, opts: opts, log: opts.Logger}
+	s.lot, _ = svc.(bourse.ConsultantLot)
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -91,7 +101,8 @@ func New(svc bourse.Consultant, opts Options) *Service {
 const allow = "GET, HEAD, POST"
 
 // ServeHTTP answers GET /ws/connecteur?wsdl with the WSDL and POST
-// /ws/connecteur with a consulterBoursier answer or a fault. A GET without
+// /ws/connecteur with a consulterBoursier or consulterBoursiers answer, or
+// a fault. A GET without
 // ?wsdl gets a soap:Client fault with HTTP 400 (it is no SOAP request; the
 // fault says where the WSDL is); any other method a 405 with Allow.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +192,10 @@ func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, r, err)
 		return
 	}
+	if req.operation == opConsulteLot {
+		s.consulterLot(w, r, buf, req.lot)
+		return
+	}
 	in := req.saisie
 	ann.Identifiant = web.Mask(strings.TrimSpace(in.Identifiant))
 
@@ -196,7 +211,44 @@ func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
 	ann.Raison = string(rep.Raison)
 
 	buf.Reset()
-	writeResponse(buf, toResponse(rep))
+	writeResponse(buf, rep)
+	writeOK(w, buf)
+}
+
+// consulterLot answers a consulterBoursiers with one batch lookup; buf, the
+// request's, receives the answer. The caller's canal becomes
+// bourse.CanalLot, the batch re-check's, whatever the face (the server's
+// middleware, which sees only the path, said SOAP): the consultation log
+// records the batch's lookups as POST /v1/consultations/lot's.
+func (s *Service) consulterLot(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Lot) {
+	ctx := r.Context()
+	web.Annotate(ctx).Identifiant = strconv.Itoa(len(l.Identifiants)) + " identifiers"
+	if ap, ok := bourse.AppelantDe(ctx); ok {
+		ap.Canal = bourse.CanalLot
+		ctx = bourse.AvecAppelant(ctx, ap)
+	}
+	if s.lot == nil {
+		s.fault(w, r, bourse.Internal("batch lookup", errNoLot))
+		return
+	}
+	rs, err := s.lot.ConsulterLot(ctx, l)
+	if err != nil {
+		s.fault(w, r, err)
+		return
+	}
+	buf.Reset()
+	writeLotResponse(buf, l, rs)
+	writeOK(w, buf)
+}
+
+type soapError string
+
+func (e soapError) Error() string { return string(e) }
+
+const errNoLot = soapError("the consultant cannot answer batches")
+
+// writeOK sends the answer in buf.
+func writeOK(w http.ResponseWriter, buf *bytes.Buffer) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")

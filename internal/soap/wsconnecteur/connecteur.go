@@ -113,12 +113,60 @@ type ConsulterBoursierResponse struct {
 	Anomalie *Anomalie `xml:"anomalie,omitempty" json:"anomalie,omitempty"`
 }
 
+type ConsulterBoursiers struct {
+	XMLName xml.Name `xml:"urn:aglae-connector:connecteur:1 consulterBoursiers"`
+
+	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
+
+	CodeEtablissement string `xml:"codeEtablissement,omitempty" json:"codeEtablissement,omitempty"`
+
+	// At most 1,000 (the service refuses more with a soap:Client fault). The bound is not written as maxOccurs="1000" because code generators such as gowsdl make a list of "unbounded" only.
+	Identifiant []string `xml:"identifiant,omitempty" json:"identifiant,omitempty"`
+}
+
+type ConsulterBoursiersResponse struct {
+	XMLName xml.Name `xml:"urn:aglae-connector:connecteur:1 consulterBoursiersResponse"`
+
+	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
+
+	// As many as the request's identifiant elements: at most 1,000.
+	Reponse []*ReponseBoursier `xml:"reponse,omitempty" json:"reponse,omitempty"`
+}
+
 type ConnecteurFault struct {
 	XMLName xml.Name `xml:"urn:aglae-connector:connecteur:1 connecteurFault"`
 
 	Code string `xml:"code,omitempty" json:"code,omitempty"`
 
 	Message string `xml:"message,omitempty" json:"message,omitempty"`
+}
+
+type Erreur struct {
+	Code string `xml:"code,omitempty" json:"code,omitempty"`
+
+	Message string `xml:"message,omitempty" json:"message,omitempty"`
+}
+
+type ReponseBoursier struct {
+	Identifiant string `xml:"identifiant,omitempty" json:"identifiant,omitempty"`
+
+	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
+
+	Statut *Statut `xml:"statut,omitempty" json:"statut,omitempty"`
+
+	TypeDecision *TypeDecision `xml:"typeDecision,omitempty" json:"typeDecision,omitempty"`
+
+	Echelon *Echelon `xml:"echelon,omitempty" json:"echelon,omitempty"`
+
+	NumeroDossier string `xml:"numeroDossier,omitempty" json:"numeroDossier,omitempty"`
+
+	Correspondance *Correspondance `xml:"correspondance,omitempty" json:"correspondance,omitempty"`
+
+	IdentifiantAglae string `xml:"identifiantAglae,omitempty" json:"identifiantAglae,omitempty"`
+
+	Anomalie *Anomalie `xml:"anomalie,omitempty" json:"anomalie,omitempty"`
+
+	Erreur *Erreur `xml:"erreur,omitempty" json:"erreur,omitempty"`
 }
 
 type ConnecteurPortType interface {
@@ -130,6 +178,14 @@ type ConnecteurPortType interface {
 	ConsulterBoursier(request *ConsulterBoursier) (*ConsulterBoursierResponse, error)
 
 	ConsulterBoursierContext(ctx context.Context, request *ConsulterBoursier) (*ConsulterBoursierResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - connecteurFault
+
+	ConsulterBoursiers(request *ConsulterBoursiers) (*ConsulterBoursiersResponse, error)
+
+	ConsulterBoursiersContext(ctx context.Context, request *ConsulterBoursiers) (*ConsulterBoursiersResponse, error)
 }
 
 type connecteurPortType struct {
@@ -154,6 +210,23 @@ func (service *connecteurPortType) ConsulterBoursierContext(ctx context.Context,
 
 func (service *connecteurPortType) ConsulterBoursier(request *ConsulterBoursier) (*ConsulterBoursierResponse, error) {
 	return service.ConsulterBoursierContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *connecteurPortType) ConsulterBoursiersContext(ctx context.Context, request *ConsulterBoursiers) (*ConsulterBoursiersResponse, error) {
+	response := new(ConsulterBoursiersResponse)
+	err := service.client.CallContext(ctx, "urn:aglae-connector:connecteur:1/consulterBoursiers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *connecteurPortType) ConsulterBoursiers(request *ConsulterBoursiers) (*ConsulterBoursiersResponse, error) {
+	return service.ConsulterBoursiersContext(
 		context.Background(),
 		request,
 	)

@@ -5,8 +5,11 @@
 //
 // CASES.json is a list of {name, saisie} as in testdata/cases.json. Every case
 // is sent; an absent field travels as node-soap's callers send it: left out,
-// null (xsi:nil="true") or '' (an empty element), in turn. Prints one JSON
-// list: {name, result} for an answer, {name, fault} for a fault.
+// null (xsi:nil="true") or '' (an empty element), in turn. A case
+// {name, lot: {anneeUniversitaire, identifiant: [...]}} is sent as one
+// consulterBoursiers. Prints one JSON list: {name, result} for an answer,
+// {name, lot: {anneeUniversitaire, reponses}} for a batch's, {name, fault}
+// for a fault.
 'use strict';
 
 const fs = require('fs');
@@ -24,6 +27,18 @@ function answer(result) {
     }
   }
   return out;
+}
+
+// lotAnswer is a batch's answer: node-soap reads a single reponse as an
+// object, several as a list.
+function lotAnswer(result) {
+  const items = result && result.reponse !== undefined ? [].concat(result.reponse) : [];
+  return {
+    anneeUniversitaire: result && result.anneeUniversitaire !== undefined ? Number(result.anneeUniversitaire) : 0,
+    reponses: items.map((item) => (item && item.erreur
+      ? { identifiant: item.identifiant, erreur: { code: item.erreur.code, message: item.erreur.message } }
+      : answer(item))),
+  };
 }
 
 function fault(err) {
@@ -50,6 +65,15 @@ async function main() {
   const client = await soap.createClientAsync(url + '?wsdl');
   const results = [];
   for (const [i, c] of cases.entries()) {
+    if (c.lot) {
+      try {
+        const [result] = await client.consulterBoursiersAsync(c.lot);
+        results.push({ name: c.name, lot: lotAnswer(result) });
+      } catch (err) {
+        results.push({ name: c.name, fault: fault(err) });
+      }
+      continue;
+    }
     const absent = [undefined, null, ''][i % 3];
     const args = {};
     for (const f of FIELDS) {
