@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +32,6 @@ func envDuration(env Env, k string, def time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-// defaultMemoryLimit is the service's soft memory limit.
-const defaultMemoryLimit = 48 << 20
 
 // serveConfig reads the service's configuration: flags win over the
 // environment, which wins over the defaults.
@@ -124,6 +120,7 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 		return cfg, "", err
 	}
 	cfg.DatabaseReadURL = envOr(env, "DATABASE_READ_URL", "")
+	cfg.SuiviDatabaseURL = envOr(env, "SUIVI_DATABASE_URL", "")
 	if cfg.Bascule, err = bascule(env); err != nil {
 		return cfg, "", err
 	}
@@ -154,12 +151,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer log.Sync()
-	if env.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: past it the collector works harder instead of
-		// letting the heap double (a burst of batch re-checks otherwise
-		// took the RSS past 130 MiB). GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 	log.Info("starting", zap.String("listen", cfg.Listen), zap.String("public_url", cfg.PublicURL),
 		zap.String("database", maskURL(cfg.DatabaseURL)), zap.String("database_read", maskURL(cfg.DatabaseReadURL)),
 		zap.Int("max_in_flight", cfg.MaxInFlight), zap.Int64("max_body", cfg.MaxBody),

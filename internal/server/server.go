@@ -27,6 +27,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
+	"github.com/aglae-connector/aglae-connector/internal/suivi"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 	Listen            string // host:port; port 0 picks a free one
 	DatabaseURL       string // the primary: the consultation log and the API clients, and lookups unless DatabaseReadURL is set
 	DatabaseReadURL   string // where lookups read Aglaé's data: a streaming replica, or several hosts with target_session_attrs
+	SuiviDatabaseURL  string // where the follow-up and control lists read the consultation log, as role aglae_suivi; "" = DatabaseURL
 	MaxInFlight       int    // requests served at once; past it, 503 at once instead of a queue
 	PublicURL         string // the URL clients reach the service at, for the WSDL's address; "" = the request's host
 	MaxBody           int64
@@ -84,6 +86,7 @@ type Main struct {
 
 	pool    *pgxpool.Pool
 	read    *pgxpool.Pool // lookups; the same as pool without a read URL
+	suivi   *pgxpool.Pool // the follow-up's reads of the log; the same as pool without a suivi URL
 	ln      net.Listener
 	http    *http.Server
 	journal *journal.Journal
@@ -122,6 +125,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
 	}
+	m.suivi = m.pool
+	if m.Config.SuiviDatabaseURL != "" {
+		if m.suivi, err = postgres.OpenLazy(m.Config.SuiviDatabaseURL); err != nil {
+			return fmt.Errorf("SUIVI_DATABASE_URL: %w", err)
+		}
+	}
 	m.journal, err = journal.Open(ctx, journal.Options{Pool: m.pool, SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
@@ -144,9 +153,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ping: m.read.Ping,
 		// API clients replicate like Aglaé's data: read them where lookups
 		// read, so that lookups go on while the primary is down.
-		authn:   &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
-		limiter: &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
-		metrics: m.metrics,
+		authn:     &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
+		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
+		metrics:   m.metrics,
+		suiviPool: m.suivi,
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
@@ -250,6 +260,9 @@ func (m *Main) closeAll(ctx context.Context) error {
 	if m.read != nil && m.read != m.pool {
 		m.read.Close()
 	}
+	if m.suivi != nil && m.suivi != m.pool {
+		m.suivi.Close()
+	}
 	if m.pool != nil {
 		m.pool.Close()
 	}
@@ -286,6 +299,9 @@ type deps struct {
 	authn   *auth.Authenticator
 	limiter *auth.Limiter
 	metrics *metrics
+	// suiviPool reads the consultation log for the follow-up and the
+	// control lists; nil: those routes are not mounted.
+	suiviPool *pgxpool.Pool
 }
 
 // handler builds the service's routes. Health, the WSDL and the OpenAPI
@@ -327,6 +343,9 @@ func handler(d deps) http.Handler {
 		r.Use(canal, protect(auth.Middleware(d.authn, onError), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
+		if d.suiviPool != nil {
+			suivi.Mount(r, d.suiviPool, suivi.Options{Bascule: d.cfg.Bascule, Logger: d.log})
+		}
 	})
 	return r
 }

@@ -1,0 +1,332 @@
+package suivi
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+)
+
+// The control lists, by the name the API and the command line use.
+const (
+	// ListeNumerosDifferents: students found by their identity under
+	// another number than the one the establishment sent (correspondance
+	// IDENTITE), with both numbers: the registration should carry Aglaé's
+	// number, or the CROUS be told. A student leaves the list once the
+	// establishment asks about Aglaé's number itself (the registration was
+	// corrected).
+	ListeNumerosDifferents = "numeros-differents"
+	// ListeEnAttente: students whose last answer is EN_ATTENTE, longest
+	// waiting first; an identity conflict (also EN_ATTENTE) is in
+	// ListeIdentitesDifferentes instead.
+	ListeEnAttente = "en-attente"
+	// ListeInconnus: identifiers whose last answer is INCONNU (never found
+	// since), probably mistyped, with how many times the establishment
+	// asked about them.
+	ListeInconnus = "inconnus"
+	// ListeIdentitesDifferentes: students whose last answer is the anomaly
+	// IDENTITE_DIFFERENTE: their number belongs to someone else in Aglaé.
+	ListeIdentitesDifferentes = "identites-differentes"
+	// ListeStatuts: how many students have each last answer, per statut
+	// (and per typeDecision for BOURSIER), like the pilot's report.
+	ListeStatuts = "statuts"
+)
+
+// Listes are the names of the control lists, in the report's order.
+var Listes = []string{ListeStatuts, ListeNumerosDifferents, ListeEnAttente, ListeInconnus, ListeIdentitesDifferentes}
+
+// Etudiant is one student of a control list: their identifier, their last
+// answer, since when that answer has been given, and how the establishment
+// asked about them. The re-check's own lookups are not consultations of
+// the establishment: they count in Depuis, not in Consultations and the
+// consultation times.
+type Etudiant struct {
+	Identifiant string `json:"identifiant"`
+	Reponse
+	Depuis               time.Time  `json:"depuis"`
+	Consultations        int        `json:"consultations"`
+	PremiereConsultation *time.Time `json:"premiereConsultation,omitempty"`
+	DerniereConsultation *time.Time `json:"derniereConsultation,omitempty"`
+}
+
+// Compte is the number of students whose last answer has a statut (and,
+// for BOURSIER, a type of decision).
+type Compte struct {
+	Statut       bourse.Statut       `json:"statut"`
+	TypeDecision bourse.TypeDecision `json:"typeDecision,omitempty"`
+	Etudiants    int                 `json:"etudiants"`
+}
+
+// Controle is a control list of an establishment for an academic year:
+// Etudiants for the lists of students, Statuts for ListeStatuts.
+type Controle struct {
+	Liste              string
+	UAI                string
+	AnneeUniversitaire int
+	Etudiants          []Etudiant
+	Statuts            []Compte
+}
+
+// MarshalJSON writes {liste, uai, anneeUniversitaire} and either
+// etudiants (an array, possibly empty) or, for the statuts list, statuts
+// and their total.
+func (c Controle) MarshalJSON() ([]byte, error) {
+	type entete struct {
+		Liste              string `json:"liste"`
+		UAI                string `json:"uai"`
+		AnneeUniversitaire int    `json:"anneeUniversitaire"`
+	}
+	h := entete{c.Liste, c.UAI, c.AnneeUniversitaire}
+	if c.Liste == ListeStatuts {
+		return json.Marshal(struct {
+			entete
+			Statuts []Compte `json:"statuts"`
+			Total   int      `json:"total"`
+		}{h, nonNil(c.Statuts), c.Total()})
+	}
+	return json.Marshal(struct {
+		entete
+		Etudiants []Etudiant `json:"etudiants"`
+	}{h, nonNil(c.Etudiants)})
+}
+
+// Total is the number of students the list counts: the sum of the statuts
+// counts, or the number of students listed.
+func (c Controle) Total() int {
+	if c.Liste != ListeStatuts {
+		return len(c.Etudiants)
+	}
+	n := 0
+	for _, s := range c.Statuts {
+		n += s.Etudiants
+	}
+	return n
+}
+
+// Compte returns the count of statut s (and type of decision t).
+func (c Controle) Compte(s bourse.Statut, t bourse.TypeDecision) int {
+	for _, x := range c.Statuts {
+		if x.Statut == s && x.TypeDecision == t {
+			return x.Etudiants
+		}
+	}
+	return 0
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// sqlEtudiants is every student an establishment ($1) asked about by
+// identifier for a year ($2), by identifier: their last answer (the latest
+// row), when that answer was first given (depuis: the last change row),
+// and the establishment's own consultations (the re-check's rows
+// excluded).
+//
+// It reads the establishment's rows of the year once, in the order of the
+// index consultation_uai_annee_identifiant (migration 00003), so nothing
+// is sorted: historique flags the change rows, cumuls keeps running
+// aggregates, which on a student's last row cover all their rows. Every
+// list is a filter of its result, in Go.
+const sqlEtudiants = `
+WITH historique AS (
+	SELECT identifiant, horodatage, canal, ` + colonnesReponse + `, numero_dossier,
+		(` + colonnesReponse + `) IS DISTINCT FROM (lag(statut) OVER w, lag(type_decision) OVER w,
+			lag(echelon) OVER w, lag(correspondance) OVER w, lag(identifiant_aglae) OVER w,
+			lag(anomalie) OVER w) AS change
+	FROM connecteur.consultation
+	WHERE uai = $1 AND annee_universitaire = $2 AND identifiant IS NOT NULL
+	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
+), cumuls AS (
+	SELECT identifiant, ` + colonnesReponse + `, numero_dossier,
+		max(horodatage) FILTER (WHERE change) OVER w AS depuis,
+		count(*) FILTER (WHERE canal <> 'RECHECK') OVER w AS consultations,
+		min(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS premiere,
+		max(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS derniere,
+		lead(horodatage) OVER w IS NULL AS derniere_ligne
+	FROM historique
+	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
+)
+SELECT identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
+	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
+	coalesce(anomalie, ''), depuis, consultations, premiere, derniere
+FROM cumuls
+WHERE derniere_ligne`
+
+// ordreStatuts is the order of the statuts list; every line is present,
+// zero included.
+var ordreStatuts = []Compte{
+	{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive},
+	{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle},
+	{Statut: bourse.StatutEnAttente},
+	{Statut: bourse.StatutNonBoursier},
+	{Statut: bourse.StatutInconnu},
+}
+
+// Liste returns the control list nom ([Listes]) of the establishment uai
+// for the academic year annee. Errors are of kind Invalid (uai, annee, an
+// unknown list), Unavailable or Internal.
+func Liste(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, nom string) (Controle, error) {
+	if nom != ListeStatuts && filtres[nom] == nil {
+		return Controle{}, bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(Listes, ", "))
+	}
+	u, err := parseUAI(uai)
+	if err != nil {
+		return Controle{}, err
+	}
+	if err := checkAnnee(annee); err != nil {
+		return Controle{}, err
+	}
+	es, err := etudiants(ctx, pool, u, annee)
+	if err != nil {
+		return Controle{}, err
+	}
+	return extraire(u, annee, nom, es), nil
+}
+
+// etudiants runs sqlEtudiants.
+func etudiants(ctx context.Context, pool *pgxpool.Pool, uai string, annee int) ([]Etudiant, error) {
+	rows, err := pool.Query(ctx, sqlEtudiants, uai, annee)
+	if err != nil {
+		return nil, dbErr("students of the establishment", err)
+	}
+	var (
+		out                []Etudiant
+		e                  Etudiant
+		premiere, derniere *time.Time
+	)
+	r := &e.Reponse
+	_, err = pgx.ForEachRow(rows, []any{&e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
+		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Depuis, &e.Consultations, &premiere, &derniere,
+	}, func() error {
+		x := e
+		x.Depuis = x.Depuis.In(paris)
+		x.PremiereConsultation = inParis(premiere)
+		x.DerniereConsultation = inParis(derniere)
+		out = append(out, x)
+		return nil
+	})
+	if err != nil {
+		return nil, dbErr("students of the establishment", err)
+	}
+	return out, nil
+}
+
+// filtres select and order the students of each list.
+var filtres = map[string]func(es []Etudiant) []Etudiant{
+	ListeNumerosDifferents: func(es []Etudiant) []Etudiant {
+		// The last time the establishment asked about each number.
+		derniere := make(map[string]time.Time, len(es))
+		for _, e := range es {
+			if e.DerniereConsultation != nil {
+				derniere[e.Identifiant] = *e.DerniereConsultation
+			}
+		}
+		out := garder(es, func(e *Etudiant) bool {
+			if e.Correspondance != bourse.ParIdentite {
+				return false
+			}
+			// Corrected: the establishment asked about Aglaé's number since.
+			t, ok := derniere[e.IdentifiantAglae]
+			return !ok || e.DerniereConsultation == nil || !t.After(*e.DerniereConsultation)
+		})
+		slices.SortFunc(out, func(a, b Etudiant) int { return strings.Compare(a.Identifiant, b.Identifiant) })
+		return out
+	},
+	ListeEnAttente: func(es []Etudiant) []Etudiant {
+		return parDepuis(garder(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutEnAttente && e.Anomalie == "" }))
+	},
+	ListeInconnus: func(es []Etudiant) []Etudiant {
+		out := garder(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutInconnu })
+		slices.SortFunc(out, func(a, b Etudiant) int {
+			pa, pb := a.PremiereConsultation, b.PremiereConsultation
+			switch {
+			case pa == nil && pb != nil:
+				return 1
+			case pa != nil && pb == nil:
+				return -1
+			case pa != nil && !pa.Equal(*pb):
+				return pa.Compare(*pb)
+			}
+			return strings.Compare(a.Identifiant, b.Identifiant)
+		})
+		return out
+	},
+	ListeIdentitesDifferentes: func(es []Etudiant) []Etudiant {
+		return parDepuis(garder(es, func(e *Etudiant) bool { return e.Anomalie == bourse.AnomalieIdentiteDifferente }))
+	},
+}
+
+// extraire returns the list nom of the students es of the establishment
+// uai for the year annee.
+func extraire(uai string, annee int, nom string, es []Etudiant) Controle {
+	c := Controle{Liste: nom, UAI: uai, AnneeUniversitaire: annee}
+	if nom == ListeStatuts {
+		c.Statuts = compter(es)
+	} else {
+		c.Etudiants = filtres[nom](es)
+	}
+	return c
+}
+
+// compter counts the students by statut and type of decision.
+func compter(es []Etudiant) []Compte {
+	out := slices.Clone(ordreStatuts)
+	for _, e := range es {
+		i := slices.IndexFunc(out, func(c Compte) bool { return c.Statut == e.Statut && c.TypeDecision == e.TypeDecision })
+		if i < 0 {
+			// Cannot happen with the engine's answers; shown rather than hidden.
+			out = append(out, Compte{Statut: e.Statut, TypeDecision: e.TypeDecision})
+			i = len(out) - 1
+		}
+		out[i].Etudiants++
+	}
+	return out
+}
+
+func garder(es []Etudiant, keep func(e *Etudiant) bool) []Etudiant {
+	out := []Etudiant{}
+	for i := range es {
+		if keep(&es[i]) {
+			out = append(out, es[i])
+		}
+	}
+	return out
+}
+
+// parDepuis orders es by the time their answer was first given, oldest
+// first, then by identifier.
+func parDepuis(es []Etudiant) []Etudiant {
+	slices.SortFunc(es, func(a, b Etudiant) int {
+		if c := a.Depuis.Compare(b.Depuis); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Identifiant, b.Identifiant)
+	})
+	return es
+}
+
+func inParis(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	p := t.In(paris)
+	return &p
+}
+
+// clip shortens what a caller typed before it is quoted in an error.
+func clip(s string) string {
+	if len(s) > 40 {
+		s = strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return s
+}
