@@ -288,9 +288,14 @@ func TestMetrics(t *testing.T) {
 	} {
 		assert.Contains(t, body, m)
 	}
-	// Metrics are not on the API's listener.
-	res, _ = get(t, svc.base+"/metrics")
-	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	// Profiles are on the metrics listener too, never on the API's.
+	res, body = get(t, "http://"+svc.main.MetricsAddr()+"/debug/pprof/")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, "goroutine")
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		res, _ = get(t, svc.base+path)
+		assert.Equal(t, http.StatusNotFound, res.StatusCode, path)
+	}
 }
 
 // pki is a throwaway certificate authority with a server and a client

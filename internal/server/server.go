@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -179,6 +180,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", m.metrics.handler())
+		// Profiles for the operator, on the same private listener.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		m.mhttp = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go m.mhttp.Serve(m.mln)
 	}
