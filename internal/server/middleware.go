@@ -86,7 +86,9 @@ func accessLog(log *zap.Logger, m *metrics) func(http.Handler) http.Handler {
 				zap.String("remote", r.RemoteAddr),
 				zap.Object("request", ann),
 			}
-			if status >= 500 && !clientFault(ann.Erreur) {
+			// A 5xx is the operator's concern unless it was the caller's fault,
+			// or the caller went away before the answer.
+			if status >= 500 && !clientFault(ann.Erreur) && r.Context().Err() == nil {
 				if ann.Cause != nil {
 					fields = append(fields, zap.NamedError("cause", ann.Cause))
 				}
