@@ -47,7 +47,9 @@ func ParseBascule(s string) (Bascule, error) {
 	return Bascule{Mois: t.Month(), Jour: t.Day()}, nil
 }
 
-var paris = mustLoad("Europe/Paris")
+// Paris is the time zone of academic years, and of the dates the
+// connector reads and writes for people (exports, reports).
+var Paris = mustLoad("Europe/Paris")
 
 func mustLoad(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -63,9 +65,9 @@ func (b Bascule) AnneeCourante(now time.Time) int {
 	if b.Mois == 0 {
 		b = BasculeParDefaut
 	}
-	now = now.In(paris)
+	now = now.In(Paris)
 	y := now.Year()
-	if now.Before(time.Date(y, b.Mois, b.Jour, 0, 0, 0, 0, paris)) {
+	if now.Before(time.Date(y, b.Mois, b.Jour, 0, 0, 0, 0, Paris)) {
 		return y - 1
 	}
 	return y

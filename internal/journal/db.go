@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
-
-	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
 var (
@@ -170,37 +166,3 @@ func safeErr(err error) zap.Field {
 	}
 	return zap.String("error", err.Error())
 }
-
-// dbErr turns a driver error of op into an error of a bourse kind:
-// connection failures and timeouts are Unavailable, the rest Internal.
-func dbErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return bourse.Unavailable(op, err)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code[:2] {
-		case "08", "53", "57":
-			return bourse.Unavailable(op, err)
-		}
-		return bourse.Internal(op, err)
-	}
-	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &netErr) || errors.As(err, &connErr) || pgconn.SafeToRetry(err) {
-		return bourse.Unavailable(op, err)
-	}
-	return bourse.Internal(op, err)
-}
-
-// paris is the time zone of exports and of the command line's dates.
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err) // embedded by package bourse's time/tzdata
-	}
-	return loc
-}()

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // Filtre selects the consultations to export.
@@ -80,7 +81,7 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, form
 
 	rows, err := pool.Query(ctx, q, args...)
 	if err != nil {
-		return 0, dbErr("export consultations", err)
+		return 0, postgres.Translate("export consultations", err)
 	}
 	defer rows.Close()
 
@@ -106,9 +107,9 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, form
 		if err := rows.Scan(&l.Horodatage, &l.ClientID, &l.UAI, &l.Canal, &l.Identifiant, &l.Annee, &l.Statut,
 			&l.TypeDecision, &l.Echelon, &l.Raison, &l.Correspondance, &l.IdentifiantAglae, &l.NumeroDossier,
 			&l.Anomalie, &l.RequestID, &l.LatenceUS); err != nil {
-			return n, dbErr("export consultations", err)
+			return n, postgres.Translate("export consultations", err)
 		}
-		l.Horodatage = l.Horodatage.In(paris)
+		l.Horodatage = l.Horodatage.In(bourse.Paris)
 		if cw != nil {
 			rec = append(rec[:0], l.Horodatage.Format(exportTime), l.ClientID, deref(l.UAI), l.Canal,
 				deref(l.Identifiant), strconv.Itoa(int(l.Annee)), l.Statut, deref(l.TypeDecision), deref(l.Echelon),
@@ -124,7 +125,7 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, form
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return n, dbErr("export consultations", err)
+		return n, postgres.Translate("export consultations", err)
 	}
 	if cw != nil {
 		cw.Flush()
@@ -160,7 +161,7 @@ func Purge(ctx context.Context, pool *pgxpool.Pool, avant time.Time) (int64, err
 	for {
 		tag, err := pool.Exec(ctx, q, avant, purgeBatch)
 		if err != nil {
-			return total, dbErr("purge consultations", err)
+			return total, postgres.Translate("purge consultations", err)
 		}
 		n := tag.RowsAffected()
 		total += n
@@ -168,7 +169,7 @@ func Purge(ctx context.Context, pool *pgxpool.Pool, avant time.Time) (int64, err
 			return total, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return total, dbErr("purge consultations", fmt.Errorf("interrupted: %w", err))
+			return total, postgres.Translate("purge consultations", fmt.Errorf("interrupted: %w", err))
 		}
 	}
 }

@@ -35,6 +35,8 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+func translate(op string, err error) error { return Translate(op, err) }
+
 func config(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -64,12 +66,19 @@ func OpenLazy(url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// translate turns a driver error into an error of a bourse kind, wrapped
+// Translate turns a driver error into an error of a bourse kind, wrapped
 // with the operation's name: connection failures and timeouts are
-// Unavailable, the rest Internal.
-func translate(op string, err error) error {
+// Unavailable, a missing row NotFound, a constraint violation Invalid, the
+// rest Internal. An error that already has a kind is returned as it is.
+// The packages that run their own queries (the consultation log, the
+// follow-up) use it too: driver errors are translated here only.
+func Translate(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var be *bourse.Error
+	if errors.As(err, &be) {
+		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return &bourse.Error{Kind: bourse.KindNotFound, Message: op + ": not found", Err: err}

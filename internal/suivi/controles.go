@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // The control lists, by the name the API and the command line use.
@@ -197,7 +198,7 @@ func Liste(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, nom s
 func etudiants(ctx context.Context, pool *pgxpool.Pool, uai string, annee int) ([]Etudiant, error) {
 	rows, err := pool.Query(ctx, sqlEtudiants, uai, annee)
 	if err != nil {
-		return nil, dbErr("students of the establishment", err)
+		return nil, postgres.Translate("students of the establishment", err)
 	}
 	var (
 		out                []Etudiant
@@ -209,14 +210,14 @@ func etudiants(ctx context.Context, pool *pgxpool.Pool, uai string, annee int) (
 		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Depuis, &e.Consultations, &premiere, &derniere,
 	}, func() error {
 		x := e
-		x.Depuis = x.Depuis.In(paris)
+		x.Depuis = x.Depuis.In(bourse.Paris)
 		x.PremiereConsultation = inParis(premiere)
 		x.DerniereConsultation = inParis(derniere)
 		out = append(out, x)
 		return nil
 	})
 	if err != nil {
-		return nil, dbErr("students of the establishment", err)
+		return nil, postgres.Translate("students of the establishment", err)
 	}
 	return out, nil
 }
@@ -319,7 +320,7 @@ func inParis(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	p := t.In(paris)
+	p := t.In(bourse.Paris)
 	return &p
 }
 

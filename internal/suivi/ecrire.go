@@ -53,11 +53,11 @@ func EcrireSuivi(w io.Writer, format, uai string, depuis time.Time, cs []Changem
 		return err
 	}
 	if format == FormatJSON {
-		return writeJSON(w, Document{UAI: uai, Depuis: depuis.In(paris), Changements: nonNil(cs)})
+		return writeJSON(w, Document{UAI: uai, Depuis: depuis.In(bourse.Paris), Changements: nonNil(cs)})
 	}
 	return writeCSV(w, colonnesSuivi, len(cs), func(i int, rec []string) []string {
 		c := cs[i]
-		rec = append(rec, c.Identifiant, strconv.Itoa(c.AnneeUniversitaire), c.VuLe.In(paris).Format(csvTime), string(c.VuPar))
+		rec = append(rec, c.Identifiant, strconv.Itoa(c.AnneeUniversitaire), c.VuLe.In(bourse.Paris).Format(csvTime), string(c.VuPar))
 		rec = appendReponse(rec, c.Avant)
 		return appendReponse(rec, c.Apres)
 	})
@@ -81,7 +81,7 @@ var (
 	colTypeDecision     = colonne{"typeDecision", func(e *Etudiant) string { return string(e.TypeDecision) }}
 	colEchelon          = colonne{"echelon", func(e *Etudiant) string { return e.Echelon }}
 	colNumeroDossier    = colonne{"numeroDossier", func(e *Etudiant) string { return e.NumeroDossier }}
-	colDepuis           = colonne{"depuis", func(e *Etudiant) string { return e.Depuis.In(paris).Format(csvTime) }}
+	colDepuis           = colonne{"depuis", func(e *Etudiant) string { return e.Depuis.In(bourse.Paris).Format(csvTime) }}
 	colConsultations    = colonne{"consultations", func(e *Etudiant) string { return strconv.Itoa(e.Consultations) }}
 	colPremiere         = colonne{"premiereConsultation", func(e *Etudiant) string { return fmtTime(e.PremiereConsultation) }}
 	colDerniere         = colonne{"derniereConsultation", func(e *Etudiant) string { return fmtTime(e.DerniereConsultation) }}
@@ -100,7 +100,7 @@ func fmtTime(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(paris).Format(csvTime)
+	return t.In(bourse.Paris).Format(csvTime)
 }
 
 // EcrireListe writes the control list c to w, in format: json (c's

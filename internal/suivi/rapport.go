@@ -40,7 +40,7 @@ func Rapport(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, dep
 	if err := checkAnnee(annee); err != nil {
 		return nil, err
 	}
-	b := &Bilan{UAI: u, AnneeUniversitaire: annee, Depuis: depuis.In(paris), Genere: time.Now().In(paris)}
+	b := &Bilan{UAI: u, AnneeUniversitaire: annee, Depuis: depuis.In(bourse.Paris), Genere: time.Now().In(bourse.Paris)}
 	es, err := etudiants(ctx, pool, u, annee) // read once for every list
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func libelle(r Reponse) string {
 // in the CSV files.
 func (b *Bilan) Texte() string {
 	var t strings.Builder
-	jour := func(x time.Time) string { return x.In(paris).Format("02/01/2006 à 15:04") }
+	jour := func(x time.Time) string { return x.In(bourse.Paris).Format("02/01/2006 à 15:04") }
 	fmt.Fprintf(&t, "Connecteur Aglaé, établissement %s, année universitaire %s\n", b.UAI, anneeTexte(b.AnneeUniversitaire))
 	fmt.Fprintf(&t, "Rapport du %s (heure de Paris).\n\n", jour(b.Genere))
 

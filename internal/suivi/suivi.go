@@ -38,15 +38,14 @@ package suivi
 import (
 	"context"
 	"errors"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // Reponse is what an establishment was answered about a student: the
@@ -174,7 +173,7 @@ func Suivi(ctx context.Context, pool *pgxpool.Pool, uai string, depuis time.Time
 	}
 	rows, err := pool.Query(ctx, sqlSuivi, u, depuis)
 	if err != nil {
-		return nil, dbErr("follow-up", err)
+		return nil, postgres.Translate("follow-up", err)
 	}
 	out := []Changement{}
 	var (
@@ -189,12 +188,12 @@ func Suivi(ctx context.Context, pool *pgxpool.Pool, uai string, depuis time.Time
 	}, func() error {
 		c.AnneeUniversitaire = int(annee)
 		c.VuPar = bourse.Canal(canal)
-		c.VuLe = c.VuLe.In(paris)
+		c.VuLe = c.VuLe.In(bourse.Paris)
 		out = append(out, c)
 		return nil
 	})
 	if err != nil {
-		return nil, dbErr("follow-up", err)
+		return nil, postgres.Translate("follow-up", err)
 	}
 	return out, nil
 }
@@ -219,41 +218,3 @@ func checkAnnee(annee int) error {
 	}
 	return nil
 }
-
-// dbErr turns a driver error of op into an error of a bourse kind:
-// connection failures and timeouts are Unavailable, the rest Internal.
-func dbErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *bourse.Error
-	if errors.As(err, &be) {
-		return err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return bourse.Unavailable(op, err)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code[:2] {
-		case "08", "53", "57":
-			return bourse.Unavailable(op, err)
-		}
-		return bourse.Internal(op, err)
-	}
-	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &netErr) || errors.As(err, &connErr) || pgconn.SafeToRetry(err) {
-		return bourse.Unavailable(op, err)
-	}
-	return bourse.Internal(op, err)
-}
-
-// paris is the time zone of the times this package writes.
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err) // embedded by package bourse's time/tzdata
-	}
-	return loc
-}()
