@@ -71,7 +71,7 @@ COMMENT ON COLUMN aglae.dossier.bareme IS 'The year of the barème the échelon 
 COMMENT ON COLUMN aglae.dossier.sous_reserve_progression IS 'A conditional attribution that the university must confirm once it knows the student progressed in their studies.';
 COMMENT ON COLUMN aglae.dossier.points_charge IS 'Total points de charge, distance included.';
 COMMENT ON COLUMN aglae.dossier.points_distance IS 'The part of points_charge due to distance: 1 for 30–249 km, 2 beyond.';
-COMMENT ON COLUMN aglae.dossier.empreinte IS 'Fingerprint of the dossier''s extract line (vœux and missing documents included): re-importing an unchanged dossier writes nothing.';
+COMMENT ON COLUMN aglae.dossier.empreinte IS 'Fingerprint (FNV-1a 128, computed by the import) of what is stored of the dossier, vœux and missing documents included: re-importing an unchanged dossier writes nothing.';
 COMMENT ON COLUMN aglae.dossier.importe_le IS 'When the import last created or changed this dossier.';
 -- A lookup by identifier is an index scan on this index.
 CREATE INDEX dossier_identifiant_annee ON aglae.dossier (identifiant, annee_universitaire);
@@ -94,7 +94,6 @@ CREATE TABLE aglae.voeu (
 );
 COMMENT ON TABLE aglae.voeu IS 'A vœu of the DSE: the studies the student plans, by rank of preference.';
 COMMENT ON COLUMN aglae.voeu.uai IS 'The establishment''s UAI code; its key letter is checked by the import.';
-CREATE INDEX voeu_uai ON aglae.voeu (uai);
 
 -- +goose Down
 DROP SCHEMA aglae CASCADE;

@@ -2,9 +2,13 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -127,7 +131,7 @@ var colonnesStaging = []string{
 	"nom", "prenom", "date_naissance", "nom_normalise", "prenom_normalise", "etat",
 	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
 	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance",
-	"pieces", "voeu_rangs", "voeu_academies", "voeu_uais", "voeu_etablissements", "voeu_formations",
+	"pieces", "voeu_rangs", "voeu_academies", "voeu_uais", "voeu_etablissements", "voeu_formations", "empreinte",
 }
 
 const sqlStaging = `CREATE TEMP TABLE staging (
@@ -138,7 +142,7 @@ const sqlStaging = `CREATE TEMP TABLE staging (
 	decision_nature text, echelon text, montant_annuel numeric(7,2), bareme smallint, date_decision date,
 	sous_reserve_progression boolean, progression_verifiee boolean, points_charge smallint, points_distance smallint,
 	pieces text[] NOT NULL, voeu_rangs smallint[] NOT NULL, voeu_academies text[] NOT NULL, voeu_uais text[] NOT NULL,
-	voeu_etablissements text[] NOT NULL, voeu_formations text[] NOT NULL
+	voeu_etablissements text[] NOT NULL, voeu_formations text[] NOT NULL, empreinte text NOT NULL
 ) ON COMMIT DROP;
 CREATE TEMP TABLE changes (numero_dossier text NOT NULL, cree boolean NOT NULL) ON COMMIT DROP`
 
@@ -188,14 +192,9 @@ WHERE (e.nom, e.prenom, e.date_naissance) IS DISTINCT FROM (excluded.nom, exclud
 // A dossier is written only when its fingerprint changed; the dossiers
 // written are remembered in changes, with whether they are new (xmax = 0
 // on a row the INSERT created).
-var sqlMergeDossiers = `WITH s AS (
-	SELECT *, md5(ROW(identifiant, annee_universitaire, academie, etat, decision_nature, echelon, montant_annuel,
-		bareme, date_decision, sous_reserve_progression, progression_verifiee, points_charge, points_distance,
-		pieces, voeu_rangs, voeu_academies, voeu_uais, voeu_etablissements, voeu_formations)::text) AS empreinte
-	FROM staging
-), up AS (
+var sqlMergeDossiers = `WITH up AS (
 	INSERT INTO aglae.dossier AS d (` + strings.Join(colonnesDossierTable, ", ") + `)
-	SELECT ` + strings.Join(colonnesDossierTable, ", ") + ` FROM s
+	SELECT ` + strings.Join(colonnesDossierTable, ", ") + ` FROM staging
 	ON CONFLICT (numero_dossier) DO UPDATE SET ` + setExcluded(colonnesDossierTable[1:]) + `, importe_le = now()
 	WHERE d.empreinte IS DISTINCT FROM excluded.empreinte
 	RETURNING d.numero_dossier, (xmax = 0) AS cree
@@ -285,5 +284,64 @@ func ligneStaging(d extract.Dossier) []any {
 	for i, v := range d.Voeux {
 		rangs[i], acas[i], uais[i], etabs[i], forms[i] = int16(v.Rang), v.Academie, v.UAI, v.Etablissement, v.Formation
 	}
-	return append(row, rangs, acas, uais, etabs, forms)
+	return append(row, rangs, acas, uais, etabs, forms, empreinte(d))
+}
+
+// empreinte is the fingerprint of what the import stores of a dossier
+// (vœux and missing documents included, the student's identity aside: it
+// lives in aglae.etudiant): equal for equal dossiers, whatever the line's
+// layout. Computed here, on the reader's core, rather than by PostgreSQL.
+func empreinte(d extract.Dossier) string {
+	h := fnv.New128a()
+	var b []byte
+	str := func(s string) { b = strconv.AppendQuote(b, s); b = append(b, 0) }
+	num := func(n int) { b = strconv.AppendInt(b, int64(n), 10); b = append(b, 0) }
+	str(d.Identifiant)
+	num(d.Annee)
+	str(d.Academie)
+	str(string(d.Etat))
+	if dec := d.Decision; dec != nil {
+		str(string(dec.Nature))
+		str(deref(dec.Echelon))
+		if dec.MontantAnnuel != nil {
+			b = strconv.AppendFloat(b, *dec.MontantAnnuel, 'f', 2, 64)
+		}
+		b = append(b, 0)
+		num(derefInt(dec.Bareme, -1))
+		str(dec.Date.Format(time.DateOnly))
+		str(strconv.FormatBool(dec.SousReserveProgression))
+		str(strconv.FormatBool(dec.ProgressionVerifiee))
+		num(derefInt(dec.PointsCharge, -1))
+		num(derefInt(dec.PointsDistance, -1))
+	} else {
+		str("-")
+	}
+	num(len(d.Pieces))
+	for _, p := range d.Pieces {
+		str(p)
+	}
+	num(len(d.Voeux))
+	for _, v := range d.Voeux {
+		num(v.Rang)
+		str(v.Academie)
+		str(v.UAI)
+		str(v.Etablissement)
+		str(v.Formation)
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "-"
+	}
+	return *p
+}
+
+func derefInt(p *int, none int) int {
+	if p == nil {
+		return none
+	}
+	return *p
 }
