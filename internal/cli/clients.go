@@ -54,10 +54,8 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 	debit := fs.Float64("debit", 0, "lookups per second allowed (default: the service's)")
 	rafale := fs.Int("rafale", 0, "burst of lookups allowed above the rate (default: the service's)")
 	asJSON := fs.Bool("json", false, `print {"id": ..., "secret": ...} only`)
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 
 	// Validate before connecting.
@@ -125,10 +123,8 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 
 func runClientsList(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("clients list", env)
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	pool, err := openPool(ctx, env)
 	if err != nil {

@@ -41,10 +41,8 @@ func bascule(env Env) (bourse.Bascule, error) {
 func runMigrate(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("migrate", env)
 	down := fs.Bool("down", false, "undo the last migration instead of applying the pending ones")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	pool, err := openPool(ctx, env)
 	if err != nil {
@@ -135,10 +133,8 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	out := fs.String("out", "-", "output file (- for stdout)")
 	annees := fs.String("annees", "", "comma-separated academic years (default: the current one and the two before)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same extract")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	if *n < 0 {
 		return exitError{2, errors.New("--dossiers must not be negative")}

@@ -81,10 +81,8 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("consultations purge", env)
 	avant := fs.String("avant", "", "delete the consultations recorded before this date: YYYY-MM-DD (midnight, Paris time) or RFC 3339 (required)")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	if strings.TrimSpace(*avant) == "" {
 		return exitError{2, errors.New("--avant is required (YYYY-MM-DD or RFC 3339)")}

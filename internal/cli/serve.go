@@ -94,12 +94,9 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 		}
 		*t.d = d
 	}
-	pos, err := parse(fs, args)
+	err := parseFlags(fs, args)
 	if err != nil {
 		return cfg, "", err
-	}
-	if len(pos) > 0 {
-		return cfg, "", exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	if *maxBody <= 0 {
 		return cfg, "", exitError{2, fmt.Errorf("--max-body must be positive")}

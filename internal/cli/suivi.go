@@ -71,10 +71,8 @@ func runSuivi(ctx context.Context, env Env, args []string) error {
 	uai := fs.String("uai", "", "the establishment (UAI) whose follow-up to write (required)")
 	depuis := fs.String("depuis", "", "changes seen from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
 	format := fs.String("format", "csv", "csv (with a header line) or json")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	u, err := flagUAI(*uai)
 	if err != nil {
@@ -173,10 +171,8 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("recheck", env)
 	uai := fs.String("uai", "", "the establishment (UAI) whose students to re-check (required)")
 	annee := fs.Int("annee", 0, "academic year, named by its first year (default: the current one)")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	u, err := flagUAI(*uai)
 	if err != nil {
@@ -238,10 +234,8 @@ func runRapport(ctx context.Context, env Env, args []string) error {
 	annee := fs.Int("annee", 0, "academic year, named by its first year (default: the current one)")
 	depuis := fs.String("depuis", "", "the follow-up from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (default: 24 hours ago)")
 	to := fs.String("mail", "", "send the report to this address through the SMTP server of SMTP_HOST... (default: print it)")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	u, err := flagUAI(*uai)
 	if err != nil {
