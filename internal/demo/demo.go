@@ -280,7 +280,10 @@ func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
 		}
 		l.Decision = d
 	case catRejet:
-		l.Decision = &extract.Decision{Nature: "REJET", Date: dateAleatoire(g.r, annee, 2, 10)}
+		// A rejection is computed against the resources ceiling of the
+		// barème the attributions of the year use, and carries it.
+		bareme := annee - 1
+		l.Decision = &extract.Decision{Nature: "REJET", Date: dateAleatoire(g.r, annee, 2, 10), Bareme: &bareme}
 	case catPieces:
 		l.Etat = "PIECES_MANQUANTES"
 		l.PiecesManquantes = g.pieces(annee)

@@ -214,8 +214,11 @@ func valider(l extract.Ligne) []string {
 		}
 		switch d.Nature {
 		case "REJET":
-			if d.Echelon != nil || d.MontantAnnuel != nil || d.Bareme != nil || d.SousReserveProgression {
-				bad("REJET with échelon, montant, barème or réserve")
+			if d.Echelon != nil || d.MontantAnnuel != nil || d.SousReserveProgression {
+				bad("REJET with échelon, montant or réserve")
+			}
+			if d.Bareme != nil && *d.Bareme != l.AnneeUniversitaire-1 {
+				bad("REJET with a barème other than the year's")
 			}
 		case "ATTRIBUTION_CONDITIONNELLE", "ATTRIBUTION_DEFINITIVE":
 			if d.Echelon == nil || d.MontantAnnuel == nil || d.Bareme == nil || d.PointsCharge == nil || d.PointsDistance == nil {

@@ -32,7 +32,8 @@ type Dossier struct {
 }
 
 // DecisionValide is a valid decision. Pointers are nil where the field does
-// not apply (no échelon, amount or barème for a REJET).
+// not apply: a REJET has no échelon nor amount, and its barème (the
+// resources ceiling it was computed against) is optional.
 type DecisionValide struct {
 	Nature                 bourse.Nature
 	Echelon                *string
@@ -246,9 +247,6 @@ func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *Decisio
 		if x.MontantAnnuel != nil {
 			v.add("decision.montantAnnuel", "a REJET has no amount")
 		}
-		if x.Bareme != nil {
-			v.add("decision.bareme", "a REJET has no barème")
-		}
 	} else if d.Nature != "" {
 		switch {
 		case x.Echelon == nil:
@@ -268,12 +266,16 @@ func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *Decisio
 		default:
 			d.MontantAnnuel = m
 		}
-		switch b := x.Bareme; {
-		case b == nil:
+		if x.Bareme == nil {
 			v.add("decision.bareme", "required for an attribution")
-		case *b < anneeMin || (annee != 0 && *b > annee):
+		}
+	}
+	// A rejection is computed against a barème too (that year's resources
+	// ceiling, with the points de charge): Aglaé's rejections may carry it.
+	if b := x.Bareme; b != nil {
+		if *b < anneeMin || (annee != 0 && *b > annee) {
 			v.add("decision.bareme", "must be a year between %d and the dossier's year", anneeMin)
-		default:
+		} else {
 			d.Bareme = b
 		}
 	}

@@ -202,10 +202,10 @@ func TestValider(t *testing.T) {
 			map[string]string{"decision.echelon": "REJET has no échelon"}},
 		{"REJET avec montant", func(x *extract.Ligne) { rejet(x); x.Decision.MontantAnnuel = ptr(1653.0) },
 			map[string]string{"decision.montantAnnuel": "REJET has no amount"}},
-		{"REJET avec barème", func(x *extract.Ligne) { rejet(x); x.Decision.Bareme = ptr(2013) },
-			map[string]string{"decision.bareme": "REJET has no barème"}},
-		{"REJET avec échelon, montant et barème", func(x *extract.Ligne) { x.Decision.Nature = "REJET" },
-			map[string]string{"decision.echelon": "REJET", "decision.montantAnnuel": "REJET", "decision.bareme": "REJET"}},
+		{"REJET avec barème futur", func(x *extract.Ligne) { rejet(x); x.Decision.Bareme = ptr(2015) },
+			map[string]string{"decision.bareme": "between"}},
+		{"REJET avec échelon et montant", func(x *extract.Ligne) { x.Decision.Nature = "REJET" },
+			map[string]string{"decision.echelon": "REJET", "decision.montantAnnuel": "REJET"}},
 		{"attribution sans échelon", func(x *extract.Ligne) { x.Decision.Echelon = nil },
 			map[string]string{"decision.echelon": "required for an attribution"}},
 		{"attribution sans montant", func(x *extract.Ligne) { x.Decision.MontantAnnuel = nil },
@@ -355,6 +355,19 @@ func TestValiderValide(t *testing.T) {
 			assert.Nil(t, d.Decision.Bareme)
 			assert.Equal(t, ptr(3), d.Decision.PointsCharge)
 			assert.Equal(t, ptr(1), d.Decision.PointsDistance)
+		}},
+		// Aglaé's rejections are computed against a barème's resources
+		// ceiling and carry it, with the points.
+		{"REJET avec barème et points", func(x *extract.Ligne) {
+			x.Decision.Nature = "REJET"
+			x.Decision.Echelon, x.Decision.MontantAnnuel = nil, nil
+		}, func(t *testing.T, d extract.Dossier) {
+			require.NotNil(t, d.Decision)
+			assert.Equal(t, bourse.NatureRejet, d.Decision.Nature)
+			assert.Nil(t, d.Decision.Echelon)
+			assert.Nil(t, d.Decision.MontantAnnuel)
+			assert.Equal(t, ptr(2013), d.Decision.Bareme)
+			assert.Equal(t, ptr(3), d.Decision.PointsCharge)
 		}},
 		{"ANNULE avec une décision", func(x *extract.Ligne) { x.Etat = "ANNULE" },
 			func(t *testing.T, d extract.Dossier) {

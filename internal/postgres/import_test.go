@@ -173,3 +173,29 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 	}, lignes, strings.Join(got, "\n"))
 	assert.Empty(t, snapshot(t, pool))
 }
+
+// TestImportKeepsRejectionBareme checks that a REJET carrying the barème it
+// was computed against, with its points, imports whole (the check
+// constraint of migration 00004 allows it), as Aglaé's rejections do.
+func TestImportKeepsRejectionBareme(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	importFile(t, ctx, pool, "extract.jsonl")
+	var nature string
+	var echelon *string
+	var bareme, charge, distance *int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT decision_nature, echelon, bareme, points_charge, points_distance
+		FROM aglae.dossier WHERE numero_dossier = '2025VER2000000022T'`).Scan(&nature, &echelon, &bareme, &charge, &distance))
+	assert.Equal(t, "REJET", nature)
+	assert.Nil(t, echelon)
+	require.NotNil(t, bareme)
+	assert.Equal(t, 2024, *bareme)
+	require.NotNil(t, charge)
+	require.NotNil(t, distance)
+	assert.Equal(t, []int{5, 1}, []int{*charge, *distance})
+
+	// The database refuses what the reader refuses: a REJET with an échelon.
+	_, err := pool.Exec(ctx, `UPDATE aglae.dossier SET echelon = '1' WHERE numero_dossier = '2025VER2000000022T'`)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "decision_echelon")
+}
