@@ -4,13 +4,14 @@ BIN := bin/aglae-connector
 RUNDIR := .pg/run
 STATE := .run
 LISTEN ?= 127.0.0.1:8080
+METRICS_LISTEN ?= 127.0.0.1:9464
 DEMO_DOSSIERS ?= 20000
 
 FUZZTIME ?= 60s
 SOAK_DURATION ?= 10m
 SOAK_RATE ?= 1000
 
-.PHONY: all build run stop test test-resilience fuzz bench soak generate check-generated clean
+.PHONY: all build run stop test lint test-resilience fuzz bench soak generate check-generated clean
 
 all: build
 
@@ -18,9 +19,10 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o $(BIN) ./cmd/aglae-connector
 
 ## run: a project-local PostgreSQL (data in .pg/, git-ignored), migrated and loaded with demo data and
-## testdata/, and the service listening on $(LISTEN) in the background (log in .run/serve.log)
+## testdata/, and the service listening on $(LISTEN) in the background (log in .run/serve.log); it exits
+## non-zero, naming the port, when $(LISTEN) or $(METRICS_LISTEN) is taken by another process
 run: build
-	@scripts/run.sh $(BIN) $(RUNDIR) $(STATE) $(LISTEN) $(DEMO_DOSSIERS)
+	@scripts/run.sh $(BIN) $(RUNDIR) $(STATE) $(LISTEN) $(DEMO_DOSSIERS) $(METRICS_LISTEN)
 
 ## stop: stop the service and the database `make run` started (the data stays in .pg/)
 stop:
@@ -30,6 +32,10 @@ stop:
 ## test: unit and integration tests against a throwaway PostgreSQL, with the race detector
 test:
 	@scripts/test.sh
+
+## lint: staticcheck on the Go code, and the OpenAPI description through Redocly's recommended rules
+lint:
+	@scripts/lint.sh
 
 ## test-resilience: database outage, SIGTERM and burst under load, read replicas (real PostgreSQL clusters of their own)
 test-resilience:
