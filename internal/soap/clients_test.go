@@ -124,6 +124,7 @@ type clientResult struct {
 		Reponses []json.RawMessage `json:"reponses"`
 	} `json:"lot"`
 	Fault *struct {
+		Status      int    `json:"status"` // the HTTP status, for the clients that tell it
 		FaultString string `json:"faultstring"`
 		Code        string `json:"code"`
 		Message     string `json:"message"`
@@ -163,8 +164,9 @@ func writeCalls(t *testing.T) string {
 
 // checkClientResults checks what a client printed for writeCalls' calls:
 // the cases' answers, the batch's answers and erreur, the typed fault and
-// the 401 (unauthorized: the client's error names it).
-func checkClientResults(t *testing.T, out []byte, unauthorized string) {
+// the 401: an error that names it, or, for a client that reads the
+// soap:Client fault sent with it (faultOn401), that fault with its status.
+func checkClientResults(t *testing.T, out []byte, faultOn401 bool) {
 	t.Helper()
 	byName := map[string]clientResult{}
 	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
@@ -216,8 +218,14 @@ func checkClientResults(t *testing.T, out []byte, unauthorized string) {
 	t.Run("unauthorized", func(t *testing.T) {
 		r := byName["unauthorized"]
 		require.Nil(t, r.Result, "answered with a wrong password")
-		require.Nil(t, r.Fault, "a 401 is no fault: %+v", r.Fault)
-		assert.Contains(t, r.Error, unauthorized)
+		if faultOn401 {
+			require.NotNil(t, r.Fault, "error: %s", r.Error)
+			assert.Equal(t, 401, r.Fault.Status)
+			assert.Equal(t, "UNAUTHORIZED", r.Fault.Code)
+			return
+		}
+		require.Nil(t, r.Fault, "%+v", r.Fault)
+		assert.Contains(t, r.Error, "401")
 	})
 }
 

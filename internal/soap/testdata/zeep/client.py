@@ -9,7 +9,7 @@ CALLS.tsv has one call a line, tab-separated, an empty field being absent:
   unauthorized NAME identifiant   (a consulterBoursier with a wrong password)
 Prints one JSON object a line: {name, result} for an answer, {name, lot:
 {reponses}} for a batch's, {name, fault: {faultstring, code, message}} for a
-soap:Fault, {name, error} for any other exception.
+soap:Fault (with the HTTP status it came with), {name, error} for any other exception.
 """
 
 import datetime
@@ -25,9 +25,19 @@ FIELDS = ['identifiant', 'anneeUniversitaire', 'statut', 'typeDecision', 'echelo
           'correspondance', 'identifiantAglae', 'anomalie']
 
 
+# status is the HTTP status of the last answer, which zeep's Fault does not
+# tell.
+status = [0]
+
+
+def record(response, *args, **kwargs):
+    status[0] = response.status_code
+
+
 def client(url, user, password):
     session = requests.Session()
     session.auth = (user, password)
+    session.hooks['response'].append(record)
     c = zeep.Client(url + '?wsdl', transport=Transport(session=session))
     return c.create_service('{urn:aglae-connector:connecteur:1}ConnecteurBinding', url)
 
@@ -51,7 +61,7 @@ def fault(e):
             code = el.text
         for el in detail.iter('{urn:aglae-connector:connecteur:1}message'):
             message = el.text
-    return {'faultstring': e.message, 'faultcode': e.code, 'code': code, 'message': message}
+    return {'status': status[0], 'faultstring': e.message, 'faultcode': e.code, 'code': code, 'message': message}
 
 
 def opt(s):
