@@ -54,5 +54,15 @@ func TestJavaClient(t *testing.T) {
 
 	got := runClient(t, dir, "java", "-cp", cp, "Exemple", s.url, s.id, s.secret)
 	assert.Equal(t, "BOURSIER 1\n", string(got))
+
+	// The README shows this example, this command and these signatures.
+	readme, err := os.ReadFile(repo("README.md"))
+	require.NoError(t, err)
+	exemple, err := os.ReadFile(filepath.Join(src, "Exemple.java"))
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "```java\n"+string(exemple)+"```\n")
+	assert.Contains(t, string(readme), "`wsimport -keep -p fr.aglae.connecteur http://127.0.0.1:8080/ws/connecteur?wsdl`")
+	assert.Contains(t, string(readme), "ReponseBoursier consulterBoursier(String identifiant, Integer anneeUniversitaire, String codeEtablissement,")
+	assert.Contains(t, string(readme), "List<ReponseBoursier> consulterBoursiers(Integer anneeUniversitaire, String codeEtablissement,")
 	t.Logf("Java client test, tools included: %s", time.Since(start).Round(time.Second))
 }
