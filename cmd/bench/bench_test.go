@@ -175,7 +175,7 @@ func TestSOAPTemplateAndCheck(t *testing.T) {
 		n++
 	}
 	body := `<?xml version="1.0" encoding="UTF-8"?>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1"><identifiant>2000000111P</identifiant><anneeUniversitaire>2025</anneeUniversitaire><statut>BOURSIER</statut></consulterBoursierResponse></soap:Body></soap:Envelope>`
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1"><reponse><identifiant>2000000111P</identifiant><anneeUniversitaire>2025</anneeUniversitaire><statut>BOURSIER</statut></reponse></consulterBoursierResponse></soap:Body></soap:Envelope>`
 	r := &vegeta.Result{Code: 200, Body: []byte(body), Headers: http.Header{"X-Request-Id": {requestID(n)}}}
 	if kind, ex := chk(r); kind != "" {
 		t.Errorf("%s (%s)", kind, ex)

@@ -452,7 +452,8 @@ func (b *bench) soapLoad(stream uint64) (vegeta.Targeter, checker) {
 	return b.targeter(b.base, stream, b.setSOAP), b.checkSOAP(stream)
 }
 
-// checkSOAP wants a 200 consulterBoursierResponse answering the request.
+// checkSOAP wants a 200 consulterBoursierResponse whose reponse answers the
+// request.
 func (b *bench) checkSOAP(stream uint64) checker {
 	return func(r *vegeta.Result) (string, string) {
 		if r.Code == 0 {
@@ -465,7 +466,8 @@ func (b *bench) checkSOAP(stream uint64) checker {
 		if !ok {
 			return "X-Request-Id not echoed", r.Headers.Get("X-Request-Id")
 		}
-		if !bytes.Contains(r.Body, []byte("<consulterBoursierResponse")) || bytes.Contains(r.Body, []byte("Fault>")) {
+		if !bytes.Contains(r.Body, []byte("<consulterBoursierResponse")) || !bytes.Contains(r.Body, []byte("<reponse>")) ||
+			bytes.Contains(r.Body, []byte("Fault>")) {
 			return "body: not a consulterBoursierResponse", string(r.Body)
 		}
 		annee, _ := strconv.Atoi(xmlText(r.Body, "anneeUniversitaire"))

@@ -174,7 +174,8 @@ func TestEveryTestdataStudentOverRESTAndSOAP(t *testing.T) {
 			}
 			resp, err := port.ConsulterBoursier(req)
 			require.NoError(t, err)
-			assert.Equal(t, c.Want, fromSOAP(resp), "SOAP")
+			require.NotNil(t, resp.Reponse)
+			assert.Equal(t, c.Want, fromSOAP(resp.Reponse), "SOAP")
 			want++
 		})
 	}
@@ -227,7 +228,7 @@ func personalData(t *testing.T) []string {
 	return append(out, "2025D12345K")
 }
 
-func fromSOAP(r *wsconnecteur.ConsulterBoursierResponse) rest.Reponse {
+func fromSOAP(r *wsconnecteur.ReponseBoursier) rest.Reponse {
 	out := rest.Reponse{Identifiant: r.Identifiant, AnneeUniversitaire: int(r.AnneeUniversitaire),
 		NumeroDossier: r.NumeroDossier, IdentifiantAglae: r.IdentifiantAglae}
 	if r.Statut != nil {

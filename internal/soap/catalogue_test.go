@@ -2,6 +2,7 @@ package soap_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ type badRequest struct {
 	name        string
 	method      string // POST when empty
 	contentType string // text/xml; charset=utf-8 when empty; "-" for none
+	encoding    string // the Content-Encoding header, none when empty
 	body        []byte
 	status      int    // 500 when 0: a fault, as WS-I requires
 	code        string // soap:Client when empty
@@ -186,12 +188,26 @@ func catalogue() []badRequest {
 		{name: "lot_invalid_uai", body: lot(`<c:codeEtablissement>0781944A</c:codeEtablissement>` + ids("2000000011F")), detail: "INVALID_INPUT", contains: "codeEtablissement:"},
 		{name: "lot_identity", body: lot(ids("2000000011F") + identity), contains: "unknown element nom in consulterBoursiers"},
 
+		// Huge names: the fault says which, cut short, and does not echo 60 KB.
+		{name: "huge_unknown_element", body: consulter(seed2014 + `<c:` + strings.Repeat("x", 60000) + `/>`),
+			contains: "unknown element " + strings.Repeat("x", 64) + "… in consulterBoursier"},
+		{name: "huge_unknown_operation", body: []byte(envOpen + `<soap:Body><c:` + strings.Repeat("y", 60000) + `/></soap:Body>` + envClose),
+			contains: "unknown operation " + strings.Repeat("y", 64) + "…"},
+		{name: "huge_mismatched_end_tag", body: []byte(envOpen + `<soap:Header><h:` + strings.Repeat("z", 30000) + ` xmlns:h="urn:x"></h:` +
+			strings.Repeat("w", 30000) + `></soap:Header><soap:Body><c:consulterBoursier>` + seed2014 + `</c:consulterBoursier></soap:Body>` + envClose),
+			contains: "element <" + strings.Repeat("z", 64) + "…> closed by </" + strings.Repeat("w", 64) + "…>"},
+		{name: "huge_entity", body: consulter(`<c:nom>&` + strings.Repeat("e", 60000) + `</c:nom>`), contains: "invalid character entity &" + strings.Repeat("e", 63) + "…"},
+
 		// HTTP.
 		{name: "wrong_content_type", contentType: "application/json", body: consulter(seed2014), status: http.StatusUnsupportedMediaType,
 			detail: "UNSUPPORTED_MEDIA_TYPE", contains: `Content-Type "application/json" is not supported`},
 		{name: "curl_default_content_type", contentType: "application/x-www-form-urlencoded", body: consulter(seed2014), status: http.StatusUnsupportedMediaType, contains: "send text/xml"},
 		{name: "missing_content_type", contentType: "-", body: consulter(seed2014), status: http.StatusUnsupportedMediaType, contains: "Content-Type header is missing"},
 		{name: "latin1_charset", contentType: "text/xml; charset=ISO-8859-1", body: consulter(seed2014), status: http.StatusUnsupportedMediaType, contains: `charset "ISO-8859-1" is not supported`},
+		{name: "gzip_label_on_plain_body", encoding: "gzip", body: consulter(seed2014), status: http.StatusUnsupportedMediaType,
+			detail: "UNSUPPORTED_MEDIA_TYPE", contains: `Content-Encoding "gzip" is not supported: send the body uncompressed`},
+		{name: "deflate_after_identity", encoding: "identity, deflate", body: consulter(seed2014), status: http.StatusUnsupportedMediaType,
+			contains: `Content-Encoding "deflate" is not supported`},
 		{name: "get_without_wsdl", method: http.MethodGet, status: http.StatusBadRequest, contains: "serves only the WSDL"},
 		{name: "put", method: http.MethodPut, body: consulter(seed2014), status: http.StatusMethodNotAllowed, detail: "METHOD_NOT_ALLOWED", contains: "method PUT is not allowed"},
 		{name: "delete", method: http.MethodDelete, status: http.StatusMethodNotAllowed, contains: "method DELETE is not allowed"},
@@ -224,7 +240,7 @@ func TestBadRequests(t *testing.T) {
 			if code == "" {
 				code = "soap:Client"
 			}
-			r := do(t, method, e.url, ct, c.body)
+			r := doEncoded(t, method, e.url, ct, c.encoding, c.body)
 			assert.Equal(t, status, r.status, "%s", r.body)
 			f := parseFault(t, r)
 			t.Logf("HTTP %d %s %s: %s", r.status, f.Code, f.Detail.Code, f.String)
@@ -243,6 +259,26 @@ func TestBadRequests(t *testing.T) {
 			assert.Equal(t, before, snapshot(t, e.pool), "the database changed")
 		})
 	}
+}
+
+// doEncoded is do with a Content-Encoding header, when encoding is not
+// empty.
+func doEncoded(t *testing.T, method, url, contentType, encoding string, body []byte) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return reply{res.StatusCode, res.Header, b}
 }
 
 // TestSQLMetacharactersInNames: names are data, never SQL. A valid

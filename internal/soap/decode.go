@@ -732,15 +732,16 @@ func trimSpaceBytes(b []byte) []byte {
 // qname writes a name for a message: soap:Body's style for the SOAP
 // namespace, local (namespace "…") otherwise.
 func qname(n xml.Name) string {
+	local := clip(n.Local, maxEcho)
 	switch n.Space {
 	case "":
-		return n.Local
+		return local
 	case nsSOAP11:
-		return "soap:" + n.Local
+		return "soap:" + local
 	case nsService:
-		return n.Local
+		return local
 	}
-	return n.Local + " (" + nsText(n.Space) + ")"
+	return local + " (" + nsText(n.Space) + ")"
 }
 
 // nsText names a namespace for a message. encoding/xml leaves an

@@ -33,18 +33,20 @@ const (
 	lotResponseEnd   = `</consulterBoursiersResponse>`
 )
 
-// writeResponse writes the whole answer envelope of r: the elements of
-// consulterBoursierResponse.
+// writeResponse writes the whole answer envelope of r: a
+// consulterBoursierResponse whose only child is the reponse (the WSDL's
+// shape for JAX-WS wrapper style: a method that returns a ReponseBoursier).
 func writeResponse(b *bytes.Buffer, r bourse.Reponse) {
 	b.WriteString(envelopeStart)
 	b.WriteString(responseStart)
+	b.WriteString("<reponse>")
 	writeReponse(b, r)
+	b.WriteString("</reponse>")
 	b.WriteString(responseEnd)
 	b.WriteString(envelopeEnd)
 }
 
-// writeReponse writes the children of a consulterBoursierResponse (or of a
-// batch's reponse) for r, in the WSDL's order, without reflection: the
+// writeReponse writes the children of a reponse (a ReponseBoursier) for r, in the WSDL's order, without reflection: the
 // fields that do not apply are empty and left out, the internal reason is
 // never written. anneeUniversitaire is always written; statut is there in
 // every answer.
@@ -66,23 +68,14 @@ func writeAnnee(b *bytes.Buffer, annee int) {
 	b.WriteString("</anneeUniversitaire>")
 }
 
-// writeLotResponse writes the whole answer envelope of a batch: the year
-// answered, then one reponse per identifier of l, in order; an identifier
-// the domain refused gets, instead of an answer, itself as sent and an
-// erreur whose code is the SOAPKey of its kind, as a fault's detail.
+// writeLotResponse writes the whole answer envelope of a batch: one
+// reponse per identifier of l, in order, each answer with its year; an
+// identifier the domain refused gets, instead of an answer, itself as sent
+// and an erreur whose code is the SOAPKey of its kind, as a fault's detail
+// (the WSDL's choice: a reponse has a statut or an erreur, never both).
 func writeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
 	b.WriteString(envelopeStart)
 	b.WriteString(lotResponseStart)
-	annee := l.Annee
-	for _, r := range rs {
-		if r.Err == nil {
-			annee = r.Reponse.AnneeUniversitaire
-			break
-		}
-	}
-	if annee != 0 {
-		writeAnnee(b, annee)
-	}
 	for i, r := range rs {
 		b.WriteString("<reponse>")
 		if r.Err != nil {

@@ -33,7 +33,7 @@ func EncodeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
 // a client reads it: fields that do not apply are nil or empty, the
 // internal reason is not there.
 func ToResponse(r bourse.Reponse) *wsconnecteur.ConsulterBoursierResponse {
-	return &wsconnecteur.ConsulterBoursierResponse{
+	return &wsconnecteur.ConsulterBoursierResponse{Reponse: &wsconnecteur.ReponseBoursier{
 		Identifiant:        r.Identifiant,
 		AnneeUniversitaire: int32(r.AnneeUniversitaire),
 		Statut:             ptr(wsconnecteur.Statut(r.Statut)),
@@ -43,7 +43,7 @@ func ToResponse(r bourse.Reponse) *wsconnecteur.ConsulterBoursierResponse {
 		Correspondance:     ptr(wsconnecteur.Correspondance(r.Correspondance)),
 		IdentifiantAglae:   r.IdentifiantAglae,
 		Anomalie:           ptr(wsconnecteur.Anomalie(r.Anomalie)),
-	}
+	}}
 }
 
 // ptr returns a pointer to v, or nil when v is empty.

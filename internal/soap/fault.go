@@ -83,6 +83,20 @@ func toFault(err error) fault {
 	return f
 }
 
+// checkContentEncoding refuses a body labelled with a Content-Encoding
+// other than identity, as REST does: the service reads bodies uncompressed,
+// and would otherwise parse compressed bytes as XML.
+func checkContentEncoding(vs []string) error {
+	for _, v := range vs {
+		for ce := range strings.SplitSeq(v, ",") {
+			if ce = strings.TrimSpace(ce); ce != "" && !strings.EqualFold(ce, "identity") {
+				return web.Errorf(web.UnsupportedMedia, "Content-Encoding "+quote(clip(ce, 32))+" is not supported: send the body uncompressed")
+			}
+		}
+	}
+	return nil
+}
+
 // checkContentType accepts text/xml with a UTF-8 charset or none. SOAP 1.2's
 // application/soap+xml is a soap:VersionMismatch; anything else a 415.
 func checkContentType(v string) error {

@@ -57,8 +57,8 @@ func FuzzEnvelope(f *testing.F) {
 			switch r, l := env.Body.Response, env.Body.LotResponse; {
 			case err != nil || (r == nil) == (l == nil):
 				t.Fatalf("answer not readable (%v): %s", err, w.Body.Bytes())
-			case r != nil && r.Statut == nil:
-				t.Fatalf("answer without statut: %s", w.Body.Bytes())
+			case r != nil && (r.Reponse == nil || r.Reponse.Statut == nil || r.Reponse.Erreur != nil):
+				t.Fatalf("answer without statut or with an erreur: %s", w.Body.Bytes())
 			case l != nil:
 				if len(l.Reponse) == 0 || len(l.Reponse) > bourse.MaxLot {
 					t.Fatalf("batch answer of %d: %s", len(l.Reponse), w.Body.Bytes())

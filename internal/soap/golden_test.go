@@ -65,11 +65,11 @@ func TestEncodeResponse(t *testing.T) {
 	soap.EncodeResponse(&b, rep)
 	assert.Equal(t, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
 		`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
-		`<consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1">`+
+		`<consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1"><reponse>`+
 		`<identifiant>2025D12345K</identifiant><anneeUniversitaire>2025</anneeUniversitaire><statut>BOURSIER</statut>`+
 		`<typeDecision>CONDITIONNELLE</typeDecision><echelon>0bis</echelon><numeroDossier>2025VER2000000111P</numeroDossier>`+
 		`<correspondance>IDENTITE</correspondance><identifiantAglae>2000000111P</identifiantAglae><anomalie>IDENTITE_DIFFERENTE</anomalie>`+
-		`</consulterBoursierResponse></soap:Body></soap:Envelope>`+"\n", b.String())
+		`</reponse></consulterBoursierResponse></soap:Body></soap:Envelope>`+"\n", b.String())
 	assert.NotContains(t, b.String(), "PROGRESSION")
 
 	var env responseEnvelope
@@ -81,13 +81,13 @@ func TestEncodeResponse(t *testing.T) {
 	// An answer with nothing but the statut.
 	b.Reset()
 	soap.EncodeResponse(&b, bourse.Reponse{AnneeUniversitaire: 2025, Statut: bourse.StatutInconnu, Raison: bourse.RaisonIdentiteAmbigue})
-	assert.Contains(t, b.String(), `<consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1"><anneeUniversitaire>2025</anneeUniversitaire><statut>INCONNU</statut></consulterBoursierResponse>`)
+	assert.Contains(t, b.String(), `<consulterBoursierResponse xmlns="urn:aglae-connector:connecteur:1"><reponse><anneeUniversitaire>2025</anneeUniversitaire><statut>INCONNU</statut></reponse></consulterBoursierResponse>`)
 
 	// Escaping: values are data, and the output stays well-formed whatever they hold.
 	b.Reset()
 	soap.EncodeResponse(&b, bourse.Reponse{Identifiant: "<a>&\"'\x00\xff\r\n", AnneeUniversitaire: 2025, Statut: bourse.StatutInconnu})
 	require.NoError(t, xml.Unmarshal(b.Bytes(), &env))
-	assert.Equal(t, "<a>&\"'\uFFFD\uFFFD\r\n", env.Body.Response.Identifiant)
+	assert.Equal(t, "<a>&\"'\uFFFD\uFFFD\r\n", env.Body.Response.Reponse.Identifiant)
 }
 
 // failing is a Consultant that fails.

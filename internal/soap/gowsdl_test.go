@@ -69,7 +69,8 @@ func TestCasesThroughGowsdlClient(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			got, err := client.ConsulterBoursierContext(context.Background(), toRequest(t, c.Saisie))
 			require.NoError(t, err, "request: %s", rec.Last())
-			assert.Equal(t, c.Want, fromWire(got))
+			require.NotNil(t, got.Reponse)
+			assert.Equal(t, c.Want, fromWire(got.Reponse))
 		})
 	}
 }
@@ -85,7 +86,8 @@ func TestGowsdlClientAbsentFields(t *testing.T) {
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(rec)))
 	got, err := client.ConsulterBoursierContext(context.Background(), &wsconnecteur.ConsulterBoursier{Identifiant: "1111037734L", AnneeUniversitaire: 2014})
 	require.NoError(t, err)
-	assert.Equal(t, wsconnecteur.StatutBOURSIER, *got.Statut)
+	require.NotNil(t, got.Reponse)
+	assert.Equal(t, wsconnecteur.StatutBOURSIER, *got.Reponse.Statut)
 	sent := rec.Last()
 	assert.Equal(t, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
 		`<consulterBoursier xmlns="urn:aglae-connector:connecteur:1"><identifiant>1111037734L</identifiant>`+

@@ -142,6 +142,19 @@ func (s *scanner) fail(msg string) error {
 	return s.err
 }
 
+// maxEcho bounds a name or an entity a message quotes from the document: a
+// fault says where the error is, it does not echo a 60 KB element name.
+const maxEcho = 64
+
+// clipped is b as text for a message, cut to maxEcho bytes with an
+// ellipsis.
+func clipped(b []byte) string {
+	if len(b) > maxEcho {
+		b = b[:maxEcho+utf8.UTFMax] // clip cuts it on a rune boundary
+	}
+	return clip(string(b), maxEcho)
+}
+
 func (s *scanner) failf(format string, args ...any) error {
 	return s.fail(fmt.Sprintf(format, args...))
 }
@@ -194,7 +207,7 @@ func (s *scanner) next() (tokKind, error) {
 		}
 		if d[s.pos] != '>' {
 			s.pos++
-			return 0, s.fail("invalid characters between </" + string(local) + " and >")
+			return 0, s.fail("invalid characters between </" + clipped(local) + " and >")
 		}
 		s.pos++
 		return s.endTag(prefix, local)
@@ -313,18 +326,18 @@ func (s *scanner) startTag() (tokKind, error) {
 // drops its namespace declarations.
 func (s *scanner) endTag(prefix, local []byte) (tokKind, error) {
 	if len(s.stack) == 0 {
-		return 0, s.fail("unexpected end element </" + string(local) + ">")
+		return 0, s.fail("unexpected end element </" + clipped(local) + ">")
 	}
 	top := s.stack[len(s.stack)-1]
 	switch {
 	case !bytes.Equal(top.local, local):
-		return 0, s.fail("element <" + string(top.local) + "> closed by </" + string(local) + ">")
+		return 0, s.fail("element <" + clipped(top.local) + "> closed by </" + clipped(local) + ">")
 	case !bytes.Equal(top.prefix, prefix):
-		ns := string(prefix)
+		ns := clipped(prefix)
 		if ns == "" {
 			ns = `""`
 		}
-		return 0, s.fail("element <" + string(top.local) + "> in space " + string(top.prefix) +
+		return 0, s.fail("element <" + clipped(top.local) + "> in space " + clipped(top.prefix) +
 			" closed by </" + string(local) + "> in space " + ns)
 	}
 	s.kind = tokEnd
@@ -514,7 +527,7 @@ func (s *scanner) readName() (name []byte, ok bool) {
 	}
 	name = d[start:s.pos]
 	if !isName(name) {
-		s.fail("invalid XML name: " + string(name))
+		s.fail("invalid XML name: " + clipped(name))
 		return nil, false
 	}
 	return name, true
@@ -736,11 +749,11 @@ func (s *scanner) reference(i int) (int, error) {
 		}
 		if d[j] != ';' {
 			s.pos = j
-			return 0, s.fail("invalid character entity " + string(d[i:j]) + " (no semicolon)")
+			return 0, s.fail("invalid character entity " + clipped(d[i:j]) + " (no semicolon)")
 		}
 		if j == digitsStart || n > unicode.MaxRune {
 			s.pos = j + 1
-			return 0, s.fail("invalid character entity " + string(d[i:j+1]))
+			return 0, s.fail("invalid character entity " + clipped(d[i:j+1]))
 		}
 		r := rune(n)
 		if r >= 0xD800 && r <= 0xDFFF {
@@ -762,7 +775,7 @@ func (s *scanner) reference(i int) (int, error) {
 	}
 	if d[j] != ';' {
 		s.pos = j
-		return 0, s.fail("invalid character entity " + string(d[i:j]) + " (no semicolon)")
+		return 0, s.fail("invalid character entity " + clipped(d[i:j]) + " (no semicolon)")
 	}
 	var c byte
 	switch string(d[i+1 : j]) {
@@ -778,7 +791,7 @@ func (s *scanner) reference(i int) (int, error) {
 		c = '"'
 	default:
 		s.pos = j + 1
-		return 0, s.fail("invalid character entity " + string(d[i:j+1]))
+		return 0, s.fail("invalid character entity " + clipped(d[i:j+1]))
 	}
 	s.arena = append(s.arena, c)
 	return j + 1 - i, nil

@@ -169,6 +169,10 @@ func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, r, err)
 		return
 	}
+	if err := checkContentEncoding(r.Header.Values("Content-Encoding")); err != nil {
+		s.fault(w, r, err)
+		return
+	}
 
 	buf := getBuf()
 	defer putBuf(buf)

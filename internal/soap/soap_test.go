@@ -187,11 +187,13 @@ func parseResponse(t testing.TB, r reply) Reponse {
 	var env responseEnvelope
 	require.NoError(t, xml.Unmarshal(r.body, &env), "%s", r.body)
 	require.NotNil(t, env.Body.Response, "no answer in %s", r.body)
-	return fromWire(env.Body.Response)
+	require.NotNil(t, env.Body.Response.Reponse, "no reponse in %s", r.body)
+	return fromWire(env.Body.Response.Reponse)
 }
 
-// fromWire converts a generated answer to the form cases.json uses.
-func fromWire(r *wsconnecteur.ConsulterBoursierResponse) Reponse {
+// fromWire converts a generated answer (a single lookup's or a batch
+// item's) to the form cases.json uses.
+func fromWire(r *wsconnecteur.ReponseBoursier) Reponse {
 	out := Reponse{
 		Identifiant:        r.Identifiant,
 		AnneeUniversitaire: int(r.AnneeUniversitaire),

@@ -94,23 +94,7 @@ type ConsulterBoursier struct {
 type ConsulterBoursierResponse struct {
 	XMLName xml.Name `xml:"urn:aglae-connector:connecteur:1 consulterBoursierResponse"`
 
-	Identifiant string `xml:"identifiant,omitempty" json:"identifiant,omitempty"`
-
-	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
-
-	Statut *Statut `xml:"statut,omitempty" json:"statut,omitempty"`
-
-	TypeDecision *TypeDecision `xml:"typeDecision,omitempty" json:"typeDecision,omitempty"`
-
-	Echelon *Echelon `xml:"echelon,omitempty" json:"echelon,omitempty"`
-
-	NumeroDossier string `xml:"numeroDossier,omitempty" json:"numeroDossier,omitempty"`
-
-	Correspondance *Correspondance `xml:"correspondance,omitempty" json:"correspondance,omitempty"`
-
-	IdentifiantAglae string `xml:"identifiantAglae,omitempty" json:"identifiantAglae,omitempty"`
-
-	Anomalie *Anomalie `xml:"anomalie,omitempty" json:"anomalie,omitempty"`
+	Reponse *ReponseBoursier `xml:"reponse,omitempty" json:"reponse,omitempty"`
 }
 
 type ConsulterBoursiers struct {
@@ -126,8 +110,6 @@ type ConsulterBoursiers struct {
 
 type ConsulterBoursiersResponse struct {
 	XMLName xml.Name `xml:"urn:aglae-connector:connecteur:1 consulterBoursiersResponse"`
-
-	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
 
 	// As many as the request's identifiant elements: at most 1,000.
 	Reponse []*ReponseBoursier `xml:"reponse,omitempty" json:"reponse,omitempty"`
@@ -152,8 +134,6 @@ type ReponseBoursier struct {
 
 	AnneeUniversitaire int32 `xml:"anneeUniversitaire,omitempty" json:"anneeUniversitaire,omitempty"`
 
-	Statut *Statut `xml:"statut,omitempty" json:"statut,omitempty"`
-
 	TypeDecision *TypeDecision `xml:"typeDecision,omitempty" json:"typeDecision,omitempty"`
 
 	Echelon *Echelon `xml:"echelon,omitempty" json:"echelon,omitempty"`
@@ -165,6 +145,8 @@ type ReponseBoursier struct {
 	IdentifiantAglae string `xml:"identifiantAglae,omitempty" json:"identifiantAglae,omitempty"`
 
 	Anomalie *Anomalie `xml:"anomalie,omitempty" json:"anomalie,omitempty"`
+
+	Statut *Statut `xml:"statut,omitempty" json:"statut,omitempty"`
 
 	Erreur *Erreur `xml:"erreur,omitempty" json:"erreur,omitempty"`
 }

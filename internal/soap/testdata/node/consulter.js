@@ -7,9 +7,9 @@
 // is sent; an absent field travels as node-soap's callers send it: left out,
 // null (xsi:nil="true") or '' (an empty element), in turn. A case
 // {name, lot: {anneeUniversitaire, identifiant: [...]}} is sent as one
-// consulterBoursiers. Prints one JSON list: {name, result} for an answer,
-// {name, lot: {anneeUniversitaire, reponses}} for a batch's, {name, fault}
-// for a fault.
+// consulterBoursiers. Prints one JSON list: {name, result} for an answer
+// (the response's reponse), {name, lot: {reponses}} for a batch's,
+// {name, fault} for a fault.
 'use strict';
 
 const fs = require('fs');
@@ -34,7 +34,6 @@ function answer(result) {
 function lotAnswer(result) {
   const items = result && result.reponse !== undefined ? [].concat(result.reponse) : [];
   return {
-    anneeUniversitaire: result && result.anneeUniversitaire !== undefined ? Number(result.anneeUniversitaire) : 0,
     reponses: items.map((item) => (item && item.erreur
       ? { identifiant: item.identifiant, erreur: { code: item.erreur.code, message: item.erreur.message } }
       : answer(item))),
@@ -86,7 +85,7 @@ async function main() {
     }
     try {
       const [result] = await client.consulterBoursierAsync(args);
-      results.push({ name: c.name, result: answer(result) });
+      results.push({ name: c.name, result: answer(result && result.reponse) });
     } catch (err) {
       results.push({ name: c.name, fault: fault(err) });
     }
