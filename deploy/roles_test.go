@@ -1,4 +1,4 @@
-// Package deploy_test tests what deploy/ ships against the real thing:
+// Package deploy_test tests the files of deploy/, from beside them, against the real thing:
 // deploy/sql/roles.sql on a real PostgreSQL, with the service, the import,
 // the migrations and the operators' commands each running as its role.
 package deploy_test
@@ -47,7 +47,7 @@ var roles = []string{owner, importer, connector, admin, followUp}
 // repo is the path of a file of the repository.
 func repo(parts ...string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, parts...)...)
+	return filepath.Join(append([]string{filepath.Dir(file), ".."}, parts...)...)
 }
 
 // applyRoles runs deploy/sql/roles.sql as the superuser of dbURL, in one
