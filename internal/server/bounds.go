@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,42 +11,69 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
-// quota bounds how many of something are held at once: in all (max) and
-// by one client (perClient); 0 is no bound. A refused place is refused at
-// once: nothing queues.
+// quota bounds how many of something are held at once: by one client
+// (perClient), refused at once past it; and in all (max), waited for up
+// to a given time past it. 0 is no bound.
 type quota struct {
-	max, perClient int
+	perClient int
+	slots     chan struct{} // the places of all clients; nil: no bound
 
 	mu       sync.Mutex
-	n        int
 	byClient map[string]int // only clients holding a place: it empties as they finish
 }
 
 func newQuota(max, perClient int) *quota {
-	return &quota{max: max, perClient: perClient, byClient: make(map[string]int)}
+	q := &quota{perClient: perClient, byClient: make(map[string]int)}
+	if max > 0 {
+		q.slots = make(chan struct{}, max)
+	}
+	return q
 }
 
-// take takes a place for client id. It reports false, and which bound
-// refused it (clientFull: the client's own), when there is none.
-func (q *quota) take(id string) (ok, clientFull bool) {
+// take takes a place for client id, waiting up to wait (and while ctx
+// lasts) for one of all clients' places. It reports false, and which
+// bound refused it (clientFull: the client's own), when there is none.
+func (q *quota) take(ctx context.Context, id string, wait time.Duration) (ok, clientFull bool) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.perClient > 0 && q.byClient[id] >= q.perClient {
+		q.mu.Unlock()
 		return false, true
 	}
-	if q.max > 0 && q.n >= q.max {
-		return false, false
-	}
-	q.n++
 	q.byClient[id]++
-	return true, false
+	q.mu.Unlock()
+	if q.slots == nil {
+		return true, false
+	}
+	select {
+	case q.slots <- struct{}{}:
+		return true, false
+	default:
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case q.slots <- struct{}{}:
+			return true, false
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	q.release(id)
+	return false, false
 }
 
 // give gives back a place take gave client id.
 func (q *quota) give(id string) {
+	if q.slots != nil {
+		<-q.slots
+	}
+	q.release(id)
+}
+
+func (q *quota) release(id string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.n--
 	if q.byClient[id] <= 1 {
 		delete(q.byClient, id)
 	} else {
@@ -57,7 +85,7 @@ func (q *quota) give(id string) {
 func (q *quota) held(id string) (all, client int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.n, q.byClient[id]
+	return len(q.slots), q.byClient[id]
 }
 
 // perClient bounds the requests one authenticated client has in progress,
@@ -79,7 +107,7 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 				next.ServeHTTP(w, r)
 				return
 			}
-			if ok, _ := q.take(c.ID); !ok {
+			if ok, _ := q.take(r.Context(), c.ID, 0); !ok {
 				w.Header().Set("Retry-After", "1")
 				onError(w, r, web.Errorf(web.TooManyRequests, detail))
 				return
@@ -93,9 +121,10 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 // charge puts in every authenticated request's context the web.ChargeFunc
 // of its batches: a batch of n identifiers costs n rate-limit tokens (the
 // request paid one at the door, in auth.LimitMiddleware, which must run
-// after this) and one of the batches in flight of q. A batch larger than
-// the client's burst can never pass: 429 without Retry-After, saying so.
-func charge(l *auth.Limiter, q *quota) func(http.Handler) http.Handler {
+// after this) and one of the batches in flight of q, waited for up to
+// wait. A batch larger than the client's burst can never pass: 429
+// without Retry-After, saying so.
+func charge(l *auth.Limiter, q *quota, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := auth.ClientDe(r.Context())
@@ -103,18 +132,19 @@ func charge(l *auth.Limiter, q *quota) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			f := func(n int) (func(), error) { return chargeBatch(w, l, q, c, n) }
+			ctx := r.Context()
+			f := func(n int) (func(), error) { return chargeBatch(ctx, w, l, q, wait, c, n) }
 			next.ServeHTTP(w, r.WithContext(web.WithCharge(r.Context(), f)))
 		})
 	}
 }
 
-func chargeBatch(w http.ResponseWriter, l *auth.Limiter, q *quota, c auth.Client, n int) (func(), error) {
+func chargeBatch(ctx context.Context, w http.ResponseWriter, l *auth.Limiter, q *quota, wait time.Duration, c auth.Client, n int) (func(), error) {
 	if b := l.Burst(c); n > b {
 		return nil, web.Errorf(web.TooManyRequests, "a batch of "+strconv.Itoa(n)+" identifiers costs "+strconv.Itoa(n)+
 			" lookups, more than this client's burst of "+strconv.Itoa(b)+": send batches of at most "+strconv.Itoa(b)+" identifiers")
 	}
-	ok, clientFull := q.take(c.ID)
+	ok, clientFull := q.take(ctx, c.ID, wait)
 	switch {
 	case clientFull:
 		w.Header().Set("Retry-After", "1")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -264,6 +265,7 @@ func TestBatchesInFlightAreBounded(t *testing.T) {
 	g := &gate{hold: make(chan struct{}), started: make(chan struct{}, 2)}
 	cfg := testConfig()
 	cfg.MaxBatches, cfg.MaxBatchesPerClient = 2, 1
+	cfg.LookupTimeout = 50 * time.Millisecond // how long a batch waits for a place
 	srv := boundsService(t, cfg, store, g)
 
 	var wg sync.WaitGroup
@@ -296,22 +298,31 @@ func TestBatchesInFlightAreBounded(t *testing.T) {
 }
 
 func TestQuota(t *testing.T) {
+	ctx := context.Background()
 	q := newQuota(3, 2)
-	ok, full := q.take("a")
+	ok, full := q.take(ctx, "a", 0)
 	require.True(t, ok)
-	ok, _ = q.take("a")
+	ok, _ = q.take(ctx, "a", 0)
 	require.True(t, ok)
-	ok, full = q.take("a")
+	ok, full = q.take(ctx, "a", time.Hour)
 	assert.False(t, ok)
-	assert.True(t, full, "a's own bound")
-	ok, _ = q.take("b")
+	assert.True(t, full, "a's own bound, at once")
+	ok, _ = q.take(ctx, "b", 0)
 	require.True(t, ok)
-	ok, full = q.take("c")
+	ok, full = q.take(ctx, "c", time.Millisecond)
 	assert.False(t, ok)
-	assert.False(t, full, "the global bound")
+	assert.False(t, full, "the global bound, after the wait")
+	_, held := q.held("c")
+	assert.Zero(t, held, "a refused place is not held")
+
+	// A place given back during the wait is taken.
+	got := make(chan bool)
+	go func() {
+		ok, _ := q.take(ctx, "c", time.Minute)
+		got <- ok
+	}()
 	q.give("a")
-	ok, _ = q.take("c")
-	assert.True(t, ok)
+	assert.True(t, <-got)
 	for _, id := range []string{"a", "b", "c"} {
 		q.give(id)
 	}
@@ -321,7 +332,7 @@ func TestQuota(t *testing.T) {
 
 	unbounded := newQuota(0, 0)
 	for range 1000 {
-		ok, _ := unbounded.take("a")
+		ok, _ := unbounded.take(ctx, "a", 0)
 		require.True(t, ok)
 	}
 }

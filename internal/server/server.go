@@ -80,7 +80,7 @@ func Defaults() Config {
 		LookupTimeout:        2 * time.Second,
 		MaxInFlight:          512,
 		MaxInFlightPerClient: 64,
-		MaxBatches:           16,
+		MaxBatches:           2,
 		MaxBatchesPerClient:  4,
 		MemoryLimit:          DefaultMemoryLimit,
 		Bascule:              bourse.BasculeParDefaut,
@@ -390,7 +390,7 @@ func handler(d deps) http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(canal, protect(shedding, auth.Middleware(d.authn, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
-			shedding, charge(d.limiter, batches), auth.LimitMiddleware(d.limiter, onError)))
+			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
