@@ -193,10 +193,15 @@ func TestPerClientInFlightBoundsSlowBodies(t *testing.T) {
 			st, _, _ := call(t, srv, slow, http.MethodPost, "/v1/consultations", pr)
 			assert.Equal(t, http.StatusBadRequest, st, "the body, once sent, is not a lookup")
 		}()
-		_, err := pw.Write([]byte(`{"identifiant":`)) // returns once the handler reads it
+		_, err := pw.Write([]byte(`{"identifiant":`))
 		require.NoError(t, err)
 	}
 
+	// Once the server reads the three bodies, the client's places are full.
+	require.Eventually(t, func() bool {
+		st, _, _ := call(t, srv, slow, http.MethodGet, "/v1/boursiers/2000000011F", nil)
+		return st == http.StatusTooManyRequests
+	}, 10*time.Second, 5*time.Millisecond)
 	st, ra, body := call(t, srv, slow, http.MethodGet, "/v1/boursiers/2000000011F", nil)
 	assert.Equal(t, http.StatusTooManyRequests, st)
 	assert.Equal(t, "1", ra)
