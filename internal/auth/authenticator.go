@@ -8,13 +8,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/web"
@@ -24,43 +24,66 @@ import (
 // read, when CacheTTL is 0: a revocation takes effect within that time.
 const DefaultCacheTTL = 5 * time.Second
 
-// storeTimeout bounds one read of the store (and one argon2id run) made on
-// behalf of every request waiting for it.
+// storeTimeout bounds one read of the store made on behalf of every
+// request waiting for it.
 const storeTimeout = 10 * time.Second
+
+// The default throttle of failed authentications: per client id, a burst
+// of DefaultFailureBurst failures, then DefaultFailureRate per second. Past
+// it a failure answers 429 instead of 401 and is not logged one by one.
+const (
+	DefaultFailureRate  rate.Limit = 1
+	DefaultFailureBurst int        = 10
+)
+
+// unknownClients is the failure bucket that every unknown client id
+// shares: ids cost nothing to invent, and a bucket each would let a flood
+// of them fill the memory. It is not a valid id, so no client has it.
+const unknownClients = "?unknown"
 
 // Challenge is the WWW-Authenticate header of a 401: both schemes are
 // accepted on every route.
 const Challenge = `Bearer realm="aglae-connector", Basic realm="aglae-connector"`
 
-// verify is VerifySecret; tests count its calls.
-var verify = VerifySecret
+// ThrottledError is the refusal of a client id whose recent failed
+// authentications exceeded its failure bucket: the caller retries after
+// RetryAfter. A request with the right secret is never refused with it.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
 
-// argonSlots bounds how many argon2id verifications run at once: each
-// takes 19 MiB and a core for tens of milliseconds, and a flood of wrong
-// secrets must not exhaust the memory.
-var argonSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
+func (e *ThrottledError) Error() string {
+	return "auth: too many failed authentications for this client id"
+}
+
+// Is makes a throttled refusal an ErrUnauthorized too.
+func (e *ThrottledError) Is(target error) bool { return target == ErrUnauthorized }
 
 // Authenticator tells which API client sent a request. Its zero value with
 // a Store is ready to use; it must not be copied after first use.
 type Authenticator struct {
-	Store    Store
-	CacheTTL time.Duration // how long a client record read from the store is trusted; 0: DefaultCacheTTL
-	Logger   *zap.Logger   // nil: no log
+	Store        Store
+	CacheTTL     time.Duration // how long a client record read from the store is trusted; 0: DefaultCacheTTL
+	FailureRate  rate.Limit    // failed authentications per second per client id past the burst; 0: DefaultFailureRate
+	FailureBurst int           // 0: DefaultFailureBurst
+	Logger       *zap.Logger   // nil: no log
 
 	byID      sync.Map // client id -> *entry
 	bySubject sync.Map // certificate subject -> *entry
 	flights   singleflight.Group
+	failures  Limiter
+	initOnce  sync.Once
 	now       func() time.Time // nil: time.Now; tests set it
 }
 
 // entry is what the Authenticator knows of a client: its record, when it
-// was read, and the SHA-256 of the last secret argon2id accepted for it.
-// An entry is never modified: a new one replaces it.
+// was read, and the digest of its secret. An entry is never modified: a
+// new one replaces it.
 type entry struct {
 	client  Client
 	fetched time.Time
-	good    bool // sum holds the digest of a verified secret
 	sum     [sha256.Size]byte
+	bad     error // why the stored digest can match nothing; nil when sum is valid
 }
 
 func (e *entry) fresh(now time.Time, ttl time.Duration) bool {
@@ -68,9 +91,15 @@ func (e *entry) fresh(now time.Time, ttl time.Duration) bool {
 }
 
 // accepts reports, in time independent of the secret, whether sum is the
-// digest of the secret argon2id accepted for e's record.
+// digest of e's client's secret.
 func (e *entry) accepts(sum *[sha256.Size]byte) bool {
-	return e.good && subtle.ConstantTimeCompare(e.sum[:], sum[:]) == 1
+	return e.bad == nil && subtle.ConstantTimeCompare(e.sum[:], sum[:]) == 1
+}
+
+func newEntry(c Client, now time.Time) *entry {
+	e := &entry{client: c, fetched: now}
+	e.sum, e.bad = parseDigest(c.SecretHash)
+	return e
 }
 
 func (a *Authenticator) ttl() time.Duration {
@@ -97,8 +126,10 @@ func (a *Authenticator) log() *zap.Logger {
 // Authenticate returns the client that sent r. It reads, in this order,
 // an Authorization header (Bearer SECRET, or Basic with id:secret) and, if
 // there is none, the subject of a verified client certificate. A refusal
-// for whatever reason is ErrUnauthorized; a failure of the store is
-// returned as it is (kind Unavailable or Internal).
+// for whatever reason is ErrUnauthorized, or a *ThrottledError (which is
+// ErrUnauthorized too) when the client id failed too often lately; a
+// failure of the store is returned as it is (kind Unavailable or
+// Internal). It reads only the headers: it can run before the body is.
 func (a *Authenticator) Authenticate(r *http.Request) (Client, error) {
 	var h string
 	if v := r.Header["Authorization"]; len(v) > 0 { // the canonical key: no Get, which canonicalises
@@ -120,10 +151,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Client, error) {
 		}
 		var buf [64]byte // the secret fits: no allocation to hash it
 		sum := sha256.Sum256(append(buf[:0], cred...))
-		if e := a.cached(id, &sum); e != nil {
-			return a.admit(e.client)
-		}
-		return a.bySecretSlow(r.Context(), id, cred, sum)
+		return a.bySecret(r.Context(), id, &sum)
 	case strings.EqualFold(scheme, "Basic"):
 		var buf [maxBasic]byte
 		id, secret, ok := parseBasic(cred, &buf)
@@ -131,10 +159,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Client, error) {
 			return a.refuse("malformed basic credentials", "")
 		}
 		sum := sha256.Sum256(secret)
-		if e := a.cached(id, &sum); e != nil {
-			return a.admit(e.client)
-		}
-		return a.bySecretSlow(r.Context(), id, string(secret), sum)
+		return a.bySecret(r.Context(), id, &sum)
 	}
 	return a.refuse("unknown authorization scheme", "")
 }
@@ -174,86 +199,88 @@ func (a *Authenticator) refuse(reason, id string) (Client, error) {
 	return Client{}, ErrUnauthorized
 }
 
-// cached returns the cache's entry of client id if it can answer for the
-// secret whose digest is sum: the secret was verified and the record is
-// fresh; else nil. This is the path of nearly every request: a map read
-// and a comparison, without allocation.
-func (a *Authenticator) cached(id string, sum *[sha256.Size]byte) *entry {
-	v, ok := a.byID.Load(id)
-	if !ok {
-		return nil
-	}
-	if e := v.(*entry); e.fresh(a.clock(), a.ttl()) && e.accepts(sum) {
-		return e
-	}
-	return nil
-}
-
-// bySecretSlow authenticates client id by secret, whose digest is sum,
-// when the cache cannot answer.
-func (a *Authenticator) bySecretSlow(ctx context.Context, id, secret string, sum [sha256.Size]byte) (Client, error) {
-	// The key holds the secret's digest: a request with another (maybe
-	// wrong) secret must never share this flight's verdict.
-	key := "i\x00" + id + "\x00" + string(sum[:])
-	return a.flight(ctx, key, func(ctx context.Context) (Client, error) {
-		return a.verifySlow(ctx, id, secret, &sum)
+// fail refuses a request that named client id (bucket, the id's failure
+// bucket) with wrong or unusable credentials. Within the bucket's burst
+// the refusal is a logged 401; past it, a *ThrottledError that is not
+// logged, so that a flood of wrong secrets costs neither log lines nor
+// reads of the store.
+func (a *Authenticator) fail(bucket, id, reason string) (Client, error) {
+	a.initOnce.Do(func() {
+		a.failures.Default, a.failures.DefaultBurst = a.FailureRate, a.FailureBurst
+		if a.failures.Default <= 0 {
+			a.failures.Default = DefaultFailureRate
+		}
+		if a.failures.DefaultBurst <= 0 {
+			a.failures.DefaultBurst = DefaultFailureBurst
+		}
 	})
+	if wait, _ := a.failures.Reserve(Client{ID: bucket}, a.clock()); wait > 0 {
+		return Client{}, &ThrottledError{RetryAfter: wait}
+	}
+	return a.refuse(reason, id)
 }
 
-// verifySlow reads client id's record if the cached one is stale and runs
-// argon2id if the secret was not verified yet. It runs once at a time per
-// client and secret.
-func (a *Authenticator) verifySlow(ctx context.Context, id, secret string, sum *[sha256.Size]byte) (Client, error) {
+// bySecret authenticates client id by the digest of the secret sent. The
+// client's record comes from the cache while it is fresh, else from the
+// store, read once at a time per client whatever the secrets sent: a
+// flood of wrong secrets for one id reads the store at most once per
+// CacheTTL.
+func (a *Authenticator) bySecret(ctx context.Context, id string, sum *[sha256.Size]byte) (Client, error) {
 	var e *entry
 	if v, ok := a.byID.Load(id); ok {
 		e = v.(*entry)
 	}
 	if !e.fresh(a.clock(), a.ttl()) {
-		c, err := a.Store.ByID(ctx, id)
-		if bourse.KindOf(err) == bourse.KindNotFound {
-			a.byID.Delete(id)
-			return a.refuse("unknown client", id)
-		}
-		if err != nil {
+		var err error
+		if e, err = a.refresh(ctx, id); err != nil {
+			if bourse.KindOf(err) == bourse.KindNotFound {
+				return a.fail(unknownClients, id, "unknown client")
+			}
 			return Client{}, err
 		}
-		e = a.remember(id, e, c)
 	}
-	if e.client.Revoque() {
-		return a.refuse("revoked client", id)
+	switch {
+	case e.client.Revoque():
+		return a.fail(id, id, "revoked client")
+	case e.accepts(sum):
+		c := e.client
+		c.SecretHash = ""
+		return c, nil
+	case e.bad != nil:
+		if ce := a.log().Check(zap.WarnLevel, "authentication impossible"); ce != nil {
+			ce.Write(zap.String("client", id), zap.String("reason", e.bad.Error()))
+		}
+		return a.fail(id, id, "unusable stored secret")
 	}
-	if e.accepts(sum) {
-		return a.admit(e.client)
-	}
-	select {
-	case argonSlots <- struct{}{}:
-	case <-ctx.Done():
-		return Client{}, bourse.Unavailable("authenticate", ctx.Err())
-	}
-	start := time.Now()
-	ok := verify(e.client.SecretHash, secret)
-	<-argonSlots
-	a.log().Debug("secret verified with argon2id", zap.String("client", id), zap.Bool("ok", ok),
-		zap.Duration("took", time.Since(start)))
-	if !ok {
-		// Never cached: the next try with this secret runs argon2id again.
-		return a.refuse("wrong secret", id)
-	}
-	good := *e
-	good.good, good.sum = true, *sum
-	a.byID.Store(id, &good)
-	return a.admit(good.client)
+	return a.fail(id, id, "wrong secret")
 }
 
-// remember caches c, read now, in place of old. The digest of the verified
-// secret survives as long as the stored hash is the same.
-func (a *Authenticator) remember(id string, old *entry, c Client) *entry {
-	e := &entry{client: c, fetched: a.clock()}
-	if old != nil && old.good && old.client.SecretHash == c.SecretHash {
-		e.good, e.sum = true, old.sum
+// refresh reads client id's record from the store and caches it. Requests
+// that need it at the same time share one read.
+func (a *Authenticator) refresh(ctx context.Context, id string) (*entry, error) {
+	ch := a.flights.DoChan("i\x00"+id, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+		c, err := a.Store.ByID(fctx, id)
+		if err != nil {
+			if bourse.KindOf(err) == bourse.KindNotFound {
+				a.byID.Delete(id)
+			}
+			return nil, err
+		}
+		e := newEntry(c, a.clock())
+		a.byID.Store(id, e)
+		return e, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*entry), nil
+	case <-ctx.Done():
+		return nil, bourse.Unavailable("authenticate", ctx.Err())
 	}
-	a.byID.Store(id, e)
-	return e
 }
 
 // bySubjectCert authenticates the client a verified certificate's subject
@@ -273,7 +300,7 @@ func (a *Authenticator) bySubjectCert(ctx context.Context, subject string) (Clie
 		if err != nil {
 			return Client{}, err
 		}
-		a.bySubject.Store(subject, &entry{client: c, fetched: a.clock()})
+		a.bySubject.Store(subject, newEntry(c, a.clock()))
 		return a.admit(c)
 	})
 }
@@ -312,13 +339,20 @@ func (a *Authenticator) flight(ctx context.Context, key string, f func(context.C
 // context carries the client (ClientDe) and a bourse.Appelant naming it
 // (its Canal kept from an Appelant already there). On failure it calls
 // onError with an error web.Classify maps to web.Unauthorized, after
-// setting WWW-Authenticate, or with the store's error.
+// setting WWW-Authenticate; to web.TooManyRequests, after setting
+// Retry-After, when the client id is throttled for its failures; or with
+// the store's error.
 func Middleware(a *Authenticator, onError func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := a.Authenticate(r)
 			if err != nil {
-				if errors.Is(err, ErrUnauthorized) {
+				var te *ThrottledError
+				if errors.As(err, &te) {
+					s := retryAfter(te.RetryAfter)
+					w.Header().Set("Retry-After", s)
+					err = web.Errorf(web.TooManyRequests, "too many failed authentications for this client id; retry after "+s+" s")
+				} else if errors.Is(err, ErrUnauthorized) {
 					w.Header().Set("WWW-Authenticate", Challenge)
 					err = web.Errorf(web.Unauthorized, "authentication required: send a valid Bearer token or HTTP Basic credentials")
 				}

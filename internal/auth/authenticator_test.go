@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
@@ -84,8 +87,7 @@ func (s *fakeStore) fail(err error) {
 // cred is a client's credentials and its hash.
 type cred struct{ id, secret, hash string }
 
-// Two clients' credentials, hashed once for the whole test binary:
-// argon2id is slow on purpose.
+// Two clients' credentials, made once for the whole test binary.
 var (
 	credsOnce sync.Once
 	credUVSQ  cred
@@ -305,16 +307,18 @@ func TestAuthenticateStoreFailure(t *testing.T) {
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 }
 
-// The secret's hash runs once per client, however many requests arrive
-// together; then the cache answers. A wrong secret is never cached.
-func TestAuthenticateVerifiesOncePerClient(t *testing.T) {
+// The store is read once per client, however many requests arrive
+// together and whatever secrets they carry; then the cache answers until
+// the record is CacheTTL old.
+func TestAuthenticateReadsStoreOncePerClient(t *testing.T) {
 	a, s, clk := fixture(t)
+	a.FailureBurst = 1000
 	uvsq, integ := creds(t)
-	n := auth.CountVerifications(t)
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
 
 	const concurrent = 64
 	var wg sync.WaitGroup
-	var refused atomic.Int64
+	var refused, accepted atomic.Int64
 	start := make(chan struct{})
 	for i := range concurrent {
 		wg.Add(1)
@@ -322,60 +326,103 @@ func TestAuthenticateVerifiesOncePerClient(t *testing.T) {
 			defer wg.Done()
 			<-start
 			r := bearer(uvsq.secret)
-			if i%2 == 1 {
+			switch i % 3 {
+			case 1:
 				r = basic(uvsq.id, uvsq.secret)
+			case 2:
+				r = bearer(wrong)
 			}
 			if _, err := a.Authenticate(r); err != nil {
+				assert.ErrorIs(t, err, auth.ErrUnauthorized)
 				refused.Add(1)
+			} else {
+				accepted.Add(1)
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
-	assert.Zero(t, refused.Load())
-	assert.EqualValues(t, 1, n.Load(), "argon2id runs once for concurrent first requests")
+	assert.EqualValues(t, concurrent/3, refused.Load(), "the wrong secrets, and only them")
 	assert.EqualValues(t, 1, s.byID.Load(), "the store is read once")
 
 	for range 1000 {
-		_, err := a.Authenticate(bearer(uvsq.secret))
-		require.NoError(t, err)
+		_, err := a.Authenticate(bearer(wrong))
+		require.ErrorIs(t, err, auth.ErrUnauthorized)
 	}
-	assert.EqualValues(t, 1, n.Load(), "then the cache answers")
+	assert.EqualValues(t, 1, s.byID.Load(), "wrong secrets never read the store while the record is fresh")
 
-	// A re-read record with the same hash keeps the verified secret.
 	clk.Advance(time.Minute)
 	_, err := a.Authenticate(bearer(uvsq.secret))
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, n.Load())
 	assert.EqualValues(t, 2, s.byID.Load())
 
-	// A wrong secret runs argon2id each time and does not evict the good one.
-	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
-	for i := range 3 {
-		_, err := a.Authenticate(bearer(wrong))
-		assert.Equal(t, auth.ErrUnauthorized, err)
-		assert.EqualValues(t, 2+i, n.Load())
-	}
-	_, err = a.Authenticate(bearer(uvsq.secret))
-	require.NoError(t, err)
-	assert.EqualValues(t, 4, n.Load(), "the good secret is still cached")
-
-	// Another client is verified on its own.
+	// A new secret (a new digest in the record) replaces the old one once
+	// the record is re-read.
 	_, err = a.Authenticate(bearer(integ.secret))
 	require.NoError(t, err)
-	assert.EqualValues(t, 5, n.Load())
-
-	// A new secret (a new hash in the record) must be verified again; the
-	// old one no longer works.
 	_, newSecret := auth.NewCredentials()
+	newSecret = "acx_" + integ.id + newSecret[len("acx_")+12:]
 	newHash, err := auth.HashSecret(newSecret)
 	require.NoError(t, err)
 	s.update(integ.id, func(c *auth.Client) { c.SecretHash = newHash })
 	clk.Advance(time.Minute)
 	_, err = a.Authenticate(basic(integ.id, integ.secret))
-	assert.Equal(t, auth.ErrUnauthorized, err)
+	assert.ErrorIs(t, err, auth.ErrUnauthorized)
 	_, err = a.Authenticate(basic(integ.id, newSecret))
 	assert.NoError(t, err)
+	_, err = a.Authenticate(bearer(newSecret))
+	assert.NoError(t, err)
+}
+
+// A client id's repeated failures are throttled in its own bucket: past
+// the burst they answer ThrottledError, while the client's right secret
+// still passes and other clients are untouched.
+func TestAuthenticateThrottlesFailures(t *testing.T) {
+	a, _, clk := fixture(t)
+	a.FailureRate, a.FailureBurst = 1, 3
+	uvsq, integ := creds(t)
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
+	for i := range 3 {
+		_, err := a.Authenticate(bearer(wrong))
+		require.Equal(t, auth.ErrUnauthorized, err, "failure %d is within the burst", i+1)
+	}
+	var te *auth.ThrottledError
+	_, err := a.Authenticate(basic(uvsq.id, "wrong"))
+	require.ErrorAs(t, err, &te, "past the burst")
+	assert.ErrorIs(t, err, auth.ErrUnauthorized, "a throttled refusal is a refusal")
+	assert.Equal(t, time.Second, te.RetryAfter)
+
+	c, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err, "the right secret is never throttled")
+	assert.Equal(t, uvsq.id, c.ID)
+	_, err = a.Authenticate(bearer(integ.secret))
+	require.NoError(t, err, "another client")
+	_, err = a.Authenticate(bearer("acx_" + integ.id + wrong[len("acx_")+12:]))
+	assert.Equal(t, auth.ErrUnauthorized, err, "another client's failures have their own bucket")
+
+	clk.Advance(time.Second)
+	_, err = a.Authenticate(bearer(wrong))
+	assert.Equal(t, auth.ErrUnauthorized, err, "a token back after a second")
+	_, err = a.Authenticate(bearer(wrong))
+	assert.ErrorAs(t, err, &te)
+}
+
+// A client whose record still holds an argon2id hash (made before the
+// digests) authenticates no one, and the log says to re-issue it.
+func TestAuthenticateLegacyHash(t *testing.T) {
+	a, s, _ := fixture(t)
+	core, logs := observer.New(zap.InfoLevel)
+	a.Logger = zap.New(core)
+	uvsq, _ := creds(t)
+	s.update(uvsq.id, func(c *auth.Client) {
+		c.SecretHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$dBgov9rshkQ58oGSajQX/fV/3ZtWGRQsenAPBrdBf1Q"
+	})
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	assert.Equal(t, auth.ErrUnauthorized, err)
+	warn := logs.FilterMessage("authentication impossible").All()
+	require.Len(t, warn, 1)
+	assert.Equal(t, uvsq.id, warn[0].ContextMap()["client"])
+	assert.Contains(t, warn[0].ContextMap()["reason"], "re-issue the client")
 }
 
 // A wrong secret sent at the same time as the right one never shares its
@@ -394,7 +441,7 @@ func TestAuthenticateConcurrentWrongSecret(t *testing.T) {
 				assert.NoError(t, err)
 			} else {
 				_, err := a.Authenticate(bearer(wrong))
-				assert.Equal(t, auth.ErrUnauthorized, err)
+				assert.ErrorIs(t, err, auth.ErrUnauthorized)
 			}
 		}()
 	}
@@ -623,7 +670,6 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 	if _, err := a.Authenticate(r); err != nil {
 		b.Fatal(err)
 	}
-	n := auth.CountVerifications(b)
 	b.Run("bearer", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -651,8 +697,21 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 			}
 		})
 	})
-	if n.Load() != 0 {
-		b.Fatalf("argon2id ran %d times on the cached path", n.Load())
+}
+
+// A failed authentication of a known client costs microseconds: a digest
+// and a comparison, then a throttled refusal.
+func BenchmarkAuthenticateWrongSecret(b *testing.B) {
+	a, _, _ := fixture(b)
+	a.CacheTTL = time.Hour
+	uvsq, _ := creds(b)
+	wrong := uvsq.secret[:len(uvsq.secret)-1] + flip(uvsq.secret[len(uvsq.secret)-1])
+	r := bearer(wrong)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Authenticate(r); !errors.Is(err, auth.ErrUnauthorized) {
+			b.Fatal(err)
+		}
 	}
 }
 

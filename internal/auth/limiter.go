@@ -17,7 +17,7 @@ import (
 // guard against a runaway loop rather than a quota.
 const (
 	DefaultDebit  rate.Limit = 200 // lookups per second
-	DefaultRafale            = 400 // lookups above the rate in a burst
+	DefaultRafale int        = 400 // lookups above the rate in a burst
 )
 
 // DefaultIdleAfter is how long a client's bucket is kept without a request
@@ -73,17 +73,30 @@ func (l *Limiter) idleAfter() time.Duration {
 // request may go on, else how long until a token is available (the token
 // is not taken then), and the rate that applies.
 func (l *Limiter) Reserve(c Client, now time.Time) (wait time.Duration, limit rate.Limit) {
+	return l.ReserveN(c, 1, now)
+}
+
+// ReserveN takes n tokens from c's bucket at now, as Reserve does one. n
+// must not exceed c's Burst: such tokens are never available, and the
+// wait returned is then a second.
+func (l *Limiter) ReserveN(c Client, n int, now time.Time) (wait time.Duration, limit rate.Limit) {
 	r, b := l.settings(c)
 	lim := l.bucket(c.ID, r, b, now)
-	res := lim.ReserveN(now, 1)
+	res := lim.ReserveN(now, n)
 	if !res.OK() {
-		return time.Second, r // burst 0: cannot happen, settings are positive
+		return time.Second, r
 	}
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)
 		return d, r
 	}
 	return 0, r
+}
+
+// Burst is the most tokens c's bucket holds: the largest batch c may send.
+func (l *Limiter) Burst(c Client) int {
+	_, b := l.settings(c)
+	return b
 }
 
 // bucket returns client id's limiter, set to rate r and burst b (a client
@@ -163,14 +176,16 @@ func LimitMiddleware(l *Limiter, onError func(w http.ResponseWriter, r *http.Req
 				next.ServeHTTP(w, r)
 				return
 			}
-			secs := int64(math.Ceil(wait.Seconds()))
-			if secs < 1 {
-				secs = 1
-			}
-			s := strconv.FormatInt(secs, 10)
+			s := retryAfter(wait)
 			w.Header().Set("Retry-After", s)
 			onError(w, r, web.Errorf(web.TooManyRequests, "rate limit of "+
 				strconv.FormatFloat(float64(limit), 'f', -1, 64)+" lookups per second exceeded for this client; retry after "+s+" s"))
 		})
 	}
+}
+
+// retryAfter is the value of a Retry-After header for wait: whole seconds,
+// at least 1.
+func retryAfter(wait time.Duration) string {
+	return strconv.FormatInt(max(int64(math.Ceil(wait.Seconds())), 1), 10)
 }

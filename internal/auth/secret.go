@@ -2,15 +2,11 @@ package auth
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
+	"crypto/sha256"
 	"encoding/base32"
-	"encoding/base64"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // SecretPrefix starts every secret, so that a leaked one is easy to spot
@@ -62,101 +58,54 @@ func validID(id string) bool {
 	return true
 }
 
-// The argon2id parameters of new hashes: OWASP's recommendation (19 MiB,
-// two passes, one lane). VerifySecret reads the parameters from the hash,
-// so they can be raised later without invalidating existing secrets.
-const (
-	argonMemory  = 19 * 1024 // KiB
-	argonTime    = 2
-	argonThreads = 1
-	argonSaltLen = 16
-	argonKeyLen  = 32
-)
+// A secret is a long random token, 160 random bits: it cannot be guessed,
+// so a slow password hash adds nothing to it but a cost per request, which
+// a flood of wrong secrets turns against the service. The store keeps its
+// SHA-256, and a request's secret is recognised by comparing digests in
+// constant time: microseconds, however many requests are wrong. (A
+// password a person chooses would need argon2id; there is none.)
 
-// Bounds on the parameters VerifySecret accepts, so that a corrupt or
-// hostile hash cannot make it allocate gigabytes or run for minutes.
-const (
-	maxArgonMemory  = 1 << 20 // KiB: 1 GiB
-	maxArgonTime    = 16
-	maxArgonThreads = 64
-	minArgonKeyLen  = 16
-	maxArgonKeyLen  = 128
-)
+// digestPrefix starts the stored digest of a secret.
+const digestPrefix = "sha256:"
 
-var b64 = base64.RawStdEncoding
+// legacyPrefix starts the argon2id hashes stored before migration 00005:
+// they authenticate no one, and the operator re-issues those clients.
+const legacyPrefix = "$argon2id$"
 
-// HashSecret hashes secret with argon2id and a random salt, and returns the
-// hash in PHC string format:
-// $argon2id$v=19$m=19456,t=2,p=1$SALT$HASH (salt and hash in unpadded
-// standard base64).
+// ErrNotASecret is HashSecret's refusal of a string NewCredentials did not
+// make: only a long random token may be stored as a plain digest.
+var ErrNotASecret = errors.New("auth: not a secret of NewCredentials' shape")
+
+// HashSecret returns what the store keeps of secret: "sha256:" and its
+// SHA-256 in lower-case hex. It refuses a string that NewCredentials did not
+// make (ErrNotASecret).
 func HashSecret(secret string) (string, error) {
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("hash secret: %w", err)
+	if _, ok := idFromSecret(secret); !ok {
+		return "", ErrNotASecret
 	}
-	key := argon2.IDKey([]byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	sum := sha256.Sum256([]byte(secret))
+	return digestPrefix + hex.EncodeToString(sum[:]), nil
 }
 
-// VerifySecret reports whether secret matches encoded, a hash HashSecret
-// made. The final comparison takes constant time. A malformed hash matches
-// nothing.
-func VerifySecret(encoded, secret string) bool {
-	p, err := parsePHC(encoded)
-	if err != nil {
-		return false
-	}
-	key := argon2.IDKey([]byte(secret), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
-	return subtle.ConstantTimeCompare(key, p.key) == 1
-}
+// errLegacyHash is parseDigest's error for an argon2id hash.
+var errLegacyHash = errors.New("the client's secret is stored as an argon2id hash, which this version no longer checks: " +
+	"re-issue the client (clients revoke, then clients add) and give its establishment the new secret")
 
-// phc is a parsed argon2id hash.
-type phc struct {
-	memory, time uint32
-	threads      uint8
-	salt, key    []byte
-}
-
-var errPHC = errors.New("not an argon2id hash in PHC string format")
-
-// parsePHC parses $argon2id$v=19$m=M,t=T,p=P$SALT$HASH.
-func parsePHC(s string) (phc, error) {
-	var p phc
-	f := strings.Split(s, "$")
-	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" {
-		return p, errPHC
-	}
-	if f[2] != "v="+strconv.Itoa(argon2.Version) {
-		return p, fmt.Errorf("%w: unsupported version %q", errPHC, f[2])
-	}
-	params := strings.Split(f[3], ",")
-	if len(params) != 3 {
-		return p, fmt.Errorf("%w: want m=,t=,p= parameters", errPHC)
-	}
-	var vals [3]uint64
-	for i, name := range []string{"m=", "t=", "p="} {
-		v, ok := strings.CutPrefix(params[i], name)
-		if !ok {
-			return p, fmt.Errorf("%w: parameter %d is not %s", errPHC, i+1, name)
+// parseDigest reads a digest HashSecret made.
+func parseDigest(stored string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	h, ok := strings.CutPrefix(stored, digestPrefix)
+	if !ok {
+		if strings.HasPrefix(stored, legacyPrefix) {
+			return sum, errLegacyHash
 		}
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil {
-			return p, fmt.Errorf("%w: parameter %s is not a number", errPHC, name)
-		}
-		vals[i] = n
+		return sum, errors.New("the client's stored secret digest is not sha256:HEX")
 	}
-	m, t, th := vals[0], vals[1], vals[2]
-	if t < 1 || t > maxArgonTime || th < 1 || th > maxArgonThreads || m < 8*th || m > maxArgonMemory {
-		return p, fmt.Errorf("%w: parameters out of bounds", errPHC)
+	if len(h) != 2*sha256.Size {
+		return sum, errors.New("the client's stored secret digest is not 64 hex digits")
 	}
-	salt, err := b64.DecodeString(f[4])
-	if err != nil || len(salt) < 8 {
-		return p, fmt.Errorf("%w: bad salt", errPHC)
+	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
+		return sum, errors.New("the client's stored secret digest is not 64 hex digits")
 	}
-	key, err := b64.DecodeString(f[5])
-	if err != nil || len(key) < minArgonKeyLen || len(key) > maxArgonKeyLen {
-		return p, fmt.Errorf("%w: bad hash", errPHC)
-	}
-	return phc{memory: uint32(m), time: uint32(t), threads: uint8(th), salt: salt, key: key}, nil
+	return sum, nil
 }

@@ -50,6 +50,10 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "default lookups per second per client (env RATE_LIMIT)")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "default burst per client (env RATE_BURST)")
 	fs.BoolVar(&cfg.TrustForwardedHeaders, "trust-forwarded-headers", envOr(env, "TRUST_FORWARDED_HEADERS", "") == "true", "the WSDL address follows X-Forwarded-Proto/Host (env TRUST_FORWARDED_HEADERS=true)")
+	fs.IntVar(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", cfg.MaxInFlightPerClient, "requests one client has in progress, slow bodies included; past it, 429 at once; 0: no bound (env MAX_IN_FLIGHT_PER_CLIENT)")
+	fs.IntVar(&cfg.MaxBatches, "max-batches", cfg.MaxBatches, "batches answered at once, all clients together; past it, 503 at once; 0: no bound (env MAX_BATCHES)")
+	fs.IntVar(&cfg.MaxBatchesPerClient, "max-batches-per-client", cfg.MaxBatchesPerClient, "batches one client has answered at once; past it, 429 at once; 0: no bound (env MAX_BATCHES_PER_CLIENT)")
+	memoryMiB := fs.Int64("memory-limit-mib", cfg.MemoryLimit>>20, "the Go runtime's soft memory limit in MiB; 0: none; GOMEMLIMIT, when set, wins (env MEMORY_LIMIT_MIB)")
 	maxBody := fs.Int64("max-body", cfg.MaxBody, "request body limit in bytes (env MAX_BODY_BYTES)")
 	level := fs.String("log-level", envOr(env, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	if v := envOr(env, "MAX_IN_FLIGHT", ""); v != "" {
@@ -58,6 +62,28 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 			return cfg, "", fmt.Errorf("MAX_IN_FLIGHT=%q: want a positive number", v)
 		}
 		cfg.MaxInFlight = n
+	}
+	for _, b := range []struct {
+		env string
+		n   *int
+	}{
+		{"MAX_IN_FLIGHT_PER_CLIENT", &cfg.MaxInFlightPerClient}, {"MAX_BATCHES", &cfg.MaxBatches},
+		{"MAX_BATCHES_PER_CLIENT", &cfg.MaxBatchesPerClient},
+	} {
+		if v := envOr(env, b.env, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return cfg, "", fmt.Errorf("%s=%q: want a number, 0 for no bound", b.env, v)
+			}
+			*b.n = n
+		}
+	}
+	if v := envOr(env, "MEMORY_LIMIT_MIB", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<30 {
+			return cfg, "", fmt.Errorf("MEMORY_LIMIT_MIB=%q: want a number of MiB, 0 for none", v)
+		}
+		*memoryMiB = n
 	}
 	if v := envOr(env, "RATE_LIMIT", ""); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -102,6 +128,13 @@ func serveConfig(env Env, args []string) (server.Config, string, error) {
 		return cfg, "", exitError{2, fmt.Errorf("--max-body must be positive")}
 	}
 	cfg.MaxBody = *maxBody
+	if cfg.MaxInFlightPerClient < 0 || cfg.MaxBatches < 0 || cfg.MaxBatchesPerClient < 0 {
+		return cfg, "", exitError{2, fmt.Errorf("--max-in-flight-per-client, --max-batches and --max-batches-per-client must not be negative")}
+	}
+	if *memoryMiB < 0 || *memoryMiB > 1<<30 {
+		return cfg, "", exitError{2, fmt.Errorf("--memory-limit-mib must be a number of MiB, 0 for none")}
+	}
+	cfg.MemoryLimit = *memoryMiB << 20
 	if cfg.MetricsListen == "off" {
 		cfg.MetricsListen = ""
 	}
@@ -159,7 +192,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer log.Sync()
 	log.Info("starting", zap.String("listen", cfg.Listen), zap.String("public_url", cfg.PublicURL),
 		zap.String("database", maskURL(cfg.DatabaseURL)), zap.String("database_read", maskURL(cfg.DatabaseReadURL)),
-		zap.Int("max_in_flight", cfg.MaxInFlight), zap.Int64("max_body", cfg.MaxBody),
+		zap.Int("max_in_flight", cfg.MaxInFlight), zap.Int("max_in_flight_per_client", cfg.MaxInFlightPerClient),
+		zap.Int("max_batches", cfg.MaxBatches), zap.Int("max_batches_per_client", cfg.MaxBatchesPerClient),
+		zap.Int64("max_body", cfg.MaxBody),
 		zap.Duration("read_timeout", cfg.ReadTimeout), zap.Duration("write_timeout", cfg.WriteTimeout),
 		zap.Duration("idle_timeout", cfg.IdleTimeout), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 		zap.Duration("lookup_timeout", cfg.LookupTimeout), zap.Bool("tls", cfg.TLSCert != ""),

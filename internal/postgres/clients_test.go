@@ -16,8 +16,11 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
-// A fixed hash is enough here: the store does not look into it.
-const fakeHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+// A fixed digest is enough here: the store does not look into it.
+const fakeHash = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+// legacyHash is an argon2id hash as the clients of migration 00002 hold.
+const legacyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
 
 func TestClientsAddListByIDBySubjectRevoke(t *testing.T) {
 	ctx := context.Background()
@@ -105,6 +108,9 @@ func TestClientsAddRefusesDuplicatesAndBadValues(t *testing.T) {
 		"bad id":            {ID: "Client-E", Nom: "E", SecretHash: fakeHash},
 		"negative rate":     {ID: "clientf00000", Nom: "F", SecretHash: fakeHash, Debit: -1},
 		"negative burst":    {ID: "clientg00000", Nom: "G", SecretHash: fakeHash, Rafale: -1},
+		"secret not hashed": {ID: "clienti00000", Nom: "I", SecretHash: "acx_clienti00000_abcdefghijklmnopqrstuvwxyz234567"},
+		"digest upper-case": {ID: "clientj00000", Nom: "J", SecretHash: "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"},
+		"digest too short":  {ID: "clientk00000", Nom: "K", SecretHash: fakeHash[:len(fakeHash)-1]},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := s.Add(ctx, c)
@@ -145,6 +151,17 @@ func TestClientsAuthenticate(t *testing.T) {
 		return err
 	}
 	require.NoError(t, req())
+
+	// A client left with an argon2id hash (migration 00004 keeps such rows)
+	// is refused, and can still be revoked.
+	legacyID, legacySecret := auth.NewCredentials()
+	require.NoError(t, s.Add(ctx, auth.NewClient{ID: legacyID, Nom: "Ancien", SecretHash: legacyHash}))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+legacySecret)
+	_, err = a.Authenticate(r)
+	assert.ErrorIs(t, err, auth.ErrUnauthorized)
+	require.NoError(t, s.Revoke(ctx, legacyID))
+
 	require.NoError(t, s.Revoke(ctx, id))
 	time.Sleep(5 * time.Millisecond)
 	assert.ErrorIs(t, req(), auth.ErrUnauthorized)

@@ -50,6 +50,11 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 	if req.Identifiants == nil {
 		return bourse.Invalid("identifiants", "required: an array of up to %d identifiers", bourse.MaxLot)
 	}
+	release, err := web.ChargeBatch(r.Context(), len(req.Identifiants))
+	if err != nil {
+		return err
+	}
+	defer release()
 	rs, err := lot.ConsulterLot(r.Context(), bourse.Lot{Annee: req.AnneeUniversitaire,
 		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -34,20 +35,26 @@ import (
 
 // Config is the service's configuration.
 type Config struct {
-	Listen            string // host:port; port 0 picks a free one
-	DatabaseURL       string // the primary: the consultation log and the API clients, and lookups unless DatabaseReadURL is set
-	DatabaseReadURL   string // where lookups read Aglaé's data: a streaming replica, or several hosts with target_session_attrs
-	SuiviDatabaseURL  string // where the follow-up and control lists read the consultation log, as role aglae_suivi; "" = DatabaseURL
-	MaxInFlight       int    // requests served at once; past it, 503 at once instead of a queue
-	PublicURL         string // the URL clients reach the service at, for the WSDL's address; "" = the request's host
-	MaxBody           int64
-	ReadHeaderTimeout time.Duration
-	ReadTimeout       time.Duration
-	WriteTimeout      time.Duration
-	IdleTimeout       time.Duration
-	ShutdownTimeout   time.Duration
-	LookupTimeout     time.Duration // a lookup's deadline, carried down to the query
-	Bascule           bourse.Bascule
+	Listen           string // host:port; port 0 picks a free one
+	DatabaseURL      string // the primary: the consultation log and the API clients, and lookups unless DatabaseReadURL is set
+	DatabaseReadURL  string // where lookups read Aglaé's data: a streaming replica, or several hosts with target_session_attrs
+	SuiviDatabaseURL string // where the follow-up and control lists read the consultation log, as role aglae_suivi; "" = DatabaseURL
+	MaxInFlight      int    // requests served at once; past it, 503 at once instead of a queue
+	// MaxInFlightPerClient bounds the requests one client has in progress,
+	// slow bodies included; past it, 429 at once. 0: no bound.
+	MaxInFlightPerClient int
+	MaxBatches           int    // batches answered at once, all clients together; past it, 503 at once. 0: no bound
+	MaxBatchesPerClient  int    // batches one client has answered at once; past it, 429 at once. 0: no bound
+	MemoryLimit          int64  // the Go runtime's soft memory limit in bytes, unless GOMEMLIMIT is set; 0: none
+	PublicURL            string // the URL clients reach the service at, for the WSDL's address; "" = the request's host
+	MaxBody              int64
+	ReadHeaderTimeout    time.Duration
+	ReadTimeout          time.Duration
+	WriteTimeout         time.Duration
+	IdleTimeout          time.Duration
+	ShutdownTimeout      time.Duration
+	LookupTimeout        time.Duration // a lookup's deadline, carried down to the query
+	Bascule              bourse.Bascule
 
 	TLSCert     string // PEM certificate and key: HTTPS when set
 	TLSKey      string
@@ -63,20 +70,40 @@ type Config struct {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Listen:            "127.0.0.1:8080",
-		MaxBody:           web.DefaultMaxBody,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ShutdownTimeout:   15 * time.Second,
-		LookupTimeout:     2 * time.Second,
-		MaxInFlight:       512,
-		Bascule:           bourse.BasculeParDefaut,
-		MetricsListen:     "127.0.0.1:9464",
-		RateLimit:         float64(auth.DefaultDebit),
-		RateBurst:         auth.DefaultRafale,
+		Listen:               "127.0.0.1:8080",
+		MaxBody:              web.DefaultMaxBody,
+		ReadHeaderTimeout:    5 * time.Second,
+		ReadTimeout:          10 * time.Second,
+		WriteTimeout:         10 * time.Second,
+		IdleTimeout:          2 * time.Minute,
+		ShutdownTimeout:      15 * time.Second,
+		LookupTimeout:        2 * time.Second,
+		MaxInFlight:          512,
+		MaxInFlightPerClient: 64,
+		MaxBatches:           2,
+		MaxBatchesPerClient:  4,
+		MemoryLimit:          DefaultMemoryLimit,
+		Bascule:              bourse.BasculeParDefaut,
+		MetricsListen:        "127.0.0.1:9464",
+		RateLimit:            float64(auth.DefaultDebit),
+		RateBurst:            auth.DefaultRafale,
 	}
+}
+
+// DefaultMemoryLimit is the Go runtime's soft memory limit when neither
+// Config.MemoryLimit nor GOMEMLIMIT says otherwise: the garbage collector
+// works harder as the heap nears it, so that the resident memory stays
+// near the live data (see BENCHMARKS.md for the ceiling it keeps).
+const DefaultMemoryLimit = 48 << 20
+
+// applyMemoryLimit sets the Go runtime's soft memory limit to limit bytes,
+// unless GOMEMLIMIT (which the runtime read at start) is set or limit is
+// not positive. It returns the limit in force.
+func applyMemoryLimit(limit int64) int64 {
+	if os.Getenv("GOMEMLIMIT") == "" && limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return debug.SetMemoryLimit(-1)
 }
 
 // Main is the running service: open it, serve, close it. Tests start it on
@@ -156,6 +183,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// read, so that lookups go on while the primary is down.
 		authn:     &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
 		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
+		batches:   newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
 		metrics:   m.metrics,
 		suiviPool: m.suivi,
 	})
@@ -274,8 +302,14 @@ func (m *Main) closeAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Run opens the service, serves until ctx is done, then closes it.
+// Run sets the process's soft memory limit (Config.MemoryLimit), opens
+// the service, serves until ctx is done, then closes it. (Open alone, as
+// tests call it, leaves the process's memory limit alone.)
 func (m *Main) Run(ctx context.Context) error {
+	limit := applyMemoryLimit(m.Config.MemoryLimit)
+	if m.Logger != nil {
+		m.Logger.Info("memory limit", zap.Int64("bytes", limit))
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -303,6 +337,7 @@ type deps struct {
 	ping    func(context.Context) error
 	authn   *auth.Authenticator
 	limiter *auth.Limiter
+	batches *quota // nil: batches are not bounded
 	metrics *metrics
 	// suiviPool reads the consultation log for the follow-up and the
 	// control lists; nil: those routes are not mounted.
@@ -322,8 +357,17 @@ func handler(d deps) http.Handler {
 		rest.WriteProblem(w, r, err)
 	}
 
+	// Load shedding counts the requests of authenticated clients only, and
+	// after each client's own bound: neither wrong credentials, which are
+	// refused from the headers in microseconds, nor one client's flood
+	// takes the places of the others.
+	shedding := shed(d.cfg.MaxInFlight, onError)
+	batches := d.batches
+	if batches == nil {
+		batches = newQuota(0, 0)
+	}
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.log, d.metrics), recoverer(d.log), shed(d.cfg.MaxInFlight, onError), web.LimitBody(d.cfg.MaxBody))
+	r.Use(requestID, accessLog(d.log, d.metrics), recoverer(d.log), web.LimitBody(d.cfg.MaxBody))
 	r.NotFound(rest.NotFoundHandler())
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler())
 
@@ -345,7 +389,8 @@ func handler(d deps) http.Handler {
 	})
 
 	r.Group(func(r chi.Router) {
-		r.Use(canal, protect(auth.Middleware(d.authn, onError), auth.LimitMiddleware(d.limiter, onError)))
+		r.Use(canal, protect(shedding, auth.Middleware(d.authn, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
+			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
@@ -372,10 +417,11 @@ func canal(next http.Handler) http.Handler {
 }
 
 // protect applies the access-control middleware to every request of the
-// group but the open ones: the WSDL (a GET on the SOAP endpoint) and the
-// OpenAPI description.
-func protect(mw ...func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+// group but the open ones, the WSDL (a GET on the SOAP endpoint) and the
+// OpenAPI description, which get openMW instead.
+func protect(openMW func(http.Handler) http.Handler, mw ...func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		openH := openMW(next)
 		guarded := next
 		for i := len(mw) - 1; i >= 0; i-- {
 			guarded = mw[i](guarded)
@@ -384,7 +430,7 @@ func protect(mw ...func(http.Handler) http.Handler) func(http.Handler) http.Hand
 			open := r.URL.Path == "/openapi.yaml" ||
 				r.URL.Path == soap.Path && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 			if open {
-				next.ServeHTTP(w, r)
+				openH.ServeHTTP(w, r)
 				return
 			}
 			guarded.ServeHTTP(w, r)

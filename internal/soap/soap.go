@@ -235,6 +235,12 @@ func (s *Service) consulterLot(w http.ResponseWriter, r *http.Request, buf *byte
 		s.fault(w, r, bourse.Internal("batch lookup", errNoLot))
 		return
 	}
+	release, err := web.ChargeBatch(ctx, len(l.Identifiants))
+	if err != nil {
+		s.fault(w, r, err)
+		return
+	}
+	defer release()
 	rs, err := s.lot.ConsulterLot(ctx, l)
 	if err != nil {
 		s.fault(w, r, err)
