@@ -143,8 +143,8 @@ func year(b string) (int, bool) {
 // syntax error is a web.MalformedBody error giving the offset (bytes from
 // the start of the body, counting from 0); a well-formed body with an
 // unknown field, a field of the wrong type or a field given twice is an
-// invalid-input error naming the field. Syntax errors win: a content error
-// is reported only once the whole body is known to be well-formed.
+// invalid-input error naming the field. The first error is reported: a
+// hostile body costs at most one pass, however many errors it holds.
 func decodeObject(body []byte, v any, shape *objectShape) error {
 	start := skipSpace(body, 0)
 	if start == len(body) {
@@ -176,12 +176,6 @@ func decodeObject(body []byte, v any, shape *objectShape) error {
 // caller gets.
 func (shape *objectShape) explain(body []byte, base int, err error) error {
 	var sy *jsontext.SyntacticError
-	if !errors.As(err, &sy) || errors.Is(sy.Err, jsontext.ErrDuplicateName) {
-		// A content error: a syntax error further on wins.
-		if serr := checkSyntax(body[base:]); serr != nil {
-			err = serr
-		}
-	}
 	var be *bourse.Error
 	var se *json.SemanticError
 	switch {
@@ -207,20 +201,6 @@ func (shape *objectShape) explain(body []byte, base int, err error) error {
 		return bourse.Invalid(clip(field), "must be %s", shape.want(se.JSONPointer))
 	}
 	return web.Errorf(web.MalformedBody, "the body is not a valid JSON object")
-}
-
-// checkSyntax reports the first syntax error of body, duplicated names
-// aside, or nil.
-func checkSyntax(body []byte) error {
-	return json.Unmarshal(body, &skipValue{}, jsontext.AllowDuplicateNames(true))
-}
-
-// skipValue checks one JSON value and discards it.
-type skipValue struct{}
-
-func (*skipValue) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	_, err := dec.ReadValue() // faster than SkipValue, which reads token by token
-	return err
 }
 
 // syntaxError is the malformed-body error for a syntax error cause at
