@@ -20,6 +20,7 @@ package demo
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,12 +89,9 @@ func Generate(opts Options, emit func(extract.Ligne) error) error {
 // escaping), followed by a newline.
 func Write(w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var b []byte
-	err := Generate(opts, func(l extract.Ligne) error {
-		b = append(appendLigne(b[:0], &l), '\n')
-		_, err := bw.Write(b)
-		return err
-	})
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	err := Generate(opts, func(l extract.Ligne) error { return enc.Encode(l) })
 	if err != nil {
 		return err
 	}

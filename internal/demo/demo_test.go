@@ -126,39 +126,6 @@ func TestWriteIsJSONLines(t *testing.T) {
 	}
 }
 
-// The hand-written JSON is byte for byte encoding/json's.
-func TestJSONLikeEncodingJSON(t *testing.T) {
-	var want bytes.Buffer
-	enc := json.NewEncoder(&want)
-	enc.SetEscapeHTML(false)
-	opts := Options{Dossiers: 20000, Annees: []int{2014, 2015, 2023, 2024, 2025}, Seed: 5}
-	if err := Generate(opts, func(l extract.Ligne) error { return enc.Encode(l) }); err != nil {
-		t.Fatal(err)
-	}
-	if got := write(t, opts); !bytes.Equal(got, want.Bytes()) {
-		t.Fatal("Write differs from encoding/json")
-	}
-
-	// Strings and values the generator does not produce.
-	ech, m, bar := "0bis", 0.000000125, -3
-	bizarre := "a\"b\\c\n\r\t\b\f\x01\x1f<>&\u2028\u2029\xff\xc3é€😀"
-	for _, l := range []extract.Ligne{
-		{},
-		{Nom: bizarre, PiecesManquantes: []string{bizarre, ""}, Voeux: []extract.Voeu{{Rang: -1, Formation: bizarre}}},
-		{Decision: &extract.Decision{Nature: bizarre, Echelon: &ech, MontantAnnuel: &m, Bareme: &bar}},
-		{Decision: &extract.Decision{MontantAnnuel: new(1.5e22)}},
-		{Decision: &extract.Decision{MontantAnnuel: new(1653.5), PointsDistance: new(2)}},
-	} {
-		want.Reset()
-		if err := enc.Encode(l); err != nil {
-			t.Fatal(err)
-		}
-		if got := append(appendLigne(nil, &l), '\n'); !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("got  %s\nwant %s", got, want.Bytes())
-		}
-	}
-}
-
 // valider checks one line against SPEC §6 and the demo's own rules and
 // returns the faults.
 func valider(l extract.Ligne) []string {

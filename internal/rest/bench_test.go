@@ -179,3 +179,58 @@ func BenchmarkServerGetBoursier(b *testing.B) {
 func BenchmarkServerGetBoursierBare(b *testing.B) {
 	benchServer(b, bareHandler(), "/v1/boursiers/1111037734L")
 }
+
+// benchBody posts body to path and expects status.
+func benchBody(b *testing.B, path, body string, status int) {
+	h := benchRouter()
+	w := &discard{h: http.Header{}}
+	rd := strings.NewReader(body)
+	req := httptest.NewRequest(http.MethodPost, path, nil)
+	req.Header.Set("Content-Type", "application/json")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		rd.Reset(body)
+		req.Body = io.NopCloser(rd)
+		h.ServeHTTP(w, req)
+		if w.status != status {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// hostile is a body of 64 KB repeating one member: {"a":0,"a":0,…}. Every
+// member is unknown and a duplicate; it must cost well under a millisecond.
+func hostile(member string) string {
+	var sb strings.Builder
+	sb.WriteString("{" + member)
+	for sb.Len()+len(member)+2 < web.DefaultMaxBody {
+		sb.WriteString("," + member)
+	}
+	sb.WriteString("}")
+	return sb.String()
+}
+
+// BenchmarkRepeatedUnknownMember is the 64 KB body {"a":0,"a":0,…}.
+func BenchmarkRepeatedUnknownMember(b *testing.B) {
+	benchBody(b, "/v1/consultations", hostile(`"a":0`), http.StatusBadRequest)
+}
+
+// BenchmarkRepeatedField is the 64 KB body {"nom":"x","nom":"x",…}.
+func BenchmarkRepeatedField(b *testing.B) {
+	benchBody(b, "/v1/consultations", hostile(`"nom":"x"`), http.StatusBadRequest)
+}
+
+// BenchmarkBatchRepeatedUnknownMember is {"a":0,"a":0,…} on the batch route.
+func BenchmarkBatchRepeatedUnknownMember(b *testing.B) {
+	benchBody(b, "/v1/consultations/lot", hostile(`"a":0`), http.StatusBadRequest)
+}
+
+func (fakeConsultant) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+	out := make([]bourse.ReponseLot, len(l.Identifiants))
+	for i, id := range l.Identifiants {
+		out[i].Reponse, out[i].Err = fakeConsultant{}.Consulter(ctx, bourse.Saisie{Identifiant: id, Annee: l.Annee})
+	}
+	return out, nil
+}

@@ -28,29 +28,56 @@ func consultation(body string) request {
 	return request{method: post, path: "/v1/consultations", body: body}
 }
 
+func lot(body string) request {
+	return request{method: post, path: "/v1/consultations/lot", body: body}
+}
+
+// repeated is a JSON object of member repeated to fill most of the body
+// limit: {"a":0,"a":0,…}.
+func repeated(member string) string {
+	var b strings.Builder
+	b.WriteString("{" + member)
+	for b.Len()+len(member)+2 < web.DefaultMaxBody {
+		b.WriteString("," + member)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
 func get(path string) request { return request{method: http.MethodGet, path: path} }
 
 // catalogue lists bad requests, one per way of getting a lookup wrong.
 var catalogue = []badRequest{
 	// The body's syntax.
-	{"malformed JSON", consultation(`{"identifiant": }`), 400, web.MalformedBody, "malformed JSON at offset 16: unexpected character '}', expected a value", ""},
+	{"malformed JSON", consultation(`{"identifiant": }`), 400, web.MalformedBody, "malformed JSON at offset 16: invalid character '}' at start of value", ""},
 	{"truncated JSON", consultation(`{"identifiant":"1111037734L","anneeUnivers`), 400, web.MalformedBody, "offset 42: unexpected end of the body", ""},
 	{"truncated after a value", consultation(`{"identifiant":"1111037734L"`), 400, web.MalformedBody, "unexpected end of the body: the JSON object is incomplete", ""},
 	{"array instead of object", consultation(`[{"identifiant":"1111037734L"}]`), 400, web.MalformedBody, "must be a JSON object {...}, not an array", ""},
 	{"string instead of object", consultation(`"1111037734L"`), 400, web.MalformedBody, "not a string", ""},
 	{"null body", consultation(`null`), 400, web.MalformedBody, "not null", ""},
 	{"trailing data", consultation(`{"identifiant":"1111037734L"} {"identifiant":"2000000011F"}`), 400, web.MalformedBody, "offset 30: unexpected data after the JSON object", ""},
-	{"trailing comma", consultation(`{"identifiant":"1111037734L",}`), 400, web.MalformedBody, "offset 29: unexpected character '}', expected a field name", ""},
-	{"single quotes", consultation(`{'identifiant':'1111037734L'}`), 400, web.MalformedBody, `unexpected character '\'', expected a field name`, ""},
+	{"trailing comma", consultation(`{"identifiant":"1111037734L",}`), 400, web.MalformedBody, "offset 28: a comma before '}': remove the trailing comma", ""},
+	{"single quotes", consultation(`{'identifiant':'1111037734L'}`), 400, web.MalformedBody, `offset 1: invalid character '\''`, ""},
 	{"empty body", consultation(``), 400, web.MalformedBody, "the body is empty", ""},
 	{"blank body", consultation(" \r\n "), 400, web.MalformedBody, "the body is empty", ""},
 	{"invalid UTF-8", consultation("{\"identifiant\":\"1111037734L\",\"nom\":\"Bou\xe9let\",\"prenom\":\"A\",\"dateNaissance\":\"1996-11-28\"}"), 400, web.MalformedBody, "offset 39: invalid UTF-8", ""},
 	{"byte order mark alone", consultation("\xef\xbb\xbf"), 400, web.MalformedBody, "only a byte order mark", ""},
 	{"UTF-16 body", consultation("\xff\xfe{\x00}\x00"), 400, web.MalformedBody, "offset 0: invalid UTF-8", ""},
-	{"unpaired surrogate", consultation(`{"identifiant":"1111037734L","nom":"\ud800x","prenom":"A","dateNaissance":"1996-11-28"}`), 400, web.MalformedBody, "unpaired surrogate", ""},
-	{"raw control character", consultation("{\"identifiant\":\"1111037734L\x00\"}"), 400, web.MalformedBody, "control character byte 0x00", ""},
-	{"nested too deep", consultation(`{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`), 400, web.MalformedBody, "nested more than 32 deep", ""},
+	{"unpaired surrogate", consultation(`{"identifiant":"1111037734L","nom":"\ud800x","prenom":"A","dateNaissance":"1996-11-28"}`), 400, web.MalformedBody, "offset 36: invalid surrogate pair", ""},
+	{"raw control character", consultation("{\"identifiant\":\"1111037734L\x00\"}"), 400, web.MalformedBody, `offset 27: invalid character '\x00' in string`, ""},
+	{"nested too deep", consultation(`{"nom":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`), 400, web.MalformedBody, "exceeded max depth", ""},
+	{"64 KB of one unknown member repeated", consultation(repeated(`"a":0`)), 400, web.InvalidInput, `unknown field "a"; the accepted fields are`, ""},
+	{"64 KB of one field repeated", consultation(repeated(`"nom":"x"`)), 400, web.InvalidInput, "nom: given more than once (at offset 11)", ""},
 	{"oversize body", consultation(`{"nom":"` + strings.Repeat("A", web.DefaultMaxBody) + `"}`), 413, web.TooLarge, "larger than the limit of 65536 bytes", ""},
+
+	// The batch's body follows the same rules.
+	{"batch year 0", lot(`{"anneeUniversitaire":0,"identifiants":["2000000011F"]}`), 400, web.InvalidInput, "anneeUniversitaire: must be a year between 2000 and 2099", ""},
+	{"batch year as a string", lot(`{"anneeUniversitaire":"2025","identifiants":["2000000011F"]}`), 400, web.InvalidInput, "(write 2025, without quotes)", ""},
+	{"batch byte order mark alone", lot("\xef\xbb\xbf"), 400, web.MalformedBody, "only a byte order mark", ""},
+	{"batch identifier as a number", lot(`{"identifiants":["2000000011F",2000000011]}`), 400, web.InvalidInput, "identifiants/1: must be a string, not a number", ""},
+	{"batch mistyped field", lot(`{"identifiant":["2000000011F"]}`), 400, web.InvalidInput, `unknown field "identifiant": did you mean "identifiants"?`, ""},
+	{"batch field given twice", lot(`{"identifiants":["2000000011F"],"identifiants":[]}`), 400, web.InvalidInput, "identifiants: given more than once", ""},
+	{"batch 64 KB of one unknown member repeated", lot(repeated(`"a":0`)), 400, web.InvalidInput, `unknown field "a"`, ""},
 
 	// The body's content type.
 	{"wrong content type", request{method: post, path: "/v1/consultations", ct: "text/plain", body: `{"identifiant":"1111037734L"}`}, 415, web.UnsupportedMedia, `Content-Type "text/plain" is not supported`, ""},

@@ -14,17 +14,28 @@ import (
 
 const opPostLot = "POST lot"
 
-// lotRequest is the body of POST /v1/consultations/lot.
+// lotRequest is the body of POST /v1/consultations/lot. Its rules are those
+// of the single lookup's body: null is absent, anneeUniversitaire 0 is
+// refused.
 type lotRequest struct {
-	AnneeUniversitaire int      `json:"anneeUniversitaire"`
-	CodeEtablissement  string   `json:"codeEtablissement"`
-	Identifiants       []string `json:"identifiants"`
+	AnneeUniversitaire yearValue `json:"anneeUniversitaire"`
+	CodeEtablissement  string    `json:"codeEtablissement"`
+	Identifiants       []string  `json:"identifiants"`
 }
 
-// strictJSON decodes bodies that are not on the hottest path: member
-// names match exactly, unknown or duplicated members and invalid UTF-8 are
-// refused.
-var strictJSON = json.JoinOptions(json.RejectUnknownMembers(true))
+var lotShape = &objectShape{
+	fields:  []string{"anneeUniversitaire", "codeEtablissement", "identifiants"},
+	example: `{"anneeUniversitaire":2025,"identifiants":["1111037734L"]}`,
+	want: func(ptr jsontext.Pointer) string {
+		switch ptr {
+		case "/codeEtablissement":
+			return "a string"
+		case "/identifiants":
+			return "an array of strings"
+		}
+		return "a string" // an element of identifiants
+	},
+}
 
 // postLot answers POST /v1/consultations/lot: up to 1,000 identifiers of one
 // year, answered in the same order with one query. An invalid identifier
@@ -42,10 +53,10 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req lotRequest
-	err = json.Unmarshal(*buf, &req, strictJSON)
+	err = decodeObject(*buf, &req, lotShape)
 	putBody(buf)
 	if err != nil {
-		return lotDecodeError(err)
+		return err
 	}
 	if req.Identifiants == nil {
 		return bourse.Invalid("identifiants", "required: an array of up to %d identifiers", bourse.MaxLot)
@@ -55,12 +66,12 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	rs, err := lot.ConsulterLot(r.Context(), bourse.Lot{Annee: req.AnneeUniversitaire,
+	rs, err := lot.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
 		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
 	if err != nil {
 		return err
 	}
-	annee := req.AnneeUniversitaire
+	annee := int(req.AnneeUniversitaire)
 	out := make([]byte, 0, 64+len(rs)*200)
 	out = append(out, `{"reponses":[`...)
 	for i, x := range rs {
@@ -100,27 +111,4 @@ type lotErreur struct {
 type lotProbleme struct {
 	Type   string `json:"type"`
 	Detail string `json:"detail"`
-}
-
-// lotDecodeError says what is wrong with a batch body.
-func lotDecodeError(err error) error {
-	var se *json.SemanticError
-	var sy *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &sy):
-		return web.Errorf(web.MalformedBody, "malformed JSON at byte "+strconv.FormatInt(sy.ByteOffset, 10))
-	case errors.As(err, &se):
-		field := string(se.JSONPointer)
-		if len(field) > 0 {
-			field = field[1:]
-		}
-		if se.Err != nil && errors.Is(se.Err, json.ErrUnknownName) {
-			return bourse.Invalid(field, "unknown field; the fields are anneeUniversitaire, codeEtablissement and identifiants")
-		}
-		if field == "" {
-			return web.Errorf(web.MalformedBody, "the body must be a JSON object")
-		}
-		return bourse.Invalid(field, "wrong type: anneeUniversitaire is an integer, codeEtablissement a string, identifiants an array of strings")
-	}
-	return web.Errorf(web.MalformedBody, "the body is not a valid JSON object")
 }

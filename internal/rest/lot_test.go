@@ -61,7 +61,7 @@ func TestBatchBadRequests(t *testing.T) {
 		{"missing", `{"anneeUniversitaire":2025}`, "invalid-input", "identifiants: required"},
 		{"unknown field", `{"identifiants":["2000000011F"],"nom":"x"}`, "invalid-input", "unknown field"},
 		{"case variant", `{"Identifiants":["2000000011F"]}`, "invalid-input", "unknown field"},
-		{"wrong type", `{"identifiants":"2000000011F"}`, "invalid-input", "wrong type"},
+		{"wrong type", `{"identifiants":"2000000011F"}`, "invalid-input", "identifiants: must be an array of strings, not a string"},
 		{"bad year", `{"anneeUniversitaire":99999,"identifiants":["2000000011F"]}`, "invalid-input", "anneeUniversitaire"},
 		{"bad uai", `{"codeEtablissement":"0781944Q","identifiants":["2000000011F"]}`, "invalid-input", "codeEtablissement"},
 		{"malformed", `{"identifiants":[`, "malformed-body", "malformed"},
@@ -76,5 +76,21 @@ func TestBatchBadRequests(t *testing.T) {
 		assert.Contains(t, p["detail"], c.detail, c.name)
 		conform(t, h, rq, resp, false)
 		assert.Equal(t, before, snapshot(t, h.pool), c.name)
+	}
+}
+
+// TestBatchLeniencies: the batch accepts what the single lookup accepts.
+func TestBatchLeniencies(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ name, body string }{
+		{"byte order mark", "\xef\xbb\xbf" + `{"anneeUniversitaire":2014,"identifiants":["1111037734L"]}`},
+		{"null is absent", `{"anneeUniversitaire":2014,"codeEtablissement":null,"identifiants":["1111037734L"]}`},
+		{"whitespace", " \r\n\t{ \"anneeUniversitaire\" : 2014 ,\n \"identifiants\" : [ \"1111037734L\" ] }\n"},
+	} {
+		rq := request{method: http.MethodPost, path: "/v1/consultations/lot", body: c.body}
+		resp := h.do(t, rq)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", c.name, resp.body)
+		assert.Contains(t, string(resp.body), `"numeroDossier":"2014MON1111037734L"`, c.name)
+		conform(t, h, rq, resp, false)
 	}
 }

@@ -201,7 +201,7 @@ func (a *API) postConsultation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := decodeConsultation(string(*buf)) // one copy, which the saisie's fields share
+	in, err := decodeConsultation(*buf)
 	putBody(buf)
 	if err != nil {
 		return err
