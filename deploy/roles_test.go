@@ -305,7 +305,7 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		denied(t, c, `SELECT count(*) FROM connecteur.consultation`)
 		denied(t, c, `UPDATE connecteur.consultation SET statut = 'BOURSIER'`)
 		denied(t, c, `DELETE FROM connecteur.consultation`)
-		_, err := journal.Purge(ctx, pool(t, connectorURL), time.Now().Add(time.Hour))
+		_, err := journal.Purge(ctx, postgres.NewConsultations(pool(t, connectorURL)), time.Now().Add(time.Hour))
 		assertDenied(t, err, "consultations purge as aglae_connector")
 		// The clients: read only.
 		denied(t, c, `UPDATE connecteur.client SET revoque_le = NULL`)
@@ -326,11 +326,11 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, cs, 1)
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, p, journal.Filtre{}, &buf, "csv")
+		n, err := journal.Export(ctx, postgres.NewConsultations(p), journal.Filtre{}, &buf, "csv")
 		require.NoError(t, err, "consultations export as aglae_admin")
 		assert.Equal(t, 2, n)
 		require.NoError(t, postgres.NewClients(p).Revoke(ctx, clientID), "clients revoke as aglae_admin")
-		purged, err := journal.Purge(ctx, p, time.Now().Add(time.Hour))
+		purged, err := journal.Purge(ctx, postgres.NewConsultations(p), time.Now().Add(time.Hour))
 		require.NoError(t, err, "consultations purge as aglae_admin")
 		assert.EqualValues(t, 2, purged)
 

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/demo"
 	"github.com/aglae-connector/aglae-connector/internal/extract"
@@ -21,7 +19,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/rest"
 )
 
-func openPool(ctx context.Context, env Env) (*pgxpool.Pool, error) {
+func openPool(ctx context.Context, env Env) (*postgres.Pool, error) {
 	url, err := databaseURL(env)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // Usage of the consultations command, for the commands list:
@@ -70,7 +71,7 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	n, err := journal.Export(ctx, pool, f, env.Stdout, *format)
+	n, err := journal.Export(ctx, postgres.NewConsultations(pool), f, env.Stdout, *format)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	n, err := journal.Purge(ctx, pool, t)
+	n, err := journal.Purge(ctx, postgres.NewConsultations(pool), t)
 	if err != nil {
 		if n > 0 {
 			fmt.Fprintf(env.Stderr, "%d consultations deleted before the error\n", n)

@@ -93,7 +93,7 @@ func runSuivi(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	cs, err := suivi.Suivi(ctx, pool, u, t)
+	cs, err := suivi.Suivi(ctx, postgres.NewSuivi(pool), u, t)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func runControles(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	c, err := suivi.Liste(ctx, pool, u, a, pos[0])
+	c, err := suivi.Liste(ctx, postgres.NewSuivi(pool), u, a, pos[0])
 	if err != nil {
 		return err
 	}
@@ -197,13 +197,13 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	spool := recheckSpoolDir(env, u)
-	j, err := journal.Open(ctx, journal.Options{Pool: pool, SpoolDir: spool, Logger: log})
+	j, err := journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(pool), SpoolDir: spool, Logger: log})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), Bascule: b}, j)
 	start := time.Now()
-	res, rerr := suivi.Recheck(ctx, pool, svc, u, a)
+	res, rerr := suivi.Recheck(ctx, postgres.NewSuivi(pool), svc, u, a)
 
 	// The answers must reach the log whatever happened: Close gets its own
 	// time even when ctx was cancelled.
@@ -263,7 +263,7 @@ func runRapport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	r, err := suivi.Rapport(ctx, pool, u, a, t)
+	r, err := suivi.Rapport(ctx, postgres.NewSuivi(pool), u, a, t)
 	if err != nil {
 		return err
 	}

@@ -8,13 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // Filtre selects the consultations to export.
@@ -48,43 +44,34 @@ type Ligne struct {
 // exportTime is the CSV's time format: RFC 3339 to the microsecond.
 const exportTime = "2006-01-02T15:04:05.000000Z07:00"
 
+// Columns are the consultation log's columns, in [Consultation]'s and
+// [Ligne]'s order: the table's, and the header of the CSV export.
+var Columns = []string{
+	"horodatage", "client_id", "uai", "canal", "identifiant", "annee_universitaire", "statut",
+	"type_decision", "echelon", "raison", "correspondance", "identifiant_aglae", "numero_dossier",
+	"anomalie", "request_id", "latence_us",
+}
+
+// Source reads the consultation log for the export
+// (postgres.Consultations).
+type Source interface {
+	// Consultations calls each for every consultation f selects, ordered
+	// by horodatage, as they are read. An error each returns stops the
+	// read and is returned as it is; the source's own errors are of kind
+	// Unavailable or Internal. The Ligne each is given is reused: each
+	// must not keep it.
+	Consultations(ctx context.Context, f Filtre, each func(*Ligne) error) error
+}
+
 // Export writes the consultations f selects to w, ordered by horodatage,
 // streaming them, and returns how many it wrote. format is "csv" (RFC 4180,
 // a header line of the column names, NULL as an empty field) or "json"
 // (JSON Lines, one [Ligne] a line). Database errors are of kind Unavailable
 // or Internal; an unknown format is Invalid.
-func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, format string) (int, error) {
+func Export(ctx context.Context, src Source, f Filtre, w io.Writer, format string) (int, error) {
 	if format != "csv" && format != "json" {
 		return 0, bourse.Invalid("format", "must be csv or json, got %q", format)
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	if f.UAI != "" {
-		args = append(args, f.UAI)
-		conds = append(conds, "uai = $"+strconv.Itoa(len(args)))
-	}
-	if !f.Depuis.IsZero() {
-		args = append(args, f.Depuis)
-		conds = append(conds, "horodatage >= $"+strconv.Itoa(len(args)))
-	}
-	if !f.Jusqua.IsZero() {
-		args = append(args, f.Jusqua)
-		conds = append(conds, "horodatage < $"+strconv.Itoa(len(args)))
-	}
-	q := "SELECT " + strings.Join(columns, ", ") + " FROM connecteur.consultation"
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY horodatage"
-
-	rows, err := pool.Query(ctx, q, args...)
-	if err != nil {
-		return 0, postgres.Translate("export consultations", err)
-	}
-	defer rows.Close()
-
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var (
 		cw  *csv.Writer
@@ -93,23 +80,18 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, form
 	)
 	if format == "csv" {
 		cw = csv.NewWriter(bw)
-		if err := cw.Write(columns); err != nil {
+		if err := cw.Write(Columns); err != nil {
 			return 0, err
 		}
-		rec = make([]string, len(columns))
+		rec = make([]string, len(Columns))
 	} else {
 		enc = json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 	}
 	n := 0
-	for rows.Next() {
-		var l Ligne
-		if err := rows.Scan(&l.Horodatage, &l.ClientID, &l.UAI, &l.Canal, &l.Identifiant, &l.Annee, &l.Statut,
-			&l.TypeDecision, &l.Echelon, &l.Raison, &l.Correspondance, &l.IdentifiantAglae, &l.NumeroDossier,
-			&l.Anomalie, &l.RequestID, &l.LatenceUS); err != nil {
-			return n, postgres.Translate("export consultations", err)
-		}
+	err := src.Consultations(ctx, f, func(l *Ligne) error {
 		l.Horodatage = l.Horodatage.In(bourse.Paris)
+		var err error
 		if cw != nil {
 			rec = append(rec[:0], l.Horodatage.Format(exportTime), l.ClientID, deref(l.UAI), l.Canal,
 				deref(l.Identifiant), strconv.Itoa(int(l.Annee)), l.Statut, deref(l.TypeDecision), deref(l.Echelon),
@@ -117,15 +99,16 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filtre, w io.Writer, form
 				deref(l.Anomalie), l.RequestID, strconv.Itoa(int(l.LatenceUS)))
 			err = cw.Write(rec)
 		} else {
-			err = enc.Encode(&l)
+			err = enc.Encode(l)
 		}
 		if err != nil {
-			return n, err
+			return err
 		}
 		n++
-	}
-	if err := rows.Err(); err != nil {
-		return n, postgres.Translate("export consultations", err)
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
 	if cw != nil {
 		cw.Flush()
@@ -143,33 +126,37 @@ func deref(s *string) string {
 	return *s
 }
 
-// purgeBatch is how many rows one DELETE of Purge removes: each batch is
-// its own short transaction.
+// Purger deletes old consultations from the log (postgres.Consultations).
+type Purger interface {
+	// DeleteBefore deletes at most limit consultations recorded before
+	// avant, in one short transaction, and returns how many it deleted.
+	// Errors are of kind Unavailable or Internal.
+	DeleteBefore(ctx context.Context, avant time.Time, limit int) (int64, error)
+}
+
+// purgeBatch is how many rows one transaction of Purge deletes.
 var purgeBatch = 10_000
 
 // Purge deletes the consultations recorded before avant (retention), in
 // batches of short transactions so that it never holds a long lock nor
 // blocks the writer, and returns how many it deleted. Database errors are
 // of kind Unavailable or Internal; what was deleted before stays deleted.
-func Purge(ctx context.Context, pool *pgxpool.Pool, avant time.Time) (int64, error) {
+func Purge(ctx context.Context, p Purger, avant time.Time) (int64, error) {
 	if avant.IsZero() {
 		return 0, bourse.Invalid("avant", "required")
 	}
-	const q = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
-		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
 	var total int64
 	for {
-		tag, err := pool.Exec(ctx, q, avant, purgeBatch)
-		if err != nil {
-			return total, postgres.Translate("purge consultations", err)
-		}
-		n := tag.RowsAffected()
+		n, err := p.DeleteBefore(ctx, avant, purgeBatch)
 		total += n
+		if err != nil {
+			return total, err
+		}
 		if n < int64(purgeBatch) {
 			return total, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return total, postgres.Translate("purge consultations", fmt.Errorf("interrupted: %w", err))
+			return total, bourse.Unavailable("purge consultations", fmt.Errorf("interrupted: %w", err))
 		}
 	}
 }

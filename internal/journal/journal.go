@@ -15,7 +15,7 @@
 //
 // # Outages: nothing is ever silently dropped
 //
-// When a COPY fails because the database cannot take it (down, refusing
+// When a write fails because the database cannot take it (down, refusing
 // connections, a permission or a table missing…), the writer keeps the
 // batch and retries with a backoff (100 ms doubling up to 5 s). Meanwhile
 // records wait in memory up to Options.MemoryLimit; beyond it a spooler
@@ -62,7 +62,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
@@ -98,9 +97,10 @@ const (
 
 // Options configures a [Journal].
 type Options struct {
-	// Pool is the database the log is written to. Required. Close the
-	// journal before the pool: a journal whose pool is closed spools.
-	Pool *pgxpool.Pool
+	// Store is the database the log is written to
+	// (postgres.NewConsultations). Required. Close the journal before the
+	// store's pool: a journal whose pool is closed spools.
+	Store Store
 	// SpoolDir holds the spool files; "" means [DefaultSpoolDir]. It is
 	// created with mode 0700 and must belong to the process's user.
 	SpoolDir string
@@ -115,6 +115,9 @@ type Options struct {
 	// Logger receives counts and errors, never a record's content. Default:
 	// no log.
 	Logger *zap.Logger
+	// Now is the clock the [Tracer] stamps and times consultations with.
+	// Default: time.Now.
+	Now func() time.Time
 }
 
 // DefaultSpoolDir is where the spool lives when Options.SpoolDir is empty:
@@ -141,6 +144,7 @@ type Stats struct {
 	Batches     uint64 // COPYs that committed since Open
 	WriteErrors uint64 // COPYs that failed since Open (each retry counts)
 	Rejected    uint64 // records the database refused as invalid, set aside in a rejetees-*.jsonl file
+	SpoolErrors uint64 // failed moves of records beyond the memory limit to the spool (they stayed in memory)
 	Lost        uint64 // records that could be written nowhere (the spool failed too); should stay 0
 }
 
@@ -156,7 +160,8 @@ const (
 
 // Journal is the consultation log. Its methods are safe for concurrent use.
 type Journal struct {
-	pool     *pgxpool.Pool
+	store    Store
+	now      func() time.Time
 	log      *zap.Logger
 	memLimit int
 	batchMax int
@@ -182,7 +187,7 @@ type Journal struct {
 	errMu     sync.Mutex
 	spoolErr  error // the first error writing the spool at shutdown
 
-	written, batches, writeErrors, rejected, lost atomic.Uint64
+	written, batches, writeErrors, rejected, spoolErrors, lost atomic.Uint64
 }
 
 // Open starts a journal: it prepares the spool directory, takes its lock
@@ -190,8 +195,8 @@ type Journal struct {
 // replays in the background any spool a previous run left. ctx bounds Open
 // only; the journal runs until Close.
 func Open(ctx context.Context, opts Options) (*Journal, error) {
-	if opts.Pool == nil {
-		return nil, errors.New("journal: Options.Pool is required")
+	if opts.Store == nil {
+		return nil, errors.New("journal: Options.Store is required")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -205,6 +210,9 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.SpoolDir == "" {
 		opts.SpoolDir = DefaultSpoolDir()
 	}
@@ -214,7 +222,8 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{
-		pool:        opts.Pool,
+		store:       opts.Store,
+		now:         opts.Now,
 		log:         log,
 		memLimit:    opts.MemoryLimit,
 		batchMax:    opts.BatchMax,
@@ -317,6 +326,7 @@ func (j *Journal) Stats() Stats {
 		Batches:     j.batches.Load(),
 		WriteErrors: j.writeErrors.Load(),
 		Rejected:    j.rejected.Load(),
+		SpoolErrors: j.spoolErrors.Load(),
 		Lost:        j.lost.Load(),
 	}
 }
@@ -554,6 +564,7 @@ func (j *Journal) spillOverflow() error {
 		j.mem.push(c)
 	}
 	j.mu.Unlock()
+	j.spoolErrors.Add(1) // once they are back in memory
 	signal(j.wake)
 	return err
 }

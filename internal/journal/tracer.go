@@ -12,8 +12,8 @@ import (
 )
 
 // Tracer wraps next so that every answered lookup is recorded in j. It
-// times each Consulter and, when it returns no error, records a
-// Consultation: the caller from the bourse.Appelant ctx carries (client
+// times each Consulter on j's clock (Options.Now) and, when it returns no
+// error, records a Consultation: the caller from the bourse.Appelant ctx carries (client
 // id, canal; establishment: the saisie's CodeEtablissement when given,
 // else the client's), the request id chi's middleware.GetReqID finds in
 // ctx, and the whole Reponse, internal Raison included. The identifier
@@ -44,12 +44,12 @@ type tracer struct {
 }
 
 func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
-	start := time.Now()
+	start := t.j.now()
 	r, err := t.next.Consulter(ctx, in)
 	if err != nil {
 		return r, err
 	}
-	t.record(ctx, start, time.Since(start), in.CodeEtablissement, r)
+	t.record(ctx, start, t.j.now().Sub(start), in.CodeEtablissement, r)
 	return r, nil
 }
 
@@ -60,12 +60,12 @@ func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Repon
 	if !ok {
 		return nil, bourse.Internal("batch lookup", errNoLot)
 	}
-	start := time.Now()
+	start := t.j.now()
 	rs, err := lot.ConsulterLot(ctx, l)
 	if err != nil {
 		return rs, err
 	}
-	latence := time.Since(start)
+	latence := t.j.now().Sub(start)
 	for _, r := range rs {
 		if r.Err == nil {
 			t.record(ctx, start, latence, l.CodeEtablissement, r.Reponse)

@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,27 +13,52 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
-	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 )
 
-// fake answers from a table, by identifier; "" is the identity-only lookup.
-type fake map[string]struct {
-	r   bourse.Reponse
-	err error
+// clock is a test's clock: it moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// fake answers from a table, by identifier ("" is the identity-only
+// lookup), taking 2 ms of clk's time.
+type fake struct {
+	clk     *clock
+	answers map[string]struct {
+		r   bourse.Reponse
+		err error
+	}
 }
 
 func (f fake) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
-	time.Sleep(2 * time.Millisecond)
-	a := f[in.Identifiant]
+	f.clk.advance(2 * time.Millisecond)
+	a := f.answers[in.Identifiant]
 	return a.r, a.err
 }
 
 func TestTracer(t *testing.T) {
-	pool := pgtest.New(t)
-	j := open(t, journal.Options{Pool: pool, SpoolDir: t.TempDir()})
+	store := &fakeStore{}
+	clk := &clock{now: base}
+	j := open(t, journal.Options{Store: store, SpoolDir: t.TempDir(), Now: clk.Now})
 	clientUAI := "0751234" + string(ident.UAIKey("0751234"))
 
-	svc := journal.Tracer(fake{
+	svc := journal.Tracer(fake{clk, map[string]struct {
+		r   bourse.Reponse
+		err error
+	}{
 		"1234567890A": {r: bourse.Reponse{
 			Identifiant: "1234567890A", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
 			TypeDecision: bourse.TypeDefinitive, Echelon: "4", NumeroDossier: "202500000000000042",
@@ -43,7 +69,7 @@ func TestTracer(t *testing.T) {
 		}},
 		"9999999999Z": {err: bourse.Invalid("identifiant", "bad key")},
 		"8888888888Z": {err: bourse.Unavailable("read dossiers", context.DeadlineExceeded)},
-	}, j)
+	}}, j)
 
 	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{
 		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: clientUAI, Canal: bourse.CanalSOAP,
@@ -64,8 +90,11 @@ func TestTracer(t *testing.T) {
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 
 	closeJournal(t, j, 10*time.Second)
-	got := rows(t, pool)
-	require.Len(t, got, 2, "one record per answered lookup, none for errors")
+	got := map[string]journal.Consultation{}
+	for _, c := range store.recs {
+		got[c.RequestID] = c
+	}
+	require.Len(t, store.recs, 2, "one record per answered lookup, none for errors")
 
 	a := got["req-ident"]
 	assert.Equal(t, "uvsqapogee", a.ClientID)
@@ -81,17 +110,14 @@ func TestTracer(t *testing.T) {
 	assert.Equal(t, "1234567890A", a.IdentifiantAglae)
 	assert.Equal(t, "202500000000000042", a.NumeroDossier)
 	assert.Empty(t, a.Anomalie)
-	assert.GreaterOrEqual(t, a.Latence, 2*time.Millisecond)
-	assert.WithinDuration(t, time.Now(), a.Horodatage, time.Minute)
+	assert.Equal(t, 2*time.Millisecond, a.Latence, "the lookup's time")
+	assert.Equal(t, base, a.Horodatage, "stamped when the lookup started")
 
 	b := got["req-identite"]
+	assert.Equal(t, base.Add(2*time.Millisecond), b.Horodatage, "the second lookup started when the first ended")
 	assert.Equal(t, clientUAI, b.UAI, "the client's establishment when the saisie names none")
 	assert.Empty(t, b.Identifiant, "NULL for a lookup by identity only")
 	assert.Equal(t, "EN_ATTENTE", b.Statut)
 	assert.Equal(t, "IDENTITE_AMBIGUE", b.Raison)
 	assert.Empty(t, b.TypeDecision)
-	var nulls int
-	require.NoError(t, pool.QueryRow(context.Background(),
-		"SELECT count(*) FROM connecteur.consultation WHERE identifiant IS NULL AND type_decision IS NULL AND echelon IS NULL").Scan(&nulls))
-	assert.Equal(t, 1, nulls, "empty fields are NULL")
 }

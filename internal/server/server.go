@@ -159,7 +159,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("SUIVI_DATABASE_URL: %w", err)
 		}
 	}
-	m.journal, err = journal.Open(ctx, journal.Options{Pool: m.pool, SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
+	m.journal, err = journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(m.pool), SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
@@ -394,7 +394,7 @@ func handler(d deps) http.Handler {
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
-			suivi.Mount(r, d.suiviPool, suivi.Options{Bascule: d.cfg.Bascule, Logger: d.log})
+			suivi.Mount(r, postgres.NewSuivi(d.suiviPool), suivi.Options{Bascule: d.cfg.Bascule, Logger: d.log})
 		}
 	})
 	return r

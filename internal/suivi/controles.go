@@ -7,11 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // The control lists, by the name the API and the command line use.
@@ -127,42 +123,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// sqlEtudiants is every student an establishment ($1) asked about by
-// identifier for a year ($2), by identifier: their last answer (the latest
-// row), when that answer was first given (depuis: the last change row),
-// and the establishment's own consultations (the re-check's rows
-// excluded).
-//
-// It reads the establishment's rows of the year once, in the order of the
-// index consultation_uai_annee_identifiant (migration 00003), so nothing
-// is sorted: historique flags the change rows, cumuls keeps running
-// aggregates, which on a student's last row cover all their rows. Every
-// list is a filter of its result, in Go.
-const sqlEtudiants = `
-WITH historique AS (
-	SELECT identifiant, horodatage, canal, ` + colonnesReponse + `, numero_dossier,
-		(` + colonnesReponse + `) IS DISTINCT FROM (lag(statut) OVER w, lag(type_decision) OVER w,
-			lag(echelon) OVER w, lag(correspondance) OVER w, lag(identifiant_aglae) OVER w,
-			lag(anomalie) OVER w) AS change
-	FROM connecteur.consultation
-	WHERE uai = $1 AND annee_universitaire = $2 AND identifiant IS NOT NULL
-	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
-), cumuls AS (
-	SELECT identifiant, ` + colonnesReponse + `, numero_dossier,
-		max(horodatage) FILTER (WHERE change) OVER w AS depuis,
-		count(*) FILTER (WHERE canal <> 'RECHECK') OVER w AS consultations,
-		min(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS premiere,
-		max(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS derniere,
-		lead(horodatage) OVER w IS NULL AS derniere_ligne
-	FROM historique
-	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
-)
-SELECT identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
-	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
-	coalesce(anomalie, ''), depuis, consultations, premiere, derniere
-FROM cumuls
-WHERE derniere_ligne`
-
 // ordreStatuts is the order of the statuts list; every line is present,
 // zero included.
 var ordreStatuts = []Compte{
@@ -176,7 +136,7 @@ var ordreStatuts = []Compte{
 // Liste returns the control list nom ([Listes]) of the establishment uai
 // for the academic year annee. Errors are of kind Invalid (uai, annee, an
 // unknown list), Unavailable or Internal.
-func Liste(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, nom string) (Controle, error) {
+func Liste(ctx context.Context, store Store, uai string, annee int, nom string) (Controle, error) {
 	if nom != ListeStatuts && filtres[nom] == nil {
 		return Controle{}, bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(Listes, ", "))
 	}
@@ -187,39 +147,27 @@ func Liste(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, nom s
 	if err := checkAnnee(annee); err != nil {
 		return Controle{}, err
 	}
-	es, err := etudiants(ctx, pool, u, annee)
+	es, err := etudiants(ctx, store, u, annee)
 	if err != nil {
 		return Controle{}, err
 	}
 	return extraire(u, annee, nom, es), nil
 }
 
-// etudiants runs sqlEtudiants.
-func etudiants(ctx context.Context, pool *pgxpool.Pool, uai string, annee int) ([]Etudiant, error) {
-	rows, err := pool.Query(ctx, sqlEtudiants, uai, annee)
+// etudiants reads the students of the establishment uai for the year
+// annee, their times in Paris time.
+func etudiants(ctx context.Context, store Store, uai string, annee int) ([]Etudiant, error) {
+	es, err := store.Etudiants(ctx, uai, annee)
 	if err != nil {
-		return nil, postgres.Translate("students of the establishment", err)
+		return nil, err
 	}
-	var (
-		out                []Etudiant
-		e                  Etudiant
-		premiere, derniere *time.Time
-	)
-	r := &e.Reponse
-	_, err = pgx.ForEachRow(rows, []any{&e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
-		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Depuis, &e.Consultations, &premiere, &derniere,
-	}, func() error {
-		x := e
-		x.Depuis = x.Depuis.In(bourse.Paris)
-		x.PremiereConsultation = inParis(premiere)
-		x.DerniereConsultation = inParis(derniere)
-		out = append(out, x)
-		return nil
-	})
-	if err != nil {
-		return nil, postgres.Translate("students of the establishment", err)
+	for i := range es {
+		e := &es[i]
+		e.Depuis = e.Depuis.In(bourse.Paris)
+		e.PremiereConsultation = inParis(e.PremiereConsultation)
+		e.DerniereConsultation = inParis(e.DerniereConsultation)
 	}
-	return out, nil
+	return es, nil
 }
 
 // filtres select and order the students of each list.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
@@ -48,8 +47,8 @@ const (
 // a client of another establishment, or an integrator (a client without a
 // UAI), gets 403. A malformed uai, depuis, annee or an unknown list gets
 // 400; every error is an application/problem+json.
-func Mount(r chi.Router, pool *pgxpool.Pool, opts Options) {
-	h := &api{pool: pool, opts: opts, log: zap.NewNop()}
+func Mount(r chi.Router, store Store, opts Options) {
+	h := &api{store: store, opts: opts, log: zap.NewNop()}
 	if opts.Logger != nil {
 		h.log = opts.Logger.Named("suivi")
 	}
@@ -58,9 +57,9 @@ func Mount(r chi.Router, pool *pgxpool.Pool, opts Options) {
 }
 
 type api struct {
-	pool *pgxpool.Pool
-	opts Options
-	log  *zap.Logger
+	store Store
+	opts  Options
+	log   *zap.Logger
 }
 
 // handle adapts h: it names the operation for the access log and turns
@@ -124,7 +123,7 @@ func (a *api) getSuivi(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return bourse.Invalid("depuis", "must be an RFC 3339 time, e.g. 2025-09-01T00:00:00+02:00")
 	}
-	cs, err := Suivi(r.Context(), a.pool, uai, depuis)
+	cs, err := Suivi(r.Context(), a.store, uai, depuis)
 	if err != nil {
 		return err
 	}
@@ -160,7 +159,7 @@ func (a *api) getControle(w http.ResponseWriter, r *http.Request) error {
 		}
 		annee = n
 	}
-	c, err := Liste(r.Context(), a.pool, uai, annee, nom)
+	c, err := Liste(r.Context(), a.store, uai, annee, nom)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
@@ -32,7 +30,7 @@ type Bilan struct {
 // year annee: every control list, and the follow-up since depuis
 // restricted to that year. Errors are of kind Invalid, Unavailable or
 // Internal.
-func Rapport(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, depuis time.Time) (*Bilan, error) {
+func Rapport(ctx context.Context, store Store, uai string, annee int, depuis time.Time) (*Bilan, error) {
 	u, err := parseUAI(uai)
 	if err != nil {
 		return nil, err
@@ -41,14 +39,14 @@ func Rapport(ctx context.Context, pool *pgxpool.Pool, uai string, annee int, dep
 		return nil, err
 	}
 	b := &Bilan{UAI: u, AnneeUniversitaire: annee, Depuis: depuis.In(bourse.Paris), Genere: time.Now().In(bourse.Paris)}
-	es, err := etudiants(ctx, pool, u, annee) // read once for every list
+	es, err := etudiants(ctx, store, u, annee) // read once for every list
 	if err != nil {
 		return nil, err
 	}
 	for _, nom := range Listes {
 		b.Controles = append(b.Controles, extraire(u, annee, nom, es))
 	}
-	cs, err := Suivi(ctx, pool, u, depuis)
+	cs, err := Suivi(ctx, store, u, depuis)
 	if err != nil {
 		return nil, err
 	}

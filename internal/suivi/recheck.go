@@ -3,8 +3,6 @@ package suivi
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
@@ -51,7 +49,7 @@ func Appelant(uai string) bourse.Appelant {
 // gets one more identical row, which is no change. Errors are of kind
 // Invalid (uai, annee), Unavailable or Internal; the Resultat then counts
 // what was done before.
-func Recheck(ctx context.Context, pool *pgxpool.Pool, svc bourse.ConsultantLot, uai string, annee int) (Resultat, error) {
+func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai string, annee int) (Resultat, error) {
 	var res Resultat
 	u, err := parseUAI(uai)
 	if err != nil {
@@ -60,7 +58,7 @@ func Recheck(ctx context.Context, pool *pgxpool.Pool, svc bourse.ConsultantLot, 
 	if err := checkAnnee(annee); err != nil {
 		return res, err
 	}
-	es, err := etudiants(ctx, pool, u, annee)
+	es, err := etudiants(ctx, store, u, annee)
 	if err != nil {
 		return res, err
 	}

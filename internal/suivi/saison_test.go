@@ -75,8 +75,10 @@ var mistyped = "2000000199" + string(ident.BEAKey("2000000199"))
 // saison is the state the season leaves for the checks.
 type saison struct {
 	pool     *pgxpool.Pool
+	store    suivi.Store
 	t0       time.Time // just before the re-check
 	rejoue   time.Time // just before HUCHET's registration is replayed
+	fin      time.Time // after the last consultation
 	resultat suivi.Resultat
 }
 
@@ -115,7 +117,7 @@ func TestSaison(t *testing.T) {
 	})
 
 	t.Run("suivi", func(t *testing.T) {
-		cs, err := suivi.Suivi(ctx, s.pool, uaiA, s.t0)
+		cs, err := suivi.Suivi(ctx, s.store, uaiA, s.t0)
 		require.NoError(t, err)
 		assert.Equal(t, []string{
 			yverneau + " EN_ATTENTE -> BOURSIER CONDITIONNELLE 2 par RECHECK",
@@ -138,30 +140,30 @@ func TestSaison(t *testing.T) {
 		}, cs[3])
 
 		// Since the start: the same changes (the first answers are no change).
-		all, err := suivi.Suivi(ctx, s.pool, uaiA, time.Time{})
+		all, err := suivi.Suivi(ctx, s.store, uaiA, time.Time{})
 		require.NoError(t, err)
 		assert.Equal(t, resume(cs), resume(all))
 		// Since the replay: only the replayed registration.
-		cs, err = suivi.Suivi(ctx, s.pool, uaiA, s.rejoue)
+		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.rejoue)
 		require.NoError(t, err)
 		assert.Equal(t, []string{provHuchet}, identifiants(cs))
 		// Nothing later.
-		cs, err = suivi.Suivi(ctx, s.pool, uaiA, time.Now())
+		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.fin)
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 		// B's students were not re-asked: nothing changed for B.
-		cs, err = suivi.Suivi(ctx, s.pool, uaiB, time.Time{})
+		cs, err = suivi.Suivi(ctx, s.store, uaiB, time.Time{})
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 
-		_, err = suivi.Suivi(ctx, s.pool, "0781944A", s.t0)
+		_, err = suivi.Suivi(ctx, s.store, "0781944A", s.t0)
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 	})
 
 	t.Run("controles", func(t *testing.T) {
 		liste := func(nom string) suivi.Controle {
 			t.Helper()
-			c, err := suivi.Liste(ctx, s.pool, uaiA, annee, nom)
+			c, err := suivi.Liste(ctx, s.store, uaiA, annee, nom)
 			require.NoError(t, err)
 			return c
 		}
@@ -200,18 +202,18 @@ func TestSaison(t *testing.T) {
 		}, st.Statuts)
 		assert.Equal(t, 13, st.Total(), "the identity-only lookup and the 2014 one are not counted")
 
-		stB, err := suivi.Liste(ctx, s.pool, uaiB, annee, suivi.ListeStatuts)
+		stB, err := suivi.Liste(ctx, s.store, uaiB, annee, suivi.ListeStatuts)
 		require.NoError(t, err)
 		assert.Equal(t, 2, stB.Total(), "B asked about esnault and walczak")
-		eaB, err := suivi.Liste(ctx, s.pool, uaiB, annee, suivi.ListeEnAttente)
+		eaB, err := suivi.Liste(ctx, s.store, uaiB, annee, suivi.ListeEnAttente)
 		require.NoError(t, err)
 		assert.Equal(t, []string{walczak}, etudiants(eaB))
 
-		old, err := suivi.Liste(ctx, s.pool, uaiA, 2014, suivi.ListeStatuts)
+		old, err := suivi.Liste(ctx, s.store, uaiA, 2014, suivi.ListeStatuts)
 		require.NoError(t, err)
 		assert.Equal(t, 1, old.Compte(bourse.StatutBoursier, bourse.TypeConditionnelle))
 
-		_, err = suivi.Liste(ctx, s.pool, uaiA, annee, "boursiers")
+		_, err = suivi.Liste(ctx, s.store, uaiA, annee, "boursiers")
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 	})
 
@@ -221,7 +223,7 @@ func TestSaison(t *testing.T) {
 		integrateur := auth.Client{ID: "integrateur", Nom: "Intégrateur"}
 		depuis := url.QueryEscape(s.t0.Format(time.RFC3339Nano))
 
-		res := get(t, s.pool, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "")
+		res := get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, "application/json", res.Header().Get("Content-Type"))
 		assert.Equal(t, "no-store", res.Header().Get("Cache-Control"))
@@ -232,7 +234,7 @@ func TestSaison(t *testing.T) {
 		assert.NotContains(t, res.Body.String(), "raison", "the internal reason is never sent")
 		assert.NotContains(t, res.Body.String(), "PIECES_MANQUANTES")
 
-		res = get(t, s.pool, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "text/csv")
+		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "text/csv")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, "text/csv; charset=utf-8; header=present", res.Header().Get("Content-Type"))
 		lines := strings.Split(strings.TrimSpace(res.Body.String()), "\n")
@@ -244,12 +246,12 @@ func TestSaison(t *testing.T) {
 		// The offset's + typed unescaped, as curl users do.
 		unescaped := "/v1/etablissements/" + uaiA + "/suivi?depuis=" + s.t0.In(time.FixedZone("", 3600)).Format(time.RFC3339Nano)
 		require.Contains(t, unescaped, "+01:00")
-		res = get(t, s.pool, clientA, unescaped, "")
+		res = get(t, s.store, clientA, unescaped, "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		require.NoError(t, json.Unmarshal(res.Body.Bytes(), &doc))
 		assert.Len(t, doc.Changements, 6)
 
-		res = get(t, s.pool, clientA, "/v1/etablissements/"+uaiA+"/controles/en-attente?annee=2025", "")
+		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/controles/en-attente?annee=2025", "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		var c struct {
 			Liste     string `json:"liste"`
@@ -262,7 +264,7 @@ func TestSaison(t *testing.T) {
 		require.Len(t, c.Etudiants, 2)
 		assert.Equal(t, walczak, c.Etudiants[0].Identifiant)
 
-		res = get(t, s.pool, clientA, "/v1/etablissements/"+uaiA+"/controles/statuts?annee=2025", "text/csv, application/json;q=0.5")
+		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/controles/statuts?annee=2025", "text/csv, application/json;q=0.5")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, "statut,typeDecision,etudiants\nBOURSIER,DEFINITIVE,3\nBOURSIER,CONDITIONNELLE,4\n"+
 			"EN_ATTENTE,,3\nNON_BOURSIER,,2\nINCONNU,,1\nTOTAL,,13\n", res.Body.String())
@@ -280,13 +282,13 @@ func TestSaison(t *testing.T) {
 			{"in lower case, still A", clientB, "/v1/etablissements/0781944p/controles/statuts"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				res := get(t, s.pool, tc.client, tc.path, "")
+				res := get(t, s.store, tc.client, tc.path, "")
 				problem(t, res, http.StatusForbidden, "forbidden")
 				assert.NotContains(t, res.Body.String(), walczak)
 			})
 		}
 		// B reads its own.
-		res = get(t, s.pool, clientB, "/v1/etablissements/"+uaiB+"/controles/en-attente?annee=2025", "")
+		res = get(t, s.store, clientB, "/v1/etablissements/"+uaiB+"/controles/en-attente?annee=2025", "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 
 		for _, tc := range []struct{ name, path, accept, typ string }{
@@ -300,7 +302,7 @@ func TestSaison(t *testing.T) {
 			{"not acceptable", "/v1/etablissements/" + uaiA + "/controles/inconnus", "application/xml", "not-acceptable"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				res := get(t, s.pool, clientA, tc.path, tc.accept)
+				res := get(t, s.store, clientA, tc.path, tc.accept)
 				status := http.StatusBadRequest
 				if tc.typ == "not-acceptable" {
 					status = http.StatusNotAcceptable
@@ -311,7 +313,7 @@ func TestSaison(t *testing.T) {
 	})
 
 	t.Run("rapport", func(t *testing.T) {
-		b, err := suivi.Rapport(ctx, s.pool, uaiA, annee, s.t0)
+		b, err := suivi.Rapport(ctx, s.store, uaiA, annee, s.t0)
 		require.NoError(t, err)
 		texte := b.Texte()
 		for _, want := range []string{
@@ -385,8 +387,10 @@ func jouer(t *testing.T) saison {
 	pool := pgtest.New(t)
 	importer(t, pool, "../../testdata/extract.jsonl")
 
-	// September: Apogée's registration chains ask, for A and B.
-	j := ouvrir(t, pool)
+	// September: Apogée's registration chains ask, for A and B. The
+	// consultations are stamped by clk, at the dates of the story.
+	clk := &horloge{now: time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)}
+	j := ouvrir(t, pool, clk)
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
 	apogeeA := bourse.AvecAppelant(ctx, bourse.Appelant{ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: uaiA, Canal: bourse.CanalSOAP})
 	apogeeB := bourse.AvecAppelant(ctx, bourse.Appelant{ClientID: "sorbonne", Nom: "Sorbonne", UAI: uaiB, Canal: bourse.CanalREST})
@@ -425,7 +429,7 @@ func jouer(t *testing.T) saison {
 	demander(apogeeB, par(walczak), bourse.StatutEnAttente)
 	// October: the gestionnaire corrects OKONKWO's number in Apogée; the
 	// mistyped number is typed again.
-	time.Sleep(2 * time.Millisecond)
+	clk.set(time.Date(2025, 10, 10, 14, 0, 0, 0, time.UTC))
 	demander(apogeeA, par(okonkwo), bourse.StatutBoursier)
 	demander(apogeeA, par(mistyped), bourse.StatutInconnu)
 	fermer(t, j)
@@ -434,23 +438,50 @@ func jouer(t *testing.T) saison {
 	importer(t, pool, "testdata/extract-novembre.jsonl")
 
 	// The night: the re-check of A, through the traced batch path.
-	time.Sleep(2 * time.Millisecond)
-	t0 := time.Now().Truncate(time.Microsecond)
-	j = ouvrir(t, pool)
+	t0 := clk.set(time.Date(2025, 11, 26, 2, 0, 0, 0, time.UTC))
+	j = ouvrir(t, pool, clk)
 	traced := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
-	res, err := suivi.Recheck(ctx, pool, traced, uaiA, annee)
+	store := postgres.NewSuivi(pool)
+	res, err := suivi.Recheck(ctx, store, traced, uaiA, annee)
 	require.NoError(t, err)
 	fermer(t, j)
 
 	// The morning: Apogée replays HUCHET's registration, with her identity.
-	time.Sleep(2 * time.Millisecond)
-	rejoue := time.Now().Truncate(time.Microsecond)
-	j = ouvrir(t, pool)
+	rejoue := clk.set(time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC))
+	j = ouvrir(t, pool, clk)
 	svc = journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
 	demander(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "HUCHET", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutBoursier)
 	fermer(t, j)
 
-	return saison{pool: pool, t0: t0, rejoue: rejoue, resultat: res}
+	fin := clk.Now()
+	return saison{pool: pool, store: store, t0: t0, rejoue: rejoue, fin: fin, resultat: res}
+}
+
+// horloge is the season's clock: it reads the time it was set to, one
+// millisecond later at every reading, so that every consultation has a
+// time of its own, in the order they were made.
+type horloge struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (h *horloge) Now() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(time.Millisecond)
+	return h.now
+}
+
+// set moves the clock to t, which must be later than any time it read, and
+// returns t.
+func (h *horloge) set(t time.Time) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !t.After(h.now) {
+		panic("the season's clock cannot go back")
+	}
+	h.now = t
+	return t
 }
 
 func importer(t *testing.T, pool *pgxpool.Pool, path string) {
@@ -463,9 +494,9 @@ func importer(t *testing.T, pool *pgxpool.Pool, path string) {
 	require.Zero(t, res.Fautes)
 }
 
-func ouvrir(t *testing.T, pool *pgxpool.Pool) *journal.Journal {
+func ouvrir(t *testing.T, pool *pgxpool.Pool, clk *horloge) *journal.Journal {
 	t.Helper()
-	j, err := journal.Open(context.Background(), journal.Options{Pool: pool, SpoolDir: t.TempDir()})
+	j, err := journal.Open(context.Background(), journal.Options{Store: postgres.NewConsultations(pool), SpoolDir: t.TempDir(), Now: clk.Now})
 	require.NoError(t, err)
 	return j
 }
@@ -530,7 +561,7 @@ func mapEnv(m map[string]string) func(string) string { return func(k string) str
 
 // get asks the routes as the authenticated client c, as the server's
 // authentication middleware would leave the request.
-func get(t *testing.T, pool *pgxpool.Pool, c auth.Client, path, accept string) *httptest.ResponseRecorder {
+func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
@@ -538,7 +569,7 @@ func get(t *testing.T, pool *pgxpool.Pool, c auth.Client, path, accept string) *
 			next.ServeHTTP(w, req.WithContext(auth.AvecClient(req.Context(), c)))
 		})
 	})
-	suivi.Mount(r, pool, suivi.Options{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
+	suivi.Mount(r, store, suivi.Options{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if accept != "" {
 		req.Header.Set("Accept", accept)

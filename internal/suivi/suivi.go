@@ -40,12 +40,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/ident"
-	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // Reponse is what an establishment was answered about a student: the
@@ -97,64 +93,25 @@ type Changement struct {
 	VuPar              bourse.Canal `json:"vuPar"`
 }
 
-// The answer's columns a change is made of, in the log. numero_dossier is
-// not among them: a student's answer does not change because another of
-// their dossiers now gives the same answer.
-const colonnesReponse = `statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie`
-
-// sqlSuivi finds, for one establishment ($1), every student whose current
-// answer was first given at or after $2, with the answer given before it.
-//
-// A change row is one whose answer is distinct from the previous row's
-// (the first row, a change from nothing, is never reported); the last
-// change row holds the current answer, since any later row that differed
-// would be a later change. A change at or after $2 is found among the rows
-// since $2 and the one row just before them: recentes reads the rows since
-// $2 (index consultation_uai_horodatage), precedentes fetches, for each
-// student among them, their last row before $2 (one probe of the index
-// consultation_uai_annee_identifiant each). The history before that is
-// never read, however long the nightly re-checks made it.
-const sqlSuivi = `
-WITH recentes AS (
-	SELECT identifiant, annee_universitaire, horodatage, canal, ` + colonnesReponse + `, numero_dossier
-	FROM connecteur.consultation
-	WHERE uai = $1 AND horodatage >= $2 AND identifiant IS NOT NULL
-), precedentes AS (
-	SELECT p.*
-	FROM (SELECT DISTINCT identifiant, annee_universitaire FROM recentes) e
-	CROSS JOIN LATERAL (
-		SELECT identifiant, annee_universitaire, horodatage, canal, ` + colonnesReponse + `, numero_dossier
-		FROM connecteur.consultation c
-		WHERE c.uai = $1 AND c.annee_universitaire = e.annee_universitaire AND c.identifiant = e.identifiant
-		  AND c.horodatage < $2
-		ORDER BY c.horodatage DESC
-		LIMIT 1) p
-), historique AS (
-	SELECT *,
-		lag(horodatage) OVER w AS p_horodatage,
-		lag(statut) OVER w AS p_statut,
-		lag(type_decision) OVER w AS p_type_decision,
-		lag(echelon) OVER w AS p_echelon,
-		lag(correspondance) OVER w AS p_correspondance,
-		lag(identifiant_aglae) OVER w AS p_identifiant_aglae,
-		lag(anomalie) OVER w AS p_anomalie,
-		lag(numero_dossier) OVER w AS p_numero_dossier
-	FROM (SELECT * FROM recentes UNION ALL SELECT * FROM precedentes) l
-	WINDOW w AS (PARTITION BY identifiant, annee_universitaire ORDER BY horodatage)
-), changements AS (
-	SELECT *, max(horodatage) FILTER (WHERE change) OVER (PARTITION BY identifiant, annee_universitaire) AS dernier
-	FROM (SELECT *, (` + colonnesReponse + `) IS DISTINCT FROM
-		(p_statut, p_type_decision, p_echelon, p_correspondance, p_identifiant_aglae, p_anomalie)
-		OR p_horodatage IS NULL AS change FROM historique) h
-)
-SELECT identifiant, annee_universitaire, horodatage, canal,
-	p_statut, coalesce(p_type_decision, ''), coalesce(p_echelon, ''), coalesce(p_numero_dossier, ''),
-	coalesce(p_correspondance, ''), coalesce(p_identifiant_aglae, ''), coalesce(p_anomalie, ''),
-	statut, coalesce(type_decision, ''), coalesce(echelon, ''), coalesce(numero_dossier, ''),
-	coalesce(correspondance, ''), coalesce(identifiant_aglae, ''), coalesce(anomalie, '')
-FROM changements
-WHERE change AND horodatage = dernier AND p_horodatage IS NOT NULL
-ORDER BY horodatage, identifiant, annee_universitaire`
+// Store reads the consultation log (postgres.Suivi). The uai it is given
+// is valid and normalised, annee within bourse.AnneeMin and AnneeMax; its
+// errors are of kind Unavailable or Internal.
+type Store interface {
+	// Changements returns, for the establishment uai, every student it
+	// asked about by identifier (any academic year) whose current answer
+	// (the latest row) is distinct from the answer of the row before it
+	// and was first given at or after depuis, with that previous answer as
+	// Avant: the last change of each, oldest first, then by identifier and
+	// year. A first answer is no change.
+	Changements(ctx context.Context, uai string, depuis time.Time) ([]Changement, error)
+	// Etudiants returns every student the establishment uai asked about by
+	// identifier for the academic year annee, in any order: their last
+	// answer, since when it has been given (the last change, or the first
+	// row), and the establishment's own consultations (the re-check's
+	// excluded: Consultations, PremiereConsultation and
+	// DerniereConsultation, nil when there are none).
+	Etudiants(ctx context.Context, uai string, annee int) ([]Etudiant, error)
+}
 
 // Suivi returns the follow-up of the establishment uai: every student it
 // asked about (by identifier, any academic year) whose current answer
@@ -166,36 +123,19 @@ ORDER BY horodatage, identifiant, annee_universitaire`
 // The current answer is the latest one in the log: run [Recheck] (or let
 // Apogée consult again) for the log to know what Aglaé knows now. Errors
 // are of kind Invalid (uai), Unavailable or Internal.
-func Suivi(ctx context.Context, pool *pgxpool.Pool, uai string, depuis time.Time) ([]Changement, error) {
+func Suivi(ctx context.Context, store Store, uai string, depuis time.Time) ([]Changement, error) {
 	u, err := parseUAI(uai)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := pool.Query(ctx, sqlSuivi, u, depuis)
+	cs, err := store.Changements(ctx, u, depuis)
 	if err != nil {
-		return nil, postgres.Translate("follow-up", err)
+		return nil, err
 	}
-	out := []Changement{}
-	var (
-		c     Changement
-		annee int16
-		canal string
-	)
-	av, ap := &c.Avant, &c.Apres
-	_, err = pgx.ForEachRow(rows, []any{&c.Identifiant, &annee, &c.VuLe, &canal,
-		&av.Statut, &av.TypeDecision, &av.Echelon, &av.NumeroDossier, &av.Correspondance, &av.IdentifiantAglae, &av.Anomalie,
-		&ap.Statut, &ap.TypeDecision, &ap.Echelon, &ap.NumeroDossier, &ap.Correspondance, &ap.IdentifiantAglae, &ap.Anomalie,
-	}, func() error {
-		c.AnneeUniversitaire = int(annee)
-		c.VuPar = bourse.Canal(canal)
-		c.VuLe = c.VuLe.In(bourse.Paris)
-		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		return nil, postgres.Translate("follow-up", err)
+	for i := range cs {
+		cs[i].VuLe = cs[i].VuLe.In(bourse.Paris)
 	}
-	return out, nil
+	return nonNil(cs), nil
 }
 
 // parseUAI checks uai, as an Invalid error of field uai.

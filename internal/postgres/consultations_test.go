@@ -1,4 +1,4 @@
-package journal_test
+package postgres_test
 
 import (
 	"bytes"
@@ -9,17 +9,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
-func TestExportAndPurge(t *testing.T) {
+// TestConsultationsExportAndPurge: the export selects by establishment and
+// period, orders by time, keeps NULLs; the purge deletes what was recorded
+// before a time, in batches.
+func TestConsultationsExportAndPurge(t *testing.T) {
 	pool := pgtest.New(t)
-	j := open(t, journal.Options{Pool: pool, SpoolDir: t.TempDir()})
+	store := postgres.NewConsultations(pool)
+	ctx := context.Background()
 	day := func(d int, h int) time.Time { return time.Date(2025, 9, d, h, 0, 0, 0, time.UTC) }
 	recs := []journal.Consultation{
 		{Horodatage: day(3, 9), ClientID: `integ, "X"`, UAI: "0781944P", Canal: bourse.CanalREST, Identifiant: "1234567890A",
@@ -34,15 +41,13 @@ func TestExportAndPurge(t *testing.T) {
 		{Horodatage: day(1, 7), ClientID: "integ", Canal: bourse.CanalREST, Annee: 2025, // no UAI: NULL
 			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r0"},
 	}
-	for _, c := range recs {
-		j.Record(c)
-	}
-	closeJournal(t, j, 10*time.Second)
-	ctx := context.Background()
+	n, err := store.Write(ctx, recs)
+	require.NoError(t, err)
+	require.Equal(t, len(recs), n)
 
 	t.Run("csv", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, pool, journal.Filtre{UAI: "0781944P", Depuis: day(1, 0), Jusqua: day(4, 0)}, &buf, "csv")
+		n, err := journal.Export(ctx, store, journal.Filtre{UAI: "0781944P", Depuis: day(1, 0), Jusqua: day(4, 0)}, &buf, "csv")
 		require.NoError(t, err)
 		assert.Equal(t, 2, n)
 		out := buf.String()
@@ -62,7 +67,7 @@ func TestExportAndPurge(t *testing.T) {
 
 	t.Run("csv with a line break", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, pool, journal.Filtre{UAI: "0781944P", Depuis: day(5, 0)}, &buf, "csv")
+		n, err := journal.Export(ctx, store, journal.Filtre{UAI: "0781944P", Depuis: day(5, 0)}, &buf, "csv")
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		recs, err := csv.NewReader(&buf).ReadAll()
@@ -73,7 +78,7 @@ func TestExportAndPurge(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, pool, journal.Filtre{Depuis: day(1, 0), Jusqua: day(3, 0)}, &buf, "json")
+		n, err := journal.Export(ctx, store, journal.Filtre{Depuis: day(1, 0), Jusqua: day(3, 0)}, &buf, "json")
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -95,21 +100,74 @@ func TestExportAndPurge(t *testing.T) {
 	})
 
 	t.Run("bad format", func(t *testing.T) {
-		_, err := journal.Export(ctx, pool, journal.Filtre{}, &bytes.Buffer{}, "xml")
+		_, err := journal.Export(ctx, store, journal.Filtre{}, &bytes.Buffer{}, "xml")
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 	})
 
 	t.Run("purge", func(t *testing.T) {
-		defer journal.SetPurgeBatch(2)()
-		n, err := journal.Purge(ctx, pool, day(3, 0))
+		n, err := store.DeleteBefore(ctx, day(3, 0), 2)
 		require.NoError(t, err)
-		assert.Equal(t, int64(3), n, "r0, r1, r-other, in batches of 2")
-		got := rows(t, pool)
-		assert.Len(t, got, 2)
-		assert.Contains(t, got, "r2")
-		assert.Contains(t, got, "r3")
-		n, err = journal.Purge(ctx, pool, day(3, 0))
+		assert.Equal(t, int64(2), n, "at most the limit")
+		n, err = journal.Purge(ctx, store, day(3, 0))
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), n, "r0, r1, r-other: the one left")
+		assert.ElementsMatch(t, []string{"r2", "r3"}, requestIDs(t, pool))
+		n, err = journal.Purge(ctx, store, day(3, 0))
 		require.NoError(t, err)
 		assert.Zero(t, n)
 	})
+}
+
+// TestConsultationsWriteRefused: a record the database refuses fails the
+// whole COPY with an error of kind Invalid whose text names the SQLSTATE,
+// constraint or column, never the value; nothing is written.
+func TestConsultationsWriteRefused(t *testing.T) {
+	pool := pgtest.New(t)
+	store := postgres.NewConsultations(pool)
+	ctx := context.Background()
+	ok := journal.Consultation{Horodatage: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC), ClientID: "uvsq",
+		Canal: bourse.CanalREST, Annee: 2025, Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r-ok"}
+	for _, tc := range []struct {
+		name   string
+		change func(c *journal.Consultation)
+		text   string
+	}{
+		{"check constraint", func(c *journal.Consultation) { c.Canal = "SECRET-CANAL" }, "SQLSTATE 23514 constraint consultation_canal_check"},
+		{"not null", func(c *journal.Consultation) { c.Canal = "" }, "SQLSTATE 23"},
+		{"too long", func(c *journal.Consultation) { c.UAI = "SECRET-UAI" }, "SQLSTATE 22001"},
+		{"not UTF-8", func(c *journal.Consultation) { c.Raison = "SECRET\x00" }, "SQLSTATE 22"},
+		{"year out of range", func(c *journal.Consultation) { c.Annee = 40_000 }, "annee_universitaire out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := ok
+			bad.RequestID = "r-bad"
+			tc.change(&bad)
+			_, err := store.Write(ctx, []journal.Consultation{ok, bad})
+			require.Error(t, err)
+			assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err), "%v", err)
+			assert.Contains(t, err.Error(), tc.text)
+			assert.NotContains(t, err.Error(), "SECRET", "no value in the text")
+			assert.Empty(t, requestIDs(t, pool), "all or nothing")
+		})
+	}
+}
+
+// TestConsultationsWriteUnavailable: a database that cannot take records
+// now is no invalid record.
+func TestConsultationsWriteUnavailable(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := postgres.NewConsultations(pool).Write(ctx, []journal.Consultation{{Canal: bourse.CanalREST}})
+	require.Error(t, err)
+	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err), "%v", err)
+}
+
+func requestIDs(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT request_id FROM connecteur.consultation")
+	require.NoError(t, err)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return ids
 }

@@ -1,0 +1,185 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/journal"
+)
+
+// Consultations is the consultation log's table, connecteur.consultation:
+// the batched COPY the journal writes with ([journal.Store]), the export
+// ([journal.Source]) and the retention's purge ([journal.Purger]).
+type Consultations struct {
+	pool *pgxpool.Pool
+}
+
+// NewConsultations returns the consultation log's table on pool.
+func NewConsultations(pool *pgxpool.Pool) *Consultations { return &Consultations{pool: pool} }
+
+var consultationTable = pgx.Identifier{"connecteur", "consultation"}
+
+// Write writes recs in one COPY, one transaction, and returns how many rows
+// the database says it wrote. A record the database refuses as invalid
+// (SQLSTATE classes 22 and 23, or a value that cannot even be encoded for
+// its column) fails the whole COPY with an error of kind Invalid; any
+// other failure is of kind Unavailable or Internal. The text of every
+// error it returns is safe to log: for invalid data it names the SQLSTATE,
+// constraint and column, never a value.
+func (s *Consultations) Write(ctx context.Context, recs []journal.Consultation) (int, error) {
+	// Checked before the COPY: an error of the rows' source reaches the
+	// caller as the server's "COPY from stdin failed" (57014), not as
+	// itself.
+	for i := range recs {
+		if recs[i].Annee < math.MinInt16 || recs[i].Annee > math.MaxInt16 {
+			return 0, &bourse.Error{Kind: bourse.KindInvalid, Message: opWrite,
+				Err: errors.New("invalid consultation record: annee_universitaire out of range")}
+		}
+	}
+	row := make([]any, len(journal.Columns)) // pgx encodes a row before asking the next
+	n, err := s.pool.CopyFrom(ctx, consultationTable, journal.Columns, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+		return fillConsultation(row, &recs[i]), nil
+	}))
+	if err != nil {
+		return 0, copyError(err)
+	}
+	return int(n), nil
+}
+
+// fillConsultation fills row with c, whose year fits a smallint.
+func fillConsultation(row []any, c *journal.Consultation) []any {
+	us := c.Latence.Microseconds()
+	us = max(0, min(us, math.MaxInt32))
+	row[0] = c.Horodatage
+	row[1] = c.ClientID
+	row[2] = emptyAsNull(c.UAI)
+	row[3] = string(c.Canal)
+	row[4] = emptyAsNull(c.Identifiant)
+	row[5] = int16(c.Annee)
+	row[6] = c.Statut
+	row[7] = emptyAsNull(c.TypeDecision)
+	row[8] = emptyAsNull(c.Echelon)
+	row[9] = c.Raison
+	row[10] = emptyAsNull(c.Correspondance)
+	row[11] = emptyAsNull(c.IdentifiantAglae)
+	row[12] = emptyAsNull(c.NumeroDossier)
+	row[13] = emptyAsNull(c.Anomalie)
+	row[14] = c.RequestID
+	row[15] = int32(us)
+	return row
+}
+
+// emptyAsNull stores "" as NULL.
+func emptyAsNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// logSafe is an error whose text was made safe to log; the cause stays
+// reachable by errors.As, not in the text.
+type logSafe struct {
+	msg string
+	err error
+}
+
+func (e *logSafe) Error() string { return e.msg }
+func (e *logSafe) Unwrap() error { return e.err }
+
+const opWrite = "write consultations"
+
+// copyError classifies a failed COPY of consultation records: data the
+// database refuses (data exception, integrity constraint) is of kind
+// Invalid, a database that cannot take records now Unavailable, the rest
+// Internal. PostgreSQL's messages about invalid data may quote a value, so
+// for those only the SQLSTATE, constraint and column are kept in the text.
+func copyError(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return translate(opWrite, err)
+	}
+	msg := "SQLSTATE " + pgErr.Code
+	if len(pgErr.Code) >= 2 && (pgErr.Code[:2] == "22" || pgErr.Code[:2] == "23") {
+		if pgErr.ConstraintName != "" {
+			msg += " constraint " + pgErr.ConstraintName
+		}
+		if pgErr.ColumnName != "" {
+			msg += " column " + pgErr.ColumnName
+		}
+		return &bourse.Error{Kind: bourse.KindInvalid, Message: opWrite, Err: &logSafe{msg, err}}
+	}
+	msg += ": " + pgErr.Message
+	k := translate(opWrite, err)
+	return &bourse.Error{Kind: bourse.KindOf(k), Message: opWrite, Err: &logSafe{msg, err}}
+}
+
+// Consultations calls each for every consultation f selects, ordered by
+// horodatage, as the rows stream from the database. An error each returns
+// stops the read and is returned as it is; database errors are of kind
+// Unavailable or Internal.
+func (s *Consultations) Consultations(ctx context.Context, f journal.Filtre, each func(*journal.Ligne) error) error {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.UAI != "" {
+		args = append(args, f.UAI)
+		conds = append(conds, "uai = $"+strconv.Itoa(len(args)))
+	}
+	if !f.Depuis.IsZero() {
+		args = append(args, f.Depuis)
+		conds = append(conds, "horodatage >= $"+strconv.Itoa(len(args)))
+	}
+	if !f.Jusqua.IsZero() {
+		args = append(args, f.Jusqua)
+		conds = append(conds, "horodatage < $"+strconv.Itoa(len(args)))
+	}
+	q := "SELECT " + strings.Join(journal.Columns, ", ") + " FROM connecteur.consultation"
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY horodatage"
+
+	const op = "export consultations"
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return translate(op, err)
+	}
+	defer rows.Close()
+	var l journal.Ligne
+	for rows.Next() {
+		l = journal.Ligne{}
+		if err := rows.Scan(&l.Horodatage, &l.ClientID, &l.UAI, &l.Canal, &l.Identifiant, &l.Annee, &l.Statut,
+			&l.TypeDecision, &l.Echelon, &l.Raison, &l.Correspondance, &l.IdentifiantAglae, &l.NumeroDossier,
+			&l.Anomalie, &l.RequestID, &l.LatenceUS); err != nil {
+			return translate(op, err)
+		}
+		if err := each(&l); err != nil {
+			return err
+		}
+	}
+	return translate(op, rows.Err())
+}
+
+// DeleteBefore deletes at most limit consultations recorded before avant,
+// in one short transaction, and returns how many it deleted. Errors are
+// of kind Unavailable or Internal.
+func (s *Consultations) DeleteBefore(ctx context.Context, avant time.Time, limit int) (int64, error) {
+	const q = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
+	tag, err := s.pool.Exec(ctx, q, avant, limit)
+	if err != nil {
+		return 0, translate("purge consultations", err)
+	}
+	return tag.RowsAffected(), nil
+}
