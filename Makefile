@@ -33,7 +33,7 @@ test:
 
 ## test-resilience: database outage, SIGTERM and burst under load, read replicas (real PostgreSQL clusters of their own)
 test-resilience:
-	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas' -v ./cmd/aglae-connector/
+	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestRestartCostsNoLookup|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas' -v ./cmd/aglae-connector/
 
 ## fuzz: every fuzz target of the module for $(FUZZTIME) each; a crasher lands in the package's testdata/fuzz/ (fix it and commit it)
 fuzz:
