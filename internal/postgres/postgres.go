@@ -84,11 +84,15 @@ func retryRead(ctx context.Context, op string, f func(context.Context) error) er
 
 // connectionLost reports whether err means that the connection is gone or
 // cannot be had: closed by the server or the network (EOF, reset, broken
-// pipe, use of a closed connection), not reached (a connect or network
-// error), or dropped by a server that shuts down, crashed or does not
-// accept connections yet (57P01, 57P02, 57P03, the 08 class). A timeout is
-// not: the server may be alive and slow.
+// pipe, use of a closed connection), not made (a connect error, whatever
+// the server said, or a network error), or dropped by a server that shuts
+// down, crashed or does not accept connections yet (57P01, 57P02, 57P03,
+// the 08 class). A timeout is not: the server may be alive and slow.
 func connectionLost(err error) bool {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -106,9 +110,8 @@ func connectionLost(err error) bool {
 			return true
 		}
 	}
-	var connErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connErr) || errors.As(err, &netErr) && !netErr.Timeout()
+	return errors.As(err, &netErr) && !netErr.Timeout()
 }
 
 // OpenLazy returns a pool on url without connecting: the first lookup

@@ -29,6 +29,9 @@ func TestTranslateKinds(t *testing.T) {
 	// A real connect error: no server behind that socket.
 	_, connectErr := pgconn.Connect(context.Background(), "host=/nonexistent-aglae-socket user=postgres connect_timeout=1")
 	require.Error(t, connectErr)
+	// A real connect error the server answered: this database takes no
+	// connections (55000).
+	refusedErr := refusedConnectError(t)
 	known := &bourse.Error{Kind: bourse.KindInvalid, Message: "already translated"}
 	for _, c := range []struct {
 		name string
@@ -47,6 +50,7 @@ func TestTranslateKinds(t *testing.T) {
 		{"pgconn conn closed", fmt.Errorf("x: %w", pgconn.ErrConnClosed), bourse.KindUnavailable},
 		{"net error", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("no route to host")}, bourse.KindUnavailable},
 		{"connect error", connectErr, bourse.KindUnavailable},
+		{"connection refused by the server", refusedErr, bourse.KindUnavailable},
 		{"admin shutdown 57P01", pgErr("57P01"), bourse.KindUnavailable},
 		{"crash shutdown 57P02", pgErr("57P02"), bourse.KindUnavailable},
 		{"cannot connect now 57P03", pgErr("57P03"), bourse.KindUnavailable},
@@ -75,6 +79,28 @@ func TestTranslateKinds(t *testing.T) {
 		})
 	}
 	assert.NoError(t, postgres.Translate("op", nil))
+}
+
+// refusedConnectError returns the error of a connection to a database that
+// does not allow connections.
+func refusedConnectError(t *testing.T) error {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	cfg := pool.Config().ConnConfig
+	admin, err := pgx.Connect(ctx, os.Getenv("AGLAE_TEST_DATABASE_URL"))
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	db := pgx.Identifier{cfg.Database}.Sanitize()
+	_, err = admin.Exec(ctx, `ALTER DATABASE `+db+` ALLOW_CONNECTIONS false`)
+	require.NoError(t, err)
+	defer admin.Exec(ctx, `ALTER DATABASE `+db+` ALLOW_CONNECTIONS true`)
+	_, err = pgx.ConnectConfig(ctx, cfg)
+	require.Error(t, err)
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "55000", pgErr.Code)
+	return err
 }
 
 // deadPool returns a pool whose every connection is dead and would be handed
