@@ -37,9 +37,10 @@ test:
 lint:
 	@scripts/lint.sh
 
-## test-resilience: database outage, SIGTERM and burst under load, read replicas (real PostgreSQL clusters of their own)
+## test-resilience: database outage and restart, SIGTERM and burst under load, read replicas, hostile
+## clients beside a well-behaved one (real PostgreSQL clusters of their own)
 test-resilience:
-	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas|TestHostileLoad' -v ./cmd/aglae-connector/
+	@scripts/test.sh -tags resilience -run 'TestDatabaseOutageUnderLoad|TestRestartCostsNoLookup|TestSIGTERMUnderLoad|TestBurstIsShed|TestReadReplicas|TestHostileLoad' -v ./cmd/aglae-connector/
 
 ## fuzz: every fuzz target of the module for $(FUZZTIME) each; a crasher lands in the package's testdata/fuzz/ (fix it and commit it)
 fuzz:

@@ -75,16 +75,16 @@ func (s *Clients) BySubject(ctx context.Context, subject string) (auth.Client, e
 	return s.one(ctx, "client by certificate subject", `certificat_sujet = $1`, subject)
 }
 
-func (s *Clients) one(ctx context.Context, op, where, arg string) (auth.Client, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+colonnesClient+`, secret_hash FROM connecteur.client WHERE `+where, arg)
-	if err != nil {
-		return auth.Client{}, translate(op, err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanClient)
-	if err != nil {
-		return auth.Client{}, translate(op, err)
-	}
-	return c, nil
+func (s *Clients) one(ctx context.Context, op, where, arg string) (c auth.Client, err error) {
+	err = retryRead(ctx, op, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, `SELECT `+colonnesClient+`, secret_hash FROM connecteur.client WHERE `+where, arg)
+		if err != nil {
+			return err
+		}
+		c, err = pgx.CollectExactlyOneRow(rows, scanClient)
+		return err
+	})
+	return c, err
 }
 
 // Revoke revokes client id from now on. Revoking a revoked client changes

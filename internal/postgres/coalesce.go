@@ -79,7 +79,8 @@ func (c *coalescer) lead() {
 	}
 }
 
-// run answers one round with one query. Waiters that gave up are left out.
+// run answers one round with one query, run once more if its connection
+// was dead. Waiters that gave up are left out.
 func (c *coalescer) run(round []*attente) {
 	live := round[:0:0]
 	deadline := time.Time{}
@@ -105,8 +106,13 @@ func (c *coalescer) run(round []*attente) {
 	for i, w := range live {
 		ids[i], annees[i] = w.identifiant, w.annee
 	}
-	err := c.store.lot(ctx, ids, annees, func(i int, x bourse.Dossier) {
-		live[i].res = append(live[i].res, x)
+	err := retryRead(ctx, "batch lookup", func(ctx context.Context) error {
+		for _, w := range live {
+			w.res = nil
+		}
+		return c.store.lot(ctx, ids, annees, func(i int, x bourse.Dossier) {
+			live[i].res = append(live[i].res, x)
+		})
 	})
 	for _, w := range live {
 		if err != nil {

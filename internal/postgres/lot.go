@@ -20,25 +20,33 @@ const sqlLot = `SELECT q.i::int, ` + colonnesDossier + `
 var _ bourse.StoreLot = (*Store)(nil)
 
 // DossiersLot returns the dossiers of every identifier for the year, by
-// identifier, in one query. Errors are of kind Unavailable or Internal.
+// identifier, in one query, run once more if its connection was dead.
+// Errors are of kind Unavailable or Internal.
 func (s *Store) DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]bourse.Dossier, error) {
 	annees := make([]int16, len(identifiants))
 	for i := range annees {
 		annees[i] = int16(annee)
 	}
 	out := make(map[string][]bourse.Dossier, len(identifiants))
-	err := s.lot(ctx, identifiants, annees, func(i int, x bourse.Dossier) {
-		out[x.Identifiant] = append(out[x.Identifiant], x)
+	err := retryRead(ctx, "batch lookup", func(ctx context.Context) error {
+		clear(out)
+		return s.lot(ctx, identifiants, annees, func(i int, x bourse.Dossier) {
+			out[x.Identifiant] = append(out[x.Identifiant], x)
+		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // lot runs sqlLot and hands each row to emit with the 0-based position of
-// the pair that found it.
+// the pair that found it. Its error is the driver's: the callers retry it
+// (retryRead) and translate it.
 func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, emit func(i int, x bourse.Dossier)) error {
 	rows, err := s.pool.Query(ctx, sqlLot, identifiants, annees)
 	if err != nil {
-		return translate("batch lookup", err)
+		return err
 	}
 	defer rows.Close()
 	var (
@@ -57,5 +65,5 @@ func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, 
 		emit(int(i)-1, d)
 		return nil
 	})
-	return translate("batch lookup", err)
+	return err
 }

@@ -48,40 +48,45 @@ const (
 
 // Dossiers returns the dossiers of d's identifier for d's year and, when d
 // carries an identity, those of every student with that identity, in one
-// query. Errors are of kind Unavailable or Internal.
+// query, run once more if its connection was dead. Errors are of kind
+// Unavailable or Internal.
 func (s *Store) Dossiers(ctx context.Context, d bourse.Demande) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
 	if d.Identite == nil {
 		parIdentifiant, err = s.group.dossiers(ctx, d.Identifiant, d.Annee)
 		return parIdentifiant, nil, err
 	}
 	id := d.Identite
-	rows, err := s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee,
-		bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance))
+	nom, prenom, naissance := bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance)
+	err = retryRead(ctx, "lookup", func(ctx context.Context) error {
+		parIdentifiant, parIdentite = nil, nil
+		rows, err := s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee, nom, prenom, naissance)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				own  bool
+				x    bourse.Dossier
+				r    dossierRow
+				date pgtype.Date
+			)
+			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
+				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee); err != nil {
+				return err
+			}
+			x.Identite.DateNaissance = date.Time
+			r.fill(&x)
+			if own {
+				parIdentifiant = append(parIdentifiant, x)
+			} else {
+				parIdentite = append(parIdentite, x)
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, nil, translate("lookup", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			own  bool
-			x    bourse.Dossier
-			r    dossierRow
-			date pgtype.Date
-		)
-		if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
-			&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee); err != nil {
-			return nil, nil, translate("lookup", err)
-		}
-		x.Identite.DateNaissance = date.Time
-		r.fill(&x)
-		if own {
-			parIdentifiant = append(parIdentifiant, x)
-		} else {
-			parIdentite = append(parIdentite, x)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, translate("lookup", err)
+		return nil, nil, err
 	}
 	return parIdentifiant, parIdentite, nil
 }
