@@ -307,6 +307,7 @@ func TestQuota(t *testing.T) {
 	q := newQuota(3, 2)
 	ok, full := q.take(ctx, "a", 0)
 	require.True(t, ok)
+	assert.False(t, full, "a place given is not a refusal")
 	ok, _ = q.take(ctx, "a", 0)
 	require.True(t, ok)
 	ok, full = q.take(ctx, "a", time.Hour)
