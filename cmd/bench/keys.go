@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"strconv"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // key is one lookup: an identifier and a year, and whether a live dossier
@@ -69,28 +66,14 @@ const (
 // pairs that have a live (not cancelled) dossier, so that their answer is
 // never INCONNU, and makes n/9 valid INE-BEA absent from the database
 // (10 % of the draws).
-func loadKeys(ctx context.Context, pool *pgxpool.Pool, n int, annees []int, seed uint64) (*keys, error) {
+func loadKeys(ctx context.Context, pool *postgres.Pool, n int, annees []int, seed uint64) (*keys, error) {
 	k := &keys{seed: seed, annees: annees}
-	rows, err := pool.Query(ctx, `
-		SELECT identifiant, annee_universitaire FROM (
-			SELECT DISTINCT identifiant, annee_universitaire FROM aglae.dossier WHERE etat <> 'ANNULE') s
-		ORDER BY md5($1 || identifiant || annee_universitaire::text)
-		LIMIT $2`, strconv.FormatUint(seed, 10), n)
+	sample, err := postgres.SampleKeys(ctx, pool, n, seed)
 	if err != nil {
-		return nil, fmt.Errorf("sample of identifiers: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var x key
-		var annee int16
-		if err := rows.Scan(&x.id, &annee); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sample of identifiers: %w", err)
-		}
-		x.annee, x.known = int(annee), true
-		k.known = append(k.known, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sample of identifiers: %w", err)
+	for _, c := range sample {
+		k.known = append(k.known, key{id: c.Identifiant, annee: c.Annee, known: true})
 	}
 	if len(k.known) == 0 {
 		return nil, errors.New("sample of identifiers: the database has no live dossier")
@@ -103,7 +86,7 @@ func loadKeys(ctx context.Context, pool *pgxpool.Pool, n int, annees []int, seed
 
 // absentBEA returns n distinct valid INE-BEA that no dossier or student
 // has.
-func absentBEA(ctx context.Context, pool *pgxpool.Pool, n int, seed uint64) ([]string, error) {
+func absentBEA(ctx context.Context, pool *postgres.Pool, n int, seed uint64) ([]string, error) {
 	r := rand.New(rand.NewPCG(seed, 0xbea))
 	seen := map[string]bool{}
 	var out []string
@@ -116,23 +99,9 @@ func absentBEA(ctx context.Context, pool *pgxpool.Pool, n int, seed uint64) ([]s
 				cands = append(cands, id)
 			}
 		}
-		rows, err := pool.Query(ctx, `
-			SELECT identifiant FROM aglae.dossier WHERE identifiant = ANY($1)
-			UNION SELECT identifiant FROM aglae.etudiant WHERE identifiant = ANY($1)`, cands)
+		present, err := postgres.KnownIdentifiants(ctx, pool, cands)
 		if err != nil {
-			return nil, fmt.Errorf("absent identifiers: %w", err)
-		}
-		present := map[string]bool{}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("absent identifiers: %w", err)
-			}
-			present[id] = true
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("absent identifiers: %w", err)
+			return nil, err
 		}
 		for _, id := range cands {
 			if !present[id] {

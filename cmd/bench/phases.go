@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
@@ -41,7 +40,7 @@ type bench struct {
 	cl         *cleanups
 	root, tmp  string
 	cluster    *cluster
-	pool       *pgxpool.Pool // the harness's own: sample, sizes, settings
+	pool       *postgres.Pool // the harness's own: sample, sizes, settings
 	svc        *service
 	keys       *keys
 	creds      credentials
@@ -218,7 +217,7 @@ func (b *bench) loadData(ctx context.Context) error {
 	logf("import: %d dossiers in %.1f s (%.0f dossiers/s), peak RSS %.1f MiB, %.1f s CPU",
 		imp.Dossiers, imp.Seconds, imp.DossiersPerSecond, imp.PeakRSSMiB, imp.CPUSeconds)
 
-	_ = b.pool.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&db.SizeBytes)
+	db.SizeBytes, _ = postgres.DatabaseSize(ctx, b.pool)
 	t = time.Now()
 	if b.keys, err = loadKeys(ctx, b.pool, b.cfg.sample, b.cfg.annees, b.cfg.seed); err != nil {
 		return err

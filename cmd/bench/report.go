@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // reportFormat is the version of the JSON report's layout.
@@ -212,7 +212,7 @@ func (m machine) busy() bool {
 }
 
 // describeMachine reads the machine's figures.
-func describeMachine(ctx context.Context, pool *pgxpool.Pool) machine {
+func describeMachine(ctx context.Context, pool *postgres.Pool) machine {
 	m := machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), CPUModel: cpuModel(), LoadAverageStart: loadAverage()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
@@ -245,10 +245,8 @@ func cpuModel() string {
 }
 
 // setting is a PostgreSQL setting's value, "" when unreadable.
-func setting(ctx context.Context, pool *pgxpool.Pool, name string) string {
-	var v string
-	_ = pool.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v)
-	return v
+func setting(ctx context.Context, pool *postgres.Pool, name string) string {
+	return postgres.Setting(ctx, pool, name)
 }
 
 // starvedShare is the share of the machine's CPU under which a closed-loop

@@ -38,8 +38,6 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func translate(op string, err error) error { return Translate(op, err) }
-
 func config(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -128,14 +126,14 @@ func OpenLazy(url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// Translate turns a driver error into an error of a bourse kind, wrapped
+// translate turns a driver error into an error of a bourse kind, wrapped
 // with the operation's name: a lost or refused connection (see
 // connectionLost), timeouts, a lack of resources and an operator's
 // intervention are Unavailable, a missing row NotFound, a constraint
-// violation Invalid, the rest Internal. An error that already has a kind is returned as it is.
-// The packages that run their own queries (the consultation log, the
-// follow-up) use it too: driver errors are translated here only.
-func Translate(op string, err error) error {
+// violation Invalid, the rest Internal. An error that already has a kind
+// is returned as it is. Every query of the module runs in this package, so
+// driver errors are translated here only.
+func translate(op string, err error) error {
 	if err == nil {
 		return nil
 	}
