@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +244,18 @@ func TestServeHelp(t *testing.T) {
 	}
 	_, _, err := readServeConfig(Env{Stderr: &bytes.Buffer{}}, []string{"-h"})
 	assert.True(t, errors.Is(err, flag.ErrHelp), "-h is help too")
+}
+
+// TestReadmeConfiguration checks that the README's configuration table
+// names every setting, by its variable and its flag.
+func TestReadmeConfiguration(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(b), "### Configuration\n")
+	require.True(t, ok, "README.md has no Configuration section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, s := range serveSettings() {
+		assert.Contains(t, section, "`"+s.env+"`", s.env)
+		assert.Contains(t, section, "`--"+s.flag+"`", s.flag)
+	}
 }
