@@ -6,3 +6,6 @@ import "github.com/jackc/pgx/v5/pgxpool"
 // named here so that the packages which open one and hand it over never
 // import the driver.
 type Pool = pgxpool.Pool
+
+// PoolStat is a snapshot of a [Pool]'s connections, for its metrics.
+type PoolStat = pgxpool.Stat

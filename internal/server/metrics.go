@@ -5,12 +5,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/aglae-connector/aglae-connector/internal/journal"
+	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
 // metrics are the service's Prometheus metrics, served on their own
@@ -49,15 +49,15 @@ func (m *metrics) observe(route string, status int, statut string, d time.Durati
 }
 
 // watchPool exports the database pool's state.
-func (m *metrics) watchPool(pool *pgxpool.Pool) {
-	gauge := func(name, help string, f func(*pgxpool.Stat) float64) {
+func (m *metrics) watchPool(pool *postgres.Pool) {
+	gauge := func(name, help string, f func(*postgres.PoolStat) float64) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
 			func() float64 { return f(pool.Stat()) }))
 	}
-	gauge("aglae_db_pool_connections_total", "Connections open in the pool.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) })
-	gauge("aglae_db_pool_connections_acquired", "Connections in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) })
-	gauge("aglae_db_pool_connections_idle", "Idle connections.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) })
-	gauge("aglae_db_pool_connections_max", "Largest pool size.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) })
+	gauge("aglae_db_pool_connections_total", "Connections open in the pool.", func(s *postgres.PoolStat) float64 { return float64(s.TotalConns()) })
+	gauge("aglae_db_pool_connections_acquired", "Connections in use.", func(s *postgres.PoolStat) float64 { return float64(s.AcquiredConns()) })
+	gauge("aglae_db_pool_connections_idle", "Idle connections.", func(s *postgres.PoolStat) float64 { return float64(s.IdleConns()) })
+	gauge("aglae_db_pool_connections_max", "Largest pool size.", func(s *postgres.PoolStat) float64 { return float64(s.MaxConns()) })
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "aglae_db_pool_acquire_waits_total", Help: "Acquisitions that had to wait for a connection.",
 	}, func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }))

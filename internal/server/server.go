@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
@@ -112,9 +111,9 @@ type Main struct {
 	Config Config
 	Logger *zap.Logger
 
-	pool    *pgxpool.Pool
-	read    *pgxpool.Pool // lookups; the same as pool without a read URL
-	suivi   *pgxpool.Pool // the follow-up's reads of the log; the same as pool without a suivi URL
+	pool    *postgres.Pool
+	read    *postgres.Pool // lookups; the same as pool without a read URL
+	suivi   *postgres.Pool // the follow-up's reads of the log; the same as pool without a suivi URL
 	ln      net.Listener
 	http    *http.Server
 	journal *journal.Journal
@@ -341,7 +340,7 @@ type deps struct {
 	metrics *metrics
 	// suiviPool reads the consultation log for the follow-up and the
 	// control lists; nil: those routes are not mounted.
-	suiviPool *pgxpool.Pool
+	suiviPool *postgres.Pool
 }
 
 // handler builds the service's routes. Health, the WSDL and the OpenAPI
