@@ -135,7 +135,7 @@ func valider(l extract.Ligne) []string {
 	ine, err := ident.ParseINE(l.Identifiant)
 	if err != nil {
 		bad("identifiant: " + err.Error())
-	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisoire {
+	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisional {
 		bad("identifiant not normalised or provisional")
 	}
 	nd, err := ident.ParseNumeroDossier(l.NumeroDossier)
@@ -455,7 +455,7 @@ func TestSpecialCases(t *testing.T) {
 			if !slices.Contains(parIdentite[k], l.Identifiant) {
 				parIdentite[k] = append(parIdentite[k], l.Identifiant)
 			}
-			if ine, _ := ident.ParseINE(l.Identifiant); ine.Format == ident.FormatProvisoire {
+			if ine, _ := ident.ParseINE(l.Identifiant); ine.Format == ident.FormatProvisional {
 				t.Errorf("%s: provisional INE in the extract", l.NumeroDossier)
 			}
 		}
@@ -471,7 +471,7 @@ func TestSpecialCases(t *testing.T) {
 		}
 		for i, p := range provisoires(y) {
 			ine, err := ident.ParseINE(p)
-			if err != nil || ine.Format != ident.FormatProvisoire {
+			if err != nil || ine.Format != ident.FormatProvisional {
 				t.Errorf("provisional INE %s of line %d: %v %v", p, i+4, ine.Format, err)
 			}
 			if slices.ContainsFunc(lignes, func(l extract.Ligne) bool { return l.Identifiant == p }) {

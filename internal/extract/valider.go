@@ -121,7 +121,7 @@ func (v *validateur) valider(x Ligne) Dossier {
 	} else if num, err := ident.ParseNumeroDossier(x.NumeroDossier); err != nil {
 		v.add("numeroDossier", "%s", identRaison(err))
 	} else {
-		d.NumeroDossier = num.Valeur
+		d.NumeroDossier = num.Value
 		if d.Annee != 0 && num.Annee != d.Annee {
 			v.add("numeroDossier", "its year %d contradicts anneeUniversitaire %d", num.Annee, d.Annee)
 		}

@@ -116,7 +116,7 @@ func (a *API) getBoursier(w http.ResponseWriter, r *http.Request) error {
 // log, and returns err.
 func refused(r *http.Request, id string, err error) error {
 	if id != "" {
-		web.Annotate(r.Context()).Identifiant = web.Mask(ident.Normaliser(id))
+		web.Annotate(r.Context()).Identifiant = web.Mask(ident.Normalize(id))
 	}
 	return err
 }
