@@ -173,7 +173,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
 		log:  m.Logger,
