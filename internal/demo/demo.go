@@ -49,7 +49,7 @@ type Options struct {
 // order; it stops at the first error emit returns and returns it. The lines
 // do not share memory with each other or with the generator: emit may keep
 // them.
-func Generate(opts Options, emit func(extract.Ligne) error) error {
+func Generate(opts Options, emit func(extract.Line) error) error {
 	if opts.Dossiers < 0 {
 		return fmt.Errorf("demo: negative number of dossiers: %d", opts.Dossiers)
 	}
@@ -85,13 +85,13 @@ func Generate(opts Options, emit func(extract.Ligne) error) error {
 }
 
 // Write writes the extract of opts to w as JSON Lines, through a buffer:
-// each line is what encoding/json writes for an extract.Ligne (without HTML
+// each line is what encoding/json writes for an extract.Line (without HTML
 // escaping), followed by a newline.
 func Write(w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	err := Generate(opts, func(l extract.Ligne) error { return enc.Encode(l) })
+	err := Generate(opts, func(l extract.Line) error { return enc.Encode(l) })
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ type generateur struct {
 	r      *rand.Rand
 	annees []int
 	reste  int
-	emit   func(extract.Ligne) error
+	emit   func(extract.Line) error
 
 	// The identities of the special cases: no ordinary student may share
 	// one, or identity lookups of the special cases would become ambiguous.
@@ -134,7 +134,7 @@ type generateur struct {
 }
 
 // sortir emits one line if some are still due.
-func (g *generateur) sortir(l extract.Ligne) error {
+func (g *generateur) sortir(l extract.Line) error {
 	if g.reste <= 0 {
 		return nil
 	}
@@ -250,9 +250,9 @@ func (g *generateur) autreAcademie(acad int) int {
 
 // ligne builds the dossier of student e for year annee in académie acad, of
 // category cat.
-func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
+func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Line {
 	code := academies[acad].code
-	l := extract.Ligne{
+	l := extract.Line{
 		NumeroDossier:      itoa4(annee) + code + e.identifiant,
 		AnneeUniversitaire: annee,
 		Academie:           code,
@@ -274,7 +274,7 @@ func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
 		d := g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, dateAleatoire(g.r, annee, 2, 8))
 		if g.r.IntN(3) == 0 {
 			d.SousReserveProgression = true
-			d.ProgressionVerifiee = g.r.IntN(2) == 0
+			d.ProgressionVerified = g.r.IntN(2) == 0
 		}
 		l.Decision = d
 	case catRejet:

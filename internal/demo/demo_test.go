@@ -19,10 +19,10 @@ var annees = []int{2023, 2024, 2025}
 
 // collect generates opts and returns all lines (tests only: Generate itself
 // keeps nothing).
-func collect(t testing.TB, opts Options) []extract.Ligne {
+func collect(t testing.TB, opts Options) []extract.Line {
 	t.Helper()
-	var l []extract.Ligne
-	if err := Generate(opts, func(x extract.Ligne) error { l = append(l, x); return nil }); err != nil {
+	var l []extract.Line
+	if err := Generate(opts, func(x extract.Line) error { l = append(l, x); return nil }); err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
 	return l
@@ -76,7 +76,7 @@ func TestOptionsRefused(t *testing.T) {
 		{Dossiers: 10, Annees: []int{1999}},
 		{Dossiers: 10, Annees: []int{2100}},
 	} {
-		if err := Generate(o, func(extract.Ligne) error { return nil }); err == nil {
+		if err := Generate(o, func(extract.Line) error { return nil }); err == nil {
 			t.Errorf("Generate(%+v) accepted", o)
 		}
 	}
@@ -85,7 +85,7 @@ func TestOptionsRefused(t *testing.T) {
 func TestEmitError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	err := Generate(Options{Dossiers: 1000, Annees: annees}, func(extract.Ligne) error {
+	err := Generate(Options{Dossiers: 1000, Annees: annees}, func(extract.Line) error {
 		n++
 		if n == 50 {
 			return stop
@@ -105,7 +105,7 @@ func TestWriteIsJSONLines(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	i := 0
 	for sc.Scan() {
-		var l extract.Ligne
+		var l extract.Line
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {
@@ -128,7 +128,7 @@ func TestWriteIsJSONLines(t *testing.T) {
 
 // valider checks one line against SPEC §6 and the demo's own rules and
 // returns the faults.
-func valider(l extract.Ligne) []string {
+func valider(l extract.Line) []string {
 	var f []string
 	bad := func(s string) { f = append(f, s) }
 
@@ -176,7 +176,7 @@ func valider(l extract.Ligne) []string {
 		if !dateDansAnnee(d.Date, l.AnneeUniversitaire, 1, 10) {
 			bad("decision date " + d.Date)
 		}
-		if d.ProgressionVerifiee && !d.SousReserveProgression {
+		if d.ProgressionVerified && !d.SousReserveProgression {
 			bad("progressionVerifiee without sousReserveProgression")
 		}
 		switch d.Nature {
@@ -262,7 +262,7 @@ func TestEveryLineValid(t *testing.T) {
 		lignes := collect(t, opts)
 		dossiers := map[string]int{}
 		identites := map[string]identite{}
-		parAnnee := map[string][]extract.Ligne{} // identifiant + year
+		parAnnee := map[string][]extract.Line{} // identifiant + year
 		anneesDe := map[string][]int{}
 		fautes := 0
 		for i, l := range lignes {
@@ -342,7 +342,7 @@ func TestImportable(t *testing.T) {
 }
 
 // resultat sums up the outcome of a dossier.
-func resultat(l extract.Ligne) string {
+func resultat(l extract.Line) string {
 	if l.Decision == nil {
 		return l.Etat
 	}
@@ -354,11 +354,11 @@ func TestSpecialCases(t *testing.T) {
 		y := ans[len(ans)-1]
 		const n = 20000
 		lignes := collect(t, Options{Dossiers: n, Annees: ans, Seed: 99})
-		ligne := func(i int) extract.Ligne { return lignes[i-1] }
+		ligne := func(i int) extract.Line { return lignes[i-1] }
 
 		// Line 1: the seed.
 		b := ligne(1)
-		want := extract.Ligne{
+		want := extract.Line{
 			NumeroDossier: itoa4(y) + "MON1111037734L", AnneeUniversitaire: y, Academie: "MON",
 			Identifiant: "1111037734L", Nom: "BOULET", Prenom: "Amandine", DateNaissance: "1996-11-28",
 			Etat: "VALIDE", PiecesManquantes: []string{},
@@ -409,10 +409,10 @@ func TestSpecialCases(t *testing.T) {
 				t.Errorf("line %d: got %s %s %s %s %s, want %+v", c.ligne, l.NumeroDossier, l.Nom, l.Prenom, l.Etat, nature, c)
 			}
 		}
-		if d := ligne(15).Decision; !d.SousReserveProgression || d.ProgressionVerifiee {
+		if d := ligne(15).Decision; !d.SousReserveProgression || d.ProgressionVerified {
 			t.Error("line 15: not sous réserve de progression, not verified")
 		}
-		if d := ligne(16).Decision; !d.SousReserveProgression || !d.ProgressionVerifiee {
+		if d := ligne(16).Decision; !d.SousReserveProgression || !d.ProgressionVerified {
 			t.Error("line 16: not sous réserve de progression, verified")
 		}
 		if d11, d12 := ligne(11).Decision.Date, ligne(12).Decision.Date; d11 >= d12 {
@@ -474,13 +474,13 @@ func TestSpecialCases(t *testing.T) {
 			if err != nil || ine.Format != ident.FormatProvisional {
 				t.Errorf("provisional INE %s of line %d: %v %v", p, i+4, ine.Format, err)
 			}
-			if slices.ContainsFunc(lignes, func(l extract.Ligne) bool { return l.Identifiant == p }) {
+			if slices.ContainsFunc(lignes, func(l extract.Line) bool { return l.Identifiant == p }) {
 				t.Errorf("provisional INE %s is in the extract", p)
 			}
 		}
 		// Names with accents, hyphens, apostrophes and particles.
 		for _, s := range []string{"Élodie", "Jean-Pierre", "N'DIAYE", "LE GOFF", "Hélène", "Ange-Marie"} {
-			if !slices.ContainsFunc(lignes[:nbSpeciaux], func(l extract.Ligne) bool { return l.Nom == s || l.Prenom == s }) {
+			if !slices.ContainsFunc(lignes[:nbSpeciaux], func(l extract.Line) bool { return l.Nom == s || l.Prenom == s }) {
 				t.Errorf("no special student named %s", s)
 			}
 		}
@@ -535,7 +535,7 @@ func TestProportions(t *testing.T) {
 			cat[catConditionnelle]++
 			if d.SousReserveProgression {
 				reserve++
-				if d.ProgressionVerifiee {
+				if d.ProgressionVerified {
 					verifiee++
 				}
 			}
@@ -585,7 +585,7 @@ func TestProportions(t *testing.T) {
 func BenchmarkGenerate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Generate(Options{Dossiers: 100_000, Annees: annees, Seed: 1}, func(extract.Ligne) error { return nil }); err != nil {
+		if err := Generate(Options{Dossiers: 100_000, Annees: annees, Seed: 1}, func(extract.Line) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -111,11 +111,11 @@ func voeu(rang int, uai7, formation string) extract.Voeu {
 }
 
 // speciale builds a special line of year annee.
-func speciale(annee int, acad, id string, nom, prenom, naissance, etat string, d *extract.Decision, pieces []string, voeux ...extract.Voeu) extract.Ligne {
+func speciale(annee int, acad, id string, nom, prenom, naissance, etat string, d *extract.Decision, pieces []string, voeux ...extract.Voeu) extract.Line {
 	if pieces == nil {
 		pieces = []string{}
 	}
-	return extract.Ligne{
+	return extract.Line{
 		NumeroDossier:      itoa4(annee) + acad + id,
 		AnneeUniversitaire: annee,
 		Academie:           acad,
@@ -143,7 +143,7 @@ const (
 
 // speciaux returns the special lines for the years annees (sorted, not
 // empty). Its size depends only on len(annees): at most 24 lines.
-func speciaux(annees []int) []extract.Ligne {
+func speciaux(annees []int) []extract.Line {
 	y := annees[len(annees)-1]
 	const (
 		def  = "ATTRIBUTION_DEFINITIVE"
@@ -167,10 +167,10 @@ func speciaux(annees []int) []extract.Ligne {
 	barbier.SousReserveProgression = true
 	renaud := attr(cond, ech6, 5, 27, 6, 2)
 	renaud.SousReserveProgression = true
-	renaud.ProgressionVerifiee = true
+	renaud.ProgressionVerified = true
 
 	fontaine := ne(19, 5, 14)
-	l := []extract.Ligne{
+	l := []extract.Line{
 		speciale(y, "MON", idBoulet, "BOULET", "Amandine", "1996-11-28", "VALIDE", boulet, nil,
 			voeu(1, "0341088", "Diplômes de santé, 1re année")),
 		speciale(y, "CRE", idNDiaye, "N'DIAYE", "Élodie", ne(20, 4, 3), "VALIDE",
