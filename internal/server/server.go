@@ -85,8 +85,8 @@ func Defaults() Config {
 		MemoryLimit:          DefaultMemoryLimit,
 		Bascule:              bourse.BasculeParDefaut,
 		MetricsListen:        "127.0.0.1:9464",
-		RateLimit:            float64(auth.DefaultDebit),
-		RateBurst:            auth.DefaultRafale,
+		RateLimit:            float64(auth.DefaultRate),
+		RateBurst:            auth.DefaultBurst,
 	}
 }
 
