@@ -40,8 +40,8 @@ type Client struct {
 	SecretHash string
 }
 
-// Revoque reports whether the client was revoked.
-func (c Client) Revoque() bool { return c.RevoqueLe != nil }
+// Revoked reports whether the client was revoked.
+func (c Client) Revoked() bool { return c.RevoqueLe != nil }
 
 // NewClient is a client to create. SecretHash is HashSecret's result;
 // Debit and Rafale are 0 for the service's default.

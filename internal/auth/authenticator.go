@@ -240,7 +240,7 @@ func (a *Authenticator) bySecret(ctx context.Context, id string, sum *[sha256.Si
 		}
 	}
 	switch {
-	case e.client.Revoque():
+	case e.client.Revoked():
 		return a.fail(id, id, "revoked client")
 	case e.accepts(sum):
 		c := e.client
@@ -307,7 +307,7 @@ func (a *Authenticator) bySubjectCert(ctx context.Context, subject string) (Clie
 
 // admit returns c, without its hash, unless it was revoked.
 func (a *Authenticator) admit(c Client) (Client, error) {
-	if c.Revoque() {
+	if c.Revoked() {
 		return a.refuse("revoked client", c.ID)
 	}
 	c.SecretHash = ""

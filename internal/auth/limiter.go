@@ -16,8 +16,8 @@ import (
 // The default rate limit of a client whose record sets none: generous, a
 // guard against a runaway loop rather than a quota.
 const (
-	DefaultDebit  rate.Limit = 200 // lookups per second
-	DefaultRafale int        = 400 // lookups above the rate in a burst
+	DefaultRate  rate.Limit = 200 // lookups per second
+	DefaultBurst int        = 400 // lookups above the rate in a burst
 )
 
 // DefaultIdleAfter is how long a client's bucket is kept without a request
@@ -30,8 +30,8 @@ const DefaultIdleAfter = 10 * time.Minute
 // bounded. Its zero value is ready to use and must not be copied after
 // first use.
 type Limiter struct {
-	Default      rate.Limit    // 0: DefaultDebit
-	DefaultBurst int           // 0: DefaultRafale
+	Default      rate.Limit    // 0: DefaultRate
+	DefaultBurst int           // 0: DefaultBurst
 	IdleAfter    time.Duration // 0: DefaultIdleAfter
 
 	mu        sync.RWMutex
@@ -48,10 +48,10 @@ type bucket struct {
 func (l *Limiter) settings(c Client) (rate.Limit, int) {
 	r, b := l.Default, l.DefaultBurst
 	if r <= 0 {
-		r = DefaultDebit
+		r = DefaultRate
 	}
 	if b <= 0 {
-		b = DefaultRafale
+		b = DefaultBurst
 	}
 	if c.Debit > 0 {
 		r = rate.Limit(c.Debit)

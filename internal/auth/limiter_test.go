@@ -95,14 +95,14 @@ func TestLimiterDefaults(t *testing.T) {
 	var l auth.Limiter
 	now := time.Now()
 	c := auth.Client{ID: "client000000"}
-	for i := range auth.DefaultRafale {
+	for i := range auth.DefaultBurst {
 		wait, limit := l.Reserve(c, now)
 		require.Zero(t, wait, "request %d", i)
-		require.Equal(t, auth.DefaultDebit, limit)
+		require.Equal(t, auth.DefaultRate, limit)
 	}
 	wait, _ := l.Reserve(c, now)
-	assert.Equal(t, time.Second/time.Duration(auth.DefaultDebit), wait)
-	assert.Equal(t, rate.Limit(200), auth.DefaultDebit)
+	assert.Equal(t, time.Second/time.Duration(auth.DefaultRate), wait)
+	assert.Equal(t, rate.Limit(200), auth.DefaultRate)
 }
 
 func TestLimiterEvictsIdleClients(t *testing.T) {

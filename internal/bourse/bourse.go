@@ -96,9 +96,9 @@ const (
 	RaisonRejet                Raison = "REJET"
 )
 
-// Identite is a student's civil identity as typed at registration or as
+// Identity is a student's civil identity as typed at registration or as
 // known by Aglaé.
-type Identite struct {
+type Identity struct {
 	Nom           string
 	Prenom        string
 	DateNaissance time.Time // a date: midnight UTC
@@ -119,7 +119,7 @@ type Dossier struct {
 	NumeroDossier string
 	Identifiant   string // the number under which Aglaé knows the student
 	Annee         int
-	Identite      Identite
+	Identite      Identity
 	Etat          Etat
 	Decision      *Decision // nil while no decision was taken
 }
@@ -129,7 +129,7 @@ type Dossier struct {
 type Demande struct {
 	Identifiant string    // normalised INE; "" for a lookup by identity only
 	Annee       int       // academic year, named by its first year
-	Identite    *Identite // nil when the caller sent no identity
+	Identite    *Identity // nil when the caller sent no identity
 
 	// CodeEtablissement is the UAI of the establishment that asks, when it
 	// said; the engine does not use it, the consultation log does.
@@ -167,5 +167,5 @@ type Store interface {
 	// demande's identifier and, when it carries an identity, the dossiers of
 	// every student with that normalised identity, in one round trip.
 	// It returns errors of kind Unavailable or Internal.
-	Dossiers(ctx context.Context, d Demande) (parIdentifiant, parIdentite []Dossier, err error)
+	Dossiers(ctx context.Context, d Demande) (byIdentifiant, byIdentity []Dossier, err error)
 }

@@ -5,27 +5,27 @@ import (
 	"time"
 )
 
-// Decider is the decision engine of SPEC §3: a pure function from the
+// Decide is the decision engine of SPEC §3: a pure function from the
 // dossiers a Store returned for a demande to the answer.
 //
-// parIdentifiant are the dossiers of the demande's identifier, parIdentite
+// byIdentifiant are the dossiers of the demande's identifier, byIdentity
 // those of the students who share the demande's identity; dossiers of
 // another year are ignored, and so are cancelled ones.
-func Decider(d Demande, parIdentifiant, parIdentite []Dossier) Reponse {
+func Decide(d Demande, byIdentifiant, byIdentity []Dossier) Reponse {
 	r := Reponse{Identifiant: d.Identifiant, AnneeUniversitaire: d.Annee}
 
-	var propres []Dossier
+	var own []Dossier
 	if d.Identifiant != "" {
-		propres = actifs(parIdentifiant, d.Annee, func(x Dossier) bool { return x.Identifiant == d.Identifiant })
+		own = active(byIdentifiant, d.Annee, func(x Dossier) bool { return x.Identifiant == d.Identifiant })
 	}
-	var qui cle
+	var who key
 	if d.Identite != nil {
-		qui = d.Identite.cle() // normalised once
+		who = d.Identite.key() // normalised once
 	}
-	if len(propres) > 0 {
+	if len(own) > 0 {
 		if d.Identite != nil {
-			propres = actifs(propres, d.Annee, func(x Dossier) bool { return x.Identite.cle() == qui })
-			if len(propres) == 0 {
+			own = active(own, d.Annee, func(x Dossier) bool { return x.Identite.key() == who })
+			if len(own) == 0 {
 				// The number belongs to someone else: say nothing of their dossier.
 				r.Statut = StatutEnAttente
 				r.Anomalie = AnomalieIdentiteDifferente
@@ -33,17 +33,17 @@ func Decider(d Demande, parIdentifiant, parIdentite []Dossier) Reponse {
 				return r
 			}
 		}
-		return repondre(r, meilleur(propres), ParIdentifiant)
+		return answer(r, best(own), ParIdentifiant)
 	}
 
 	if d.Identite != nil {
-		candidats := actifs(parIdentite, d.Annee, func(x Dossier) bool {
-			return x.Identifiant != d.Identifiant && x.Identite.cle() == qui
+		candidates := active(byIdentity, d.Annee, func(x Dossier) bool {
+			return x.Identifiant != d.Identifiant && x.Identite.key() == who
 		})
-		switch identifiants(candidats) {
+		switch identifiants(candidates) {
 		case 0:
 		case 1:
-			return repondre(r, meilleur(candidats), ParIdentite)
+			return answer(r, best(candidates), ParIdentite)
 		default:
 			// Never answer on a homonym.
 			r.Statut = StatutInconnu
@@ -74,9 +74,9 @@ const (
 	rangDefinitive
 )
 
-// evaluer applies the decision table of SPEC §3 (first matching row) to one
+// evaluate applies the decision table of SPEC §3 (first matching row) to one
 // dossier that is not cancelled.
-func evaluer(x Dossier) verdict {
+func evaluate(x Dossier) verdict {
 	dec := x.Decision
 	switch {
 	case dec != nil && dec.Nature == NatureDefinitive:
@@ -97,21 +97,21 @@ func evaluer(x Dossier) verdict {
 	}
 }
 
-// meilleur returns the dossier that gives the best answer; on a tie, the one
+// best returns the dossier that gives the best answer; on a tie, the one
 // with the most recent decision, then the smallest dossier number.
-func meilleur(ds []Dossier) Dossier {
-	best, bv := ds[0], evaluer(ds[0])
+func best(ds []Dossier) Dossier {
+	best, bv := ds[0], evaluate(ds[0])
 	for _, x := range ds[1:] {
-		v := evaluer(x)
-		if v.rang > bv.rang || v.rang == bv.rang && avant(x, best) {
+		v := evaluate(x)
+		if v.rang > bv.rang || v.rang == bv.rang && before(x, best) {
 			best, bv = x, v
 		}
 	}
 	return best
 }
 
-// avant reports whether a comes before b among dossiers of equal rank.
-func avant(a, b Dossier) bool {
+// before reports whether a comes before b among dossiers of equal rank.
+func before(a, b Dossier) bool {
 	da, db := dateDecision(a), dateDecision(b)
 	if !da.Equal(db) {
 		return da.After(db)
@@ -127,8 +127,8 @@ func dateDecision(x Dossier) time.Time {
 	return x.Decision.Date
 }
 
-func repondre(r Reponse, x Dossier, c Correspondance) Reponse {
-	v := evaluer(x)
+func answer(r Reponse, x Dossier, c Correspondance) Reponse {
+	v := evaluate(x)
 	r.Raison = v.raison
 	r.NumeroDossier = x.NumeroDossier
 	r.Correspondance = c
@@ -151,9 +151,9 @@ func repondre(r Reponse, x Dossier, c Correspondance) Reponse {
 	return r
 }
 
-// actifs returns the dossiers of year annee that are not cancelled and that
+// active returns the dossiers of year annee that are not cancelled and that
 // keep accepts.
-func actifs(ds []Dossier, annee int, keep func(Dossier) bool) []Dossier {
+func active(ds []Dossier, annee int, keep func(Dossier) bool) []Dossier {
 	var out []Dossier
 	for _, x := range ds {
 		if x.Annee == annee && x.Etat != EtatAnnule && keep(x) {

@@ -31,12 +31,12 @@ const (
 
 // Bascule is the day the current academic year switches to the next one.
 type Bascule struct {
-	Mois time.Month
-	Jour int
+	Month time.Month
+	Day   int
 }
 
 // BasculeParDefaut is 1 July.
-var BasculeParDefaut = Bascule{Mois: time.July, Jour: 1}
+var BasculeParDefaut = Bascule{Month: time.July, Day: 1}
 
 // ParseBascule reads a switch day written MM-DD.
 func ParseBascule(s string) (Bascule, error) {
@@ -44,7 +44,7 @@ func ParseBascule(s string) (Bascule, error) {
 	if err != nil {
 		return Bascule{}, fmt.Errorf("academic year switch %q: want MM-DD, e.g. 07-01", s)
 	}
-	return Bascule{Mois: t.Month(), Jour: t.Day()}, nil
+	return Bascule{Month: t.Month(), Day: t.Day()}, nil
 }
 
 // Paris is the time zone of academic years, and of the dates the
@@ -62,12 +62,12 @@ func mustLoad(name string) *time.Location {
 // AnneeCourante is the academic year in progress at now, Paris time: the
 // calendar year from the switch day on, the year before until then.
 func (b Bascule) AnneeCourante(now time.Time) int {
-	if b.Mois == 0 {
+	if b.Month == 0 {
 		b = BasculeParDefaut
 	}
 	now = now.In(Paris)
 	y := now.Year()
-	if now.Before(time.Date(y, b.Mois, b.Jour, 0, 0, 0, 0, Paris)) {
+	if now.Before(time.Date(y, b.Month, b.Day, 0, 0, 0, 0, Paris)) {
 		return y - 1
 	}
 	return y
@@ -128,12 +128,12 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 		}
 		return d, Invalid(missing[0], "the identity needs nom, prenom and dateNaissance together: %s missing", strings.Join(missing, " and "))
 	}
-	id := Identite{}
+	id := Identity{}
 	var err error
-	if id.Nom, err = validerNom("nom", s.Nom); err != nil {
+	if id.Nom, err = validateNom("nom", s.Nom); err != nil {
 		return d, err
 	}
-	if id.Prenom, err = validerNom("prenom", s.Prenom); err != nil {
+	if id.Prenom, err = validateNom("prenom", s.Prenom); err != nil {
 		return d, err
 	}
 	t, perr := time.Parse(time.DateOnly, strings.TrimSpace(s.DateNaissance))
@@ -158,7 +158,7 @@ func identError(field string, err error) *Error {
 	return e
 }
 
-func validerNom(field, s string) (string, error) {
+func validateNom(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case !utf8.ValidString(s):
@@ -181,9 +181,9 @@ type Service struct {
 	Store   Store
 	Bascule Bascule
 	Now     func() time.Time // time.Now when nil
-	// Delai bounds each lookup's wait on the database; past it the lookup
+	// Timeout bounds each lookup's wait on the database; past it the lookup
 	// fails as Unavailable. Zero: only the caller's context bounds it.
-	Delai time.Duration
+	Timeout time.Duration
 }
 
 // AnneeCourante is the default academic year of a lookup made now.
@@ -207,14 +207,14 @@ func (s *Service) Consulter(ctx context.Context, in Saisie) (Reponse, error) {
 
 // Decider answers a demande already validated.
 func (s *Service) Decider(ctx context.Context, d Demande) (Reponse, error) {
-	if s.Delai > 0 {
+	if s.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.Delai)
+		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 		defer cancel()
 	}
-	parIdentifiant, parIdentite, err := s.Store.Dossiers(ctx, d)
+	byIdentifiant, byIdentity, err := s.Store.Dossiers(ctx, d)
 	if err != nil {
 		return Reponse{}, err
 	}
-	return Decider(d, parIdentifiant, parIdentite), nil
+	return Decide(d, byIdentifiant, byIdentity), nil
 }

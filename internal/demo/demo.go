@@ -1,7 +1,7 @@
 // Package demo generates a realistic Aglaé extract (SPEC §6, JSON Lines, one
 // DSE dossier per line) for demonstrations, load tests and end-to-end tests.
 //
-// The extract starts with a fixed block of special cases (see speciaux.go):
+// The extract starts with a fixed block of special cases (see specials.go):
 // the seed's student BOULET Amandine, foreign first-year students whom
 // Apogée knows by a provisional INE, homonyms, students with two dossiers the
 // same year, one dossier for every row of the SPEC §3 decision table. Then
@@ -49,35 +49,35 @@ type Options struct {
 // order; it stops at the first error emit returns and returns it. The lines
 // do not share memory with each other or with the generator: emit may keep
 // them.
-func Generate(opts Options, emit func(extract.Ligne) error) error {
+func Generate(opts Options, emit func(extract.Line) error) error {
 	if opts.Dossiers < 0 {
 		return fmt.Errorf("demo: negative number of dossiers: %d", opts.Dossiers)
 	}
-	annees, err := normaliserAnnees(opts.Annees)
+	annees, err := normalizeAnnees(opts.Annees)
 	if err != nil {
 		return err
 	}
-	g := &generateur{
-		r:      rand.New(rand.NewPCG(opts.Seed, 0x6167_6c61_6544_5345)), // "aglaeDSE"
-		annees: annees,
-		reste:  opts.Dossiers,
-		emit:   emit,
-		xBEA:   4_807_526_976,
-		xB36:   529_134_077_415_236,
-		xRNIE:  27_093_158_446,
-		xSIFA:  8_317_402_295,
+	g := &generator{
+		r:         rand.New(rand.NewPCG(opts.Seed, 0x6167_6c61_6544_5345)), // "aglaeDSE"
+		annees:    annees,
+		remaining: opts.Dossiers,
+		emit:      emit,
+		xBEA:      4_807_526_976,
+		xB36:      529_134_077_415_236,
+		xRNIE:     27_093_158_446,
+		xSIFA:     8_317_402_295,
 	}
-	lignes := speciaux(annees)
-	for _, l := range lignes {
-		g.identites = append(g.identites, identite{l.Nom, l.Prenom, l.DateNaissance})
+	lines := specials(annees)
+	for _, l := range lines {
+		g.identities = append(g.identities, identity{l.Nom, l.Prenom, l.DateNaissance})
 	}
-	for _, l := range lignes {
-		if err := g.sortir(l); err != nil {
+	for _, l := range lines {
+		if err := g.emitDue(l); err != nil {
 			return err
 		}
 	}
-	for g.reste > 0 {
-		if err := g.etudiant(); err != nil {
+	for g.remaining > 0 {
+		if err := g.student(); err != nil {
 			return err
 		}
 	}
@@ -85,21 +85,21 @@ func Generate(opts Options, emit func(extract.Ligne) error) error {
 }
 
 // Write writes the extract of opts to w as JSON Lines, through a buffer:
-// each line is what encoding/json writes for an extract.Ligne (without HTML
+// each line is what encoding/json writes for an extract.Line (without HTML
 // escaping), followed by a newline.
 func Write(w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	err := Generate(opts, func(l extract.Ligne) error { return enc.Encode(l) })
+	err := Generate(opts, func(l extract.Line) error { return enc.Encode(l) })
 	if err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
-// normaliserAnnees sorts and deduplicates the years and checks them.
-func normaliserAnnees(in []int) ([]int, error) {
+// normalizeAnnees sorts and deduplicates the years and checks them.
+func normalizeAnnees(in []int) ([]int, error) {
 	if len(in) == 0 {
 		return nil, errors.New("demo: no academic year given")
 	}
@@ -116,29 +116,29 @@ func normaliserAnnees(in []int) ([]int, error) {
 	return annees, nil
 }
 
-// generateur holds the state of one generation: the random source, the lines
+// generator holds the state of one generation: the random source, the lines
 // still to emit and the counters that make identifiers unique.
-type generateur struct {
-	r      *rand.Rand
-	annees []int
-	reste  int
-	emit   func(extract.Ligne) error
+type generator struct {
+	r         *rand.Rand
+	annees    []int
+	remaining int
+	emit      func(extract.Line) error
 
 	// The identities of the special cases: no ordinary student may share
 	// one, or identity lookups of the special cases would become ambiguous.
-	identites []identite
+	identities []identity
 
 	// The last identifier handed out in each format, as a number (see
-	// pasBEA).
+	// stepBEA).
 	xBEA, xB36, xRNIE, xSIFA uint64
 }
 
-// sortir emits one line if some are still due.
-func (g *generateur) sortir(l extract.Ligne) error {
-	if g.reste <= 0 {
+// emitDue emits one line if some are still due.
+func (g *generator) emitDue(l extract.Line) error {
+	if g.remaining <= 0 {
 		return nil
 	}
-	g.reste--
+	g.remaining--
 	return g.emit(l)
 }
 
@@ -155,7 +155,7 @@ const (
 	nCat
 )
 
-var poidsCategories = []int{
+var categoryWeights = []int{
 	catDefinitive:     550,
 	catConditionnelle: 150,
 	catRejet:          120,
@@ -165,11 +165,11 @@ var poidsCategories = []int{
 	catAnnule:         20,
 }
 
-// identite is what SPEC §3 compares to recognise a student.
-type identite struct{ nom, prenom, naissance string }
+// identity is what SPEC §3 compares to recognise a student.
+type identity struct{ nom, prenom, naissance string }
 
-// etudiant is the identity of one student, the same on all their lines.
-type etudiant struct {
+// student is the identity of one student, the same on all their lines.
+type student struct {
 	identifiant string
 	nom         string
 	prenom      string
@@ -177,61 +177,61 @@ type etudiant struct {
 	academie    int    // index in academies
 }
 
-// etudiant draws an ordinary student and emits their dossiers: one per
+// student draws an ordinary student and emits their dossiers: one per
 // year over a run of consecutive years of g.annees, sometimes a second one
 // the same year in another académie.
-func (g *generateur) etudiant() error {
+func (g *generator) student() error {
 	// A run of 1 to 5 consecutive years (30, 25, 20, 15, 10 %), which may start
 	// before the first year asked for or end after the last one and is then
 	// cut: every year gets the same share of dossiers.
-	longueur := 1 + pick(g.r, []int{30, 25, 20, 15, 10})
-	debut := g.r.IntN(len(g.annees)+longueur-1) - (longueur - 1)
-	if debut < 0 {
-		longueur += debut
-		debut = 0
+	length := 1 + pick(g.r, []int{30, 25, 20, 15, 10})
+	start := g.r.IntN(len(g.annees)+length-1) - (length - 1)
+	if start < 0 {
+		length += start
+		start = 0
 	}
-	longueur = min(longueur, len(g.annees)-debut)
+	length = min(length, len(g.annees)-start)
 	// Ages must stay within 17–30 over the run: at most 13 years apart.
-	for g.annees[debut+longueur-1]-g.annees[debut] > 13 {
-		longueur--
+	for g.annees[start+length-1]-g.annees[start] > 13 {
+		length--
 	}
-	premiere, derniere := g.annees[debut], g.annees[debut+longueur-1]
+	first, last := g.annees[start], g.annees[start+length-1]
 
-	e := etudiant{
+	e := student{
 		identifiant: g.identifiant(),
 		nom:         noms[g.r.IntN(len(noms))],
 		prenom:      prenoms[g.r.IntN(len(prenoms))],
-		academie:    pick(g.r, poidsAcademies),
+		academie:    pick(g.r, academieWeights),
 	}
 	// Age at the first year: mostly 18–21, 17 to 27.
 	age := 17 + pick(g.r, []int{5, 30, 20, 15, 10, 7, 5, 3, 2, 2, 1})
-	ne := max(premiere-age, derniere-30)
+	ne := max(first-age, last-30)
 	for {
-		e.naissance = dateAleatoire(g.r, ne, 1, 12)
-		if !slices.Contains(g.identites, identite{e.nom, e.prenom, e.naissance}) {
+		e.naissance = randomDate(g.r, ne, 1, 12)
+		if !slices.Contains(g.identities, identity{e.nom, e.prenom, e.naissance}) {
 			break
 		}
 	}
 
-	for i := debut; i < debut+longueur; i++ {
+	for i := start; i < start+length; i++ {
 		annee := g.annees[i]
-		if i > debut && g.r.IntN(10) == 0 {
+		if i > start && g.r.IntN(10) == 0 {
 			// One student in ten moves to another académie.
-			e.academie = pick(g.r, poidsAcademies)
+			e.academie = pick(g.r, academieWeights)
 		}
-		cat := pick(g.r, poidsCategories)
-		if err := g.sortir(g.ligne(e, annee, e.academie, cat)); err != nil {
+		cat := pick(g.r, categoryWeights)
+		if err := g.emitDue(g.line(e, annee, e.academie, cat)); err != nil {
 			return err
 		}
 		if g.r.IntN(200) == 0 {
 			// 0.5 %: a second dossier the same year in another académie,
 			// with a different outcome.
-			autre := g.autreAcademie(e.academie)
-			cat2 := pick(g.r, poidsCategories)
+			other := g.otherAcademie(e.academie)
+			cat2 := pick(g.r, categoryWeights)
 			for cat2 == cat {
-				cat2 = pick(g.r, poidsCategories)
+				cat2 = pick(g.r, categoryWeights)
 			}
-			if err := g.sortir(g.ligne(e, annee, autre, cat2)); err != nil {
+			if err := g.emitDue(g.line(e, annee, other, cat2)); err != nil {
 				return err
 			}
 		}
@@ -239,20 +239,20 @@ func (g *generateur) etudiant() error {
 	return nil
 }
 
-// autreAcademie draws an académie other than acad.
-func (g *generateur) autreAcademie(acad int) int {
+// otherAcademie draws an académie other than acad.
+func (g *generator) otherAcademie(acad int) int {
 	for {
-		if a := pick(g.r, poidsAcademies); a != acad {
+		if a := pick(g.r, academieWeights); a != acad {
 			return a
 		}
 	}
 }
 
-// ligne builds the dossier of student e for year annee in académie acad, of
+// line builds the dossier of student e for year annee in académie acad, of
 // category cat.
-func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
+func (g *generator) line(e student, annee, acad, cat int) extract.Line {
 	code := academies[acad].code
-	l := extract.Ligne{
+	l := extract.Line{
 		NumeroDossier:      itoa4(annee) + code + e.identifiant,
 		AnneeUniversitaire: annee,
 		Academie:           code,
@@ -267,21 +267,21 @@ func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
 	switch cat {
 	case catDefinitive:
 		// Definitive once the registration is known: July to October.
-		l.Decision = g.attribution("ATTRIBUTION_DEFINITIVE", annee, dateAleatoire(g.r, annee, 7, 10))
+		l.Decision = g.attribution("ATTRIBUTION_DEFINITIVE", annee, randomDate(g.r, annee, 7, 10))
 	case catConditionnelle:
 		// Conditional awards are sent as dossiers are processed, from the
 		// end of January to August.
-		d := g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, dateAleatoire(g.r, annee, 2, 8))
+		d := g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, randomDate(g.r, annee, 2, 8))
 		if g.r.IntN(3) == 0 {
 			d.SousReserveProgression = true
-			d.ProgressionVerifiee = g.r.IntN(2) == 0
+			d.ProgressionVerified = g.r.IntN(2) == 0
 		}
 		l.Decision = d
 	case catRejet:
 		// A rejection is computed against the resources ceiling of the
 		// barème the attributions of the year use, and carries it.
 		bareme := annee - 1
-		l.Decision = &extract.Decision{Nature: "REJET", Date: dateAleatoire(g.r, annee, 2, 10), Bareme: &bareme}
+		l.Decision = &extract.Decision{Nature: "REJET", Date: randomDate(g.r, annee, 2, 10), Bareme: &bareme}
 	case catPieces:
 		l.Etat = "PIECES_MANQUANTES"
 		l.PiecesManquantes = g.pieces(annee)
@@ -293,15 +293,15 @@ func (g *generateur) ligne(e etudiant, annee, acad, cat int) extract.Ligne {
 		if g.r.IntN(5) < 2 {
 			// Cancelled after a conditional award (the student gave up):
 			// the decision stays on the dossier, lookups ignore it.
-			l.Decision = g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, dateAleatoire(g.r, annee, 2, 6))
+			l.Decision = g.attribution("ATTRIBUTION_CONDITIONNELLE", annee, randomDate(g.r, annee, 2, 6))
 		}
 	}
 	return l
 }
 
-// boiteDecision holds a decision and the values its pointers designate, so
+// decisionBox holds a decision and the values its pointers designate, so
 // that one allocation serves them all.
-type boiteDecision struct {
+type decisionBox struct {
 	d       extract.Decision
 	echelon string
 	montant float64
@@ -310,11 +310,11 @@ type boiteDecision struct {
 	dist    int
 }
 
-// nouvelleAttribution returns an award of the given nature at échelon ech
+// newAttribution returns an award of the given nature at échelon ech
 // (index in echelons) for year annee, with its amount from the SPEC §8
 // barème and the barème year annee-1.
-func nouvelleAttribution(nature string, annee, ech int, date string, charge, dist int) *extract.Decision {
-	b := &boiteDecision{
+func newAttribution(nature string, annee, ech int, date string, charge, dist int) *extract.Decision {
+	b := &decisionBox{
 		echelon: echelons[ech],
 		montant: montant(ech, annee),
 		bareme:  annee - 1,
@@ -334,32 +334,32 @@ func nouvelleAttribution(nature string, annee, ech int, date string, charge, dis
 }
 
 // attribution draws an award: échelon and points de charge.
-func (g *generateur) attribution(nature string, annee int, date string) *extract.Decision {
-	ech := pick(g.r, poidsEchelons)
+func (g *generator) attribution(nature string, annee int, date string) *extract.Decision {
+	ech := pick(g.r, echelonWeights)
 	// Distance: under 30 km 0, 30–249 km 1, 250 km and more 2.
 	dist := pick(g.r, []int{45, 40, 15})
 	// Other dependent children: 2 points each; a child in higher education
 	// 4 points since 2020 (before, counted as any other child: a
 	// simplification).
-	enfants := pick(g.r, []int{40, 30, 18, 8, 4})
+	children := pick(g.r, []int{40, 30, 18, 8, 4})
 	sup := pick(g.r, []int{80, 17, 3})
-	parSup := 2
+	perSup := 2
 	if annee >= 2020 {
-		parSup = 4
+		perSup = 4
 	}
-	return nouvelleAttribution(nature, annee, ech, date, dist+2*enfants+parSup*sup, dist)
+	return newAttribution(nature, annee, ech, date, dist+2*children+perSup*sup, dist)
 }
 
 // voeux draws 1 to 3 vœux: the first in the dossier's académie, the others
 // there too or, one time in three, elsewhere; never the same establishment
 // and programme twice.
-func (g *generateur) voeux(acad int) []extract.Voeu {
+func (g *generator) voeux(acad int) []extract.Voeu {
 	n := 1 + pick(g.r, []int{50, 30, 20})
 	v := make([]extract.Voeu, 0, n)
 	for len(v) < n {
 		a := acad
 		if len(v) > 0 && g.r.IntN(3) == 0 {
-			a = pick(g.r, poidsAcademies)
+			a = pick(g.r, academieWeights)
 		}
 		etabs := academies[a].etabs
 		e := etabs[g.r.IntN(len(etabs))]
@@ -379,17 +379,17 @@ func (g *generateur) voeux(acad int) []extract.Voeu {
 }
 
 // pieces draws 1 to 3 distinct missing documents, in the order of the list.
-func (g *generateur) pieces(annee int) []string {
+func (g *generator) pieces(annee int) []string {
 	n := 1 + pick(g.r, []int{55, 30, 15})
-	var choisies [len(pieces)]bool
+	var chosen [len(pieces)]bool
 	for k := 0; k < n; {
-		if i := pick(g.r, poidsPieces); !choisies[i] {
-			choisies[i] = true
+		if i := pick(g.r, piecesWeights); !chosen[i] {
+			chosen[i] = true
 			k++
 		}
 	}
 	p := make([]string, 0, n)
-	for i, ok := range choisies {
+	for i, ok := range chosen {
 		if ok {
 			p = append(p, piece(i, annee))
 		}
@@ -402,37 +402,37 @@ func (g *generateur) pieces(annee int) []string {
 // exhausted, so identifiers are unique without remembering them, and they
 // look scattered. The starting points are arbitrary.
 const (
-	pasBEA     = 6_180_339_887            // prime to 10
-	tailleBEA  = 10_000_000_000           // 10 digits
-	pasB36     = 627_675_051_119_803      // prime to 2, 3, 5
-	tailleB36  = 10 * 101_559_956_668_416 // a digit, then 9 base-36 characters (36^9)
-	pasRNIE    = 61_803_398_877           // prime to 10
-	tailleRNIE = 1_000_000_000 * 100      // 9 digits, 2 letters out of 10
-	pasSIFA    = 14_214_781_741           // prime to 2, 5, 23
-	tailleSIFA = 10_000 * 100_000 * 23    // 4 digits, 5 digits, one of 23 letters
+	stepBEA  = 6_180_339_887            // prime to 10
+	sizeBEA  = 10_000_000_000           // 10 digits
+	stepB36  = 627_675_051_119_803      // prime to 2, 3, 5
+	sizeB36  = 10 * 101_559_956_668_416 // a digit, then 9 base-36 characters (36^9)
+	stepRNIE = 61_803_398_877           // prime to 10
+	sizeRNIE = 1_000_000_000 * 100      // 9 digits, 2 letters out of 10
+	stepSIFA = 14_214_781_741           // prime to 2, 5, 23
+	sizeSIFA = 10_000 * 100_000 * 23    // 4 digits, 5 digits, one of 23 letters
 )
 
 const (
 	base36    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	lettresRN = "ABCDEFGHJK"              // INE-RNIE letters
-	lettres23 = "ABCDEFGHJKLMNPRSTUVWXYZ" // letters other than I, O, Q
+	lettersRN = "ABCDEFGHJK"              // INE-RNIE letters
+	letters23 = "ABCDEFGHJKLMNPRSTUVWXYZ" // letters other than I, O, Q
 )
 
 // identifiant hands out a new identifier, unique among those of this
 // generation and different from the special cases': 85 % INE-BEA (the
 // rectorat's, the usual case), 8 % INE-Base 36 (generated by Apogée), 4 %
 // INE-RNIE, 3 % INE-SIFA (apprentices).
-func (g *generateur) identifiant() string {
+func (g *generator) identifiant() string {
 	var b [11]byte
 	for {
 		switch pick(g.r, []int{85, 8, 4, 3}) {
 		case 0:
-			g.xBEA = (g.xBEA + pasBEA) % tailleBEA
+			g.xBEA = (g.xBEA + stepBEA) % sizeBEA
 			x := g.xBEA
-			chiffres(b[:10], x)
+			digits(b[:10], x)
 			b[10] = ident.BEAKey(string(b[:10]))
 		case 1:
-			g.xB36 = (g.xB36 + pasB36) % tailleB36
+			g.xB36 = (g.xB36 + stepB36) % sizeB36
 			x := g.xB36
 			for i := 9; i >= 1; i-- {
 				b[i] = base36[x%36]
@@ -441,39 +441,39 @@ func (g *generateur) identifiant() string {
 			b[0] = byte('0' + x) // a leading digit: never all letters
 			b[10] = ident.Base36Key(string(b[:10]))
 		case 2:
-			g.xRNIE = (g.xRNIE + pasRNIE) % tailleRNIE
+			g.xRNIE = (g.xRNIE + stepRNIE) % sizeRNIE
 			x := g.xRNIE
-			b[10] = lettresRN[x%10]
-			b[9] = lettresRN[x/10%10]
-			chiffres(b[:9], x/100)
+			b[10] = lettersRN[x%10]
+			b[9] = lettersRN[x/10%10]
+			digits(b[:9], x/100)
 		case 3:
-			g.xSIFA = (g.xSIFA + pasSIFA) % tailleSIFA
+			g.xSIFA = (g.xSIFA + stepSIFA) % sizeSIFA
 			x := g.xSIFA
-			b[10] = lettres23[x%23]
+			b[10] = letters23[x%23]
 			x /= 23
-			chiffres(b[5:10], x%100_000)
+			digits(b[5:10], x%100_000)
 			b[4] = 'A'
-			chiffres(b[:4], x/100_000)
+			digits(b[:4], x/100_000)
 		}
-		if dixIdentiques(b[:10]) {
+		if tenIdentical(b[:10]) {
 			continue // refused by SPEC §4 for INE-BEA and INE-Base 36
 		}
 		s := string(b[:])
-		if !slices.Contains(identifiantsSpeciaux, s) {
+		if !slices.Contains(specialIdentifiants, s) {
 			return s
 		}
 	}
 }
 
-// chiffres writes x in decimal into b, zero-padded on the left.
-func chiffres(b []byte, x uint64) {
+// digits writes x in decimal into b, zero-padded on the left.
+func digits(b []byte, x uint64) {
 	for i := len(b) - 1; i >= 0; i-- {
 		b[i] = byte('0' + x%10)
 		x /= 10
 	}
 }
 
-func dixIdentiques(b []byte) bool {
+func tenIdentical(b []byte) bool {
 	for _, c := range b[1:] {
 		if c != b[0] {
 			return false
@@ -482,15 +482,15 @@ func dixIdentiques(b []byte) bool {
 	return true
 }
 
-// pick returns an index of poids drawn with probability proportional to its
+// pick returns an index of weights drawn with probability proportional to its
 // weight.
-func pick(r *rand.Rand, poids []int) int {
+func pick(r *rand.Rand, weights []int) int {
 	total := 0
-	for _, p := range poids {
+	for _, p := range weights {
 		total += p
 	}
 	x := r.IntN(total)
-	for i, p := range poids {
+	for i, p := range weights {
 		if x < p {
 			return i
 		}
@@ -499,31 +499,31 @@ func pick(r *rand.Rand, poids []int) int {
 	panic("unreachable")
 }
 
-// dateAleatoire draws a day of year annee between the first of month m1 and
+// randomDate draws a day of year annee between the first of month m1 and
 // the end of month m2.
-func dateAleatoire(r *rand.Rand, annee, m1, m2 int) string {
-	debut := premierJour(annee, m1)
-	fin := premierJour(annee, m2+1) // m2+1 = 13 is the next 1 January
-	j := debut + r.IntN(fin-debut)
+func randomDate(r *rand.Rand, annee, m1, m2 int) string {
+	start := firstDay(annee, m1)
+	end := firstDay(annee, m2+1) // m2+1 = 13 is the next 1 January
+	j := start + r.IntN(end-start)
 	m := m1
-	for j >= premierJour(annee, m+1) {
+	for j >= firstDay(annee, m+1) {
 		m++
 	}
-	return date(annee, m, j-premierJour(annee, m)+1)
+	return date(annee, m, j-firstDay(annee, m)+1)
 }
 
-// premierJour returns the day of the year (0-based) of the first of month m,
+// firstDay returns the day of the year (0-based) of the first of month m,
 // m from 1 to 13.
-func premierJour(annee, m int) int {
-	cumul := [14]int{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365}
-	j := cumul[m]
-	if m > 2 && bissextile(annee) {
+func firstDay(annee, m int) int {
+	cumulative := [14]int{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365}
+	j := cumulative[m]
+	if m > 2 && leap(annee) {
 		j++
 	}
 	return j
 }
 
-func bissextile(a int) bool { return a%4 == 0 && (a%100 != 0 || a%400 == 0) }
+func leap(a int) bool { return a%4 == 0 && (a%100 != 0 || a%400 == 0) }
 
 // date formats YYYY-MM-DD.
 func date(a, m, j int) string {

@@ -19,10 +19,10 @@ var annees = []int{2023, 2024, 2025}
 
 // collect generates opts and returns all lines (tests only: Generate itself
 // keeps nothing).
-func collect(t testing.TB, opts Options) []extract.Ligne {
+func collect(t testing.TB, opts Options) []extract.Line {
 	t.Helper()
-	var l []extract.Ligne
-	if err := Generate(opts, func(x extract.Ligne) error { l = append(l, x); return nil }); err != nil {
+	var l []extract.Line
+	if err := Generate(opts, func(x extract.Line) error { l = append(l, x); return nil }); err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
 	return l
@@ -76,7 +76,7 @@ func TestOptionsRefused(t *testing.T) {
 		{Dossiers: 10, Annees: []int{1999}},
 		{Dossiers: 10, Annees: []int{2100}},
 	} {
-		if err := Generate(o, func(extract.Ligne) error { return nil }); err == nil {
+		if err := Generate(o, func(extract.Line) error { return nil }); err == nil {
 			t.Errorf("Generate(%+v) accepted", o)
 		}
 	}
@@ -85,7 +85,7 @@ func TestOptionsRefused(t *testing.T) {
 func TestEmitError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	err := Generate(Options{Dossiers: 1000, Annees: annees}, func(extract.Ligne) error {
+	err := Generate(Options{Dossiers: 1000, Annees: annees}, func(extract.Line) error {
 		n++
 		if n == 50 {
 			return stop
@@ -100,12 +100,12 @@ func TestEmitError(t *testing.T) {
 // The JSON written is the JSON of the lines Generate produces.
 func TestWriteIsJSONLines(t *testing.T) {
 	opts := Options{Dossiers: 300, Annees: annees, Seed: 3}
-	lignes := collect(t, opts)
+	lines := collect(t, opts)
 	sc := bufio.NewScanner(bytes.NewReader(write(t, opts)))
 	sc.Buffer(nil, 1<<20)
 	i := 0
 	for sc.Scan() {
-		var l extract.Ligne
+		var l extract.Line
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {
@@ -115,27 +115,27 @@ func TestWriteIsJSONLines(t *testing.T) {
 			t.Fatalf("line %d: piecesManquantes is not an array: %s", i+1, sc.Text())
 		}
 		a, _ := json.Marshal(l)
-		b, _ := json.Marshal(lignes[i])
+		b, _ := json.Marshal(lines[i])
 		if !bytes.Equal(a, b) {
 			t.Fatalf("line %d: written %s, generated %s", i+1, a, b)
 		}
 		i++
 	}
-	if i != len(lignes) {
-		t.Fatalf("%d lines written, %d generated", i, len(lignes))
+	if i != len(lines) {
+		t.Fatalf("%d lines written, %d generated", i, len(lines))
 	}
 }
 
-// valider checks one line against SPEC §6 and the demo's own rules and
+// validate checks one line against SPEC §6 and the demo's own rules and
 // returns the faults.
-func valider(l extract.Ligne) []string {
+func validate(l extract.Line) []string {
 	var f []string
 	bad := func(s string) { f = append(f, s) }
 
 	ine, err := ident.ParseINE(l.Identifiant)
 	if err != nil {
 		bad("identifiant: " + err.Error())
-	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisoire {
+	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisional {
 		bad("identifiant not normalised or provisional")
 	}
 	nd, err := ident.ParseNumeroDossier(l.NumeroDossier)
@@ -173,10 +173,10 @@ func valider(l extract.Ligne) []string {
 		if l.Etat == "NON_TRAITE" || l.Etat == "PIECES_MANQUANTES" {
 			bad("decision on a dossier " + l.Etat)
 		}
-		if !dateDansAnnee(d.Date, l.AnneeUniversitaire, 1, 10) {
+		if !dateInAnnee(d.Date, l.AnneeUniversitaire, 1, 10) {
 			bad("decision date " + d.Date)
 		}
-		if d.ProgressionVerifiee && !d.SousReserveProgression {
+		if d.ProgressionVerified && !d.SousReserveProgression {
 			bad("progressionVerifiee without sousReserveProgression")
 		}
 		switch d.Nature {
@@ -224,7 +224,7 @@ func valider(l extract.Ligne) []string {
 		if u, err := ident.ParseUAI(v.UAI); err != nil || u != v.UAI {
 			bad("UAI " + v.UAI)
 		}
-		if a, e := etablissementParUAI(v.UAI); academies[a].code != v.Academie || e.nom != v.Etablissement {
+		if a, e := etablissementByUAI(v.UAI); academies[a].code != v.Academie || e.nom != v.Etablissement {
 			bad("vœu académie or establishment")
 		}
 		if v.Formation == "" {
@@ -242,14 +242,14 @@ func atoi(s string) int {
 	return n
 }
 
-// dateDansAnnee says whether s is a valid YYYY-MM-DD of year a, from month
+// dateInAnnee says whether s is a valid YYYY-MM-DD of year a, from month
 // m1 to month m2.
-func dateDansAnnee(s string, a, m1, m2 int) bool {
+func dateInAnnee(s string, a, m1, m2 int) bool {
 	if len(s) != 10 || atoi(s[:4]) != a || s[4] != '-' || s[7] != '-' {
 		return false
 	}
 	m, j := atoi(s[5:7]), atoi(s[8:10])
-	return m >= m1 && m <= m2 && j >= 1 && j <= premierJour(a, m+1)-premierJour(a, m)
+	return m >= m1 && m <= m2 && j >= 1 && j <= firstDay(a, m+1)-firstDay(a, m)
 }
 
 func TestEveryLineValid(t *testing.T) {
@@ -259,15 +259,15 @@ func TestEveryLineValid(t *testing.T) {
 		{Dossiers: 3000, Annees: []int{2004, 2010, 2016, 2024}, Seed: 13}, // years far apart
 		{Dossiers: 500, Annees: []int{2014}, Seed: 14},
 	} {
-		lignes := collect(t, opts)
+		lines := collect(t, opts)
 		dossiers := map[string]int{}
-		identites := map[string]identite{}
-		parAnnee := map[string][]extract.Ligne{} // identifiant + year
-		anneesDe := map[string][]int{}
-		fautes := 0
-		for i, l := range lignes {
-			for _, f := range valider(l) {
-				if fautes++; fautes <= 20 {
+		identities := map[string]identity{}
+		byAnnee := map[string][]extract.Line{} // identifiant + year
+		anneesFrom := map[string][]int{}
+		faults := 0
+		for i, l := range lines {
+			for _, f := range validate(l) {
+				if faults++; faults <= 20 {
 					t.Errorf("%v line %d (%s): %s", opts.Annees, i+1, l.NumeroDossier, f)
 				}
 			}
@@ -278,24 +278,24 @@ func TestEveryLineValid(t *testing.T) {
 				t.Errorf("line %d: numeroDossier %s already on line %d", i+1, l.NumeroDossier, j)
 			}
 			dossiers[l.NumeroDossier] = i + 1
-			id := identite{l.Nom, l.Prenom, l.DateNaissance}
-			if prev, ok := identites[l.Identifiant]; ok && prev != id {
+			id := identity{l.Nom, l.Prenom, l.DateNaissance}
+			if prev, ok := identities[l.Identifiant]; ok && prev != id {
 				t.Errorf("line %d: identifiant %s has two identities: %v and %v", i+1, l.Identifiant, prev, id)
 			}
-			identites[l.Identifiant] = id
+			identities[l.Identifiant] = id
 			k := l.Identifiant + itoa4(l.AnneeUniversitaire)
-			parAnnee[k] = append(parAnnee[k], l)
-			if a := anneesDe[l.Identifiant]; len(a) == 0 || a[len(a)-1] != l.AnneeUniversitaire {
-				anneesDe[l.Identifiant] = append(a, l.AnneeUniversitaire)
+			byAnnee[k] = append(byAnnee[k], l)
+			if a := anneesFrom[l.Identifiant]; len(a) == 0 || a[len(a)-1] != l.AnneeUniversitaire {
+				anneesFrom[l.Identifiant] = append(a, l.AnneeUniversitaire)
 			}
 		}
 		// Several dossiers the same year: in different académies, with
 		// different outcomes.
-		for k, ds := range parAnnee {
+		for k, ds := range byAnnee {
 			if len(ds) > 2 {
 				t.Errorf("%s: %d dossiers the same year", k, len(ds))
 			}
-			if len(ds) == 2 && (ds[0].Academie == ds[1].Academie || resultat(ds[0]) == resultat(ds[1])) {
+			if len(ds) == 2 && (ds[0].Academie == ds[1].Academie || result(ds[0]) == result(ds[1])) {
 				// COLIN Bastien's two conditional awards are the tie-break case.
 				if ds[0].Identifiant != idColin {
 					t.Errorf("%s: two dossiers with the same académie or outcome", k)
@@ -306,7 +306,7 @@ func TestEveryLineValid(t *testing.T) {
 		// each, in order.
 		sorted := slices.Sorted(slices.Values(opts.Annees))
 		multi := 0
-		for id, a := range anneesDe {
+		for id, a := range anneesFrom {
 			i := slices.Index(sorted, a[0])
 			if i < 0 || i+len(a) > len(sorted) || !slices.Equal(sorted[i:i+len(a)], a) {
 				t.Errorf("%s: years %v are not consecutive years of %v", id, a, sorted)
@@ -315,34 +315,34 @@ func TestEveryLineValid(t *testing.T) {
 				multi++
 			}
 		}
-		if len(opts.Annees) > 1 && multi < len(anneesDe)/4 {
-			t.Errorf("%v: only %d of %d students span several years", opts.Annees, multi, len(anneesDe))
+		if len(opts.Annees) > 1 && multi < len(anneesFrom)/4 {
+			t.Errorf("%v: only %d of %d students span several years", opts.Annees, multi, len(anneesFrom))
 		}
 	}
 }
 
 // The extract passes the import validation of package extract.
 func TestImportable(t *testing.T) {
-	for _, ans := range [][]int{annees, {2014, 2015}} {
-		b := write(t, Options{Dossiers: 20000, Annees: ans, Seed: 21})
-		fautes := 0
-		lec := extract.NewLecteur(bytes.NewReader(b), func(f extract.Faute) {
-			if fautes++; fautes <= 10 {
+	for _, anneeSet := range [][]int{annees, {2014, 2015}} {
+		b := write(t, Options{Dossiers: 20000, Annees: anneeSet, Seed: 21})
+		faults := 0
+		rd := extract.NewLecteur(bytes.NewReader(b), func(f extract.Faute) {
+			if faults++; faults <= 10 {
 				t.Error(f)
 			}
 		})
 		n := 0
-		for _, ok := lec.Suivant(); ok; _, ok = lec.Suivant() {
+		for _, ok := rd.Suivant(); ok; _, ok = rd.Suivant() {
 			n++
 		}
-		if lec.Err() != nil || n != 20000 || lec.Fautes() != 0 {
-			t.Errorf("%v: %d valid dossiers of 20000, %d faults, %v", ans, n, lec.Fautes(), lec.Err())
+		if rd.Err() != nil || n != 20000 || rd.Fautes() != 0 {
+			t.Errorf("%v: %d valid dossiers of 20000, %d faults, %v", anneeSet, n, rd.Fautes(), rd.Err())
 		}
 	}
 }
 
-// resultat sums up the outcome of a dossier.
-func resultat(l extract.Ligne) string {
+// result sums up the outcome of a dossier.
+func result(l extract.Line) string {
 	if l.Decision == nil {
 		return l.Etat
 	}
@@ -350,15 +350,15 @@ func resultat(l extract.Ligne) string {
 }
 
 func TestSpecialCases(t *testing.T) {
-	for _, ans := range [][]int{{2023, 2024, 2025}, {2014}, {2010, 2012, 2014, 2016, 2018, 2020, 2022}} {
-		y := ans[len(ans)-1]
+	for _, anneeSet := range [][]int{{2023, 2024, 2025}, {2014}, {2010, 2012, 2014, 2016, 2018, 2020, 2022}} {
+		y := anneeSet[len(anneeSet)-1]
 		const n = 20000
-		lignes := collect(t, Options{Dossiers: n, Annees: ans, Seed: 99})
-		ligne := func(i int) extract.Ligne { return lignes[i-1] }
+		lines := collect(t, Options{Dossiers: n, Annees: anneeSet, Seed: 99})
+		line := func(i int) extract.Line { return lines[i-1] }
 
 		// Line 1: the seed.
-		b := ligne(1)
-		want := extract.Ligne{
+		b := line(1)
+		want := extract.Line{
 			NumeroDossier: itoa4(y) + "MON1111037734L", AnneeUniversitaire: y, Academie: "MON",
 			Identifiant: "1111037734L", Nom: "BOULET", Prenom: "Amandine", DateNaissance: "1996-11-28",
 			Etat: "VALIDE", PiecesManquantes: []string{},
@@ -374,13 +374,13 @@ func TestSpecialCases(t *testing.T) {
 			t.Errorf("line 1: decision %+v", d)
 		}
 
-		// Lines 2–19: the table of speciaux.go.
-		type cas struct {
-			ligne              int
+		// Lines 2–19: the table of specials.go.
+		type tcase struct {
+			line               int
 			id, acad, nom, pre string
 			etat, nature       string
 		}
-		for _, c := range []cas{
+		for _, c := range []tcase{
 			{2, idNDiaye, "CRE", "N'DIAYE", "Élodie", "VALIDE", "ATTRIBUTION_DEFINITIVE"},
 			{3, idLeGoff, "REN", "LE GOFF", "Jean-Pierre", "VALIDE", "REJET"},
 			{4, idDiallo, "VER", "DIALLO", "Aminata", "VALIDE", "ATTRIBUTION_CONDITIONNELLE"},
@@ -400,87 +400,87 @@ func TestSpecialCases(t *testing.T) {
 			{18, idGilles, "VER", "GILLES", "Margaux", "VALIDE", ""},
 			{19, idPerrot, "NAN", "PERROT", "Damien", "ANNULE", "ATTRIBUTION_CONDITIONNELLE"},
 		} {
-			l := ligne(c.ligne)
+			l := line(c.line)
 			nature := ""
 			if l.Decision != nil {
 				nature = l.Decision.Nature
 			}
 			if l.NumeroDossier != itoa4(y)+c.acad+c.id || l.Nom != c.nom || l.Prenom != c.pre || l.Etat != c.etat || nature != c.nature {
-				t.Errorf("line %d: got %s %s %s %s %s, want %+v", c.ligne, l.NumeroDossier, l.Nom, l.Prenom, l.Etat, nature, c)
+				t.Errorf("line %d: got %s %s %s %s %s, want %+v", c.line, l.NumeroDossier, l.Nom, l.Prenom, l.Etat, nature, c)
 			}
 		}
-		if d := ligne(15).Decision; !d.SousReserveProgression || d.ProgressionVerifiee {
+		if d := line(15).Decision; !d.SousReserveProgression || d.ProgressionVerified {
 			t.Error("line 15: not sous réserve de progression, not verified")
 		}
-		if d := ligne(16).Decision; !d.SousReserveProgression || !d.ProgressionVerifiee {
+		if d := line(16).Decision; !d.SousReserveProgression || !d.ProgressionVerified {
 			t.Error("line 16: not sous réserve de progression, verified")
 		}
-		if d11, d12 := ligne(11).Decision.Date, ligne(12).Decision.Date; d11 >= d12 {
+		if d11, d12 := line(11).Decision.Date, line(12).Decision.Date; d11 >= d12 {
 			t.Errorf("lines 11–12: LYO's decision (%s) is not the latest (%s)", d12, d11)
 		}
 		for i, f := range map[int]ident.Format{15: ident.FormatRNIE, 16: ident.FormatSIFA, 18: ident.FormatBase36, 2: ident.FormatBEA} {
-			if ine, _ := ident.ParseINE(ligne(i).Identifiant); ine.Format != f {
+			if ine, _ := ident.ParseINE(line(i).Identifiant); ine.Format != f {
 				t.Errorf("line %d: format %v, want %v", i, ine.Format, f)
 			}
 		}
 
 		// ARNAUD Julie: one dossier per year over the last years.
-		suite := ans[max(0, len(ans)-5):]
+		suite := anneeSet[max(0, len(anneeSet)-5):]
 		for suite[len(suite)-1]-suite[0] > 13 {
 			suite = suite[1:]
 		}
 		for i, a := range suite {
-			l := ligne(nbSpeciaux + 1 + i)
+			l := line(nSpecial + 1 + i)
 			nature := "ATTRIBUTION_DEFINITIVE"
 			if i == len(suite)-1 {
 				nature = "ATTRIBUTION_CONDITIONNELLE"
 			}
 			if l.NumeroDossier != itoa4(a)+"GRE"+idArnaud || l.Decision == nil || l.Decision.Nature != nature {
-				t.Errorf("line %d: got %s, want ARNAUD Julie's %d dossier", nbSpeciaux+1+i, l.NumeroDossier, a)
+				t.Errorf("line %d: got %s, want ARNAUD Julie's %d dossier", nSpecial+1+i, l.NumeroDossier, a)
 			}
 		}
-		if l := ligne(nbSpeciaux + len(suite) + 1); l.Identifiant == idArnaud || slices.Contains(identifiantsSpeciaux, l.Identifiant) {
-			t.Errorf("line %d is still a special case", nbSpeciaux+len(suite)+1)
+		if l := line(nSpecial + len(suite) + 1); l.Identifiant == idArnaud || slices.Contains(specialIdentifiants, l.Identifiant) {
+			t.Errorf("line %d is still a special case", nSpecial+len(suite)+1)
 		}
 
 		// Identities over the whole extract: the foreign students and the
 		// other special students are alone with their identity in year Y,
 		// the homonyms are exactly two; no provisional INE appears.
-		parIdentite := map[identite][]string{}
-		for _, l := range lignes {
+		byIdentity := map[identity][]string{}
+		for _, l := range lines {
 			if l.AnneeUniversitaire != y {
 				continue
 			}
-			k := identite{l.Nom, l.Prenom, l.DateNaissance}
-			if !slices.Contains(parIdentite[k], l.Identifiant) {
-				parIdentite[k] = append(parIdentite[k], l.Identifiant)
+			k := identity{l.Nom, l.Prenom, l.DateNaissance}
+			if !slices.Contains(byIdentity[k], l.Identifiant) {
+				byIdentity[k] = append(byIdentity[k], l.Identifiant)
 			}
-			if ine, _ := ident.ParseINE(l.Identifiant); ine.Format == ident.FormatProvisoire {
+			if ine, _ := ident.ParseINE(l.Identifiant); ine.Format == ident.FormatProvisional {
 				t.Errorf("%s: provisional INE in the extract", l.NumeroDossier)
 			}
 		}
-		for i := 1; i <= nbSpeciaux; i++ {
-			l := ligne(i)
-			ids := parIdentite[identite{l.Nom, l.Prenom, l.DateNaissance}]
+		for i := 1; i <= nSpecial; i++ {
+			l := line(i)
+			ids := byIdentity[identity{l.Nom, l.Prenom, l.DateNaissance}]
 			if want := 1 + btoi(i == 7 || i == 8); len(ids) != want {
 				t.Errorf("line %d: %d identifiers share the identity of %s %s, want %d", i, len(ids), l.Nom, l.Prenom, want)
 			}
 		}
-		if ligne(7).Identifiant == ligne(8).Identifiant || ligne(7).DateNaissance != ligne(8).DateNaissance {
+		if line(7).Identifiant == line(8).Identifiant || line(7).DateNaissance != line(8).DateNaissance {
 			t.Error("lines 7–8 are not homonyms")
 		}
-		for i, p := range provisoires(y) {
+		for i, p := range provisional(y) {
 			ine, err := ident.ParseINE(p)
-			if err != nil || ine.Format != ident.FormatProvisoire {
+			if err != nil || ine.Format != ident.FormatProvisional {
 				t.Errorf("provisional INE %s of line %d: %v %v", p, i+4, ine.Format, err)
 			}
-			if slices.ContainsFunc(lignes, func(l extract.Ligne) bool { return l.Identifiant == p }) {
+			if slices.ContainsFunc(lines, func(l extract.Line) bool { return l.Identifiant == p }) {
 				t.Errorf("provisional INE %s is in the extract", p)
 			}
 		}
 		// Names with accents, hyphens, apostrophes and particles.
 		for _, s := range []string{"Élodie", "Jean-Pierre", "N'DIAYE", "LE GOFF", "Hélène", "Ange-Marie"} {
-			if !slices.ContainsFunc(lignes[:nbSpeciaux], func(l extract.Ligne) bool { return l.Nom == s || l.Prenom == s }) {
+			if !slices.ContainsFunc(lines[:nSpecial], func(l extract.Line) bool { return l.Nom == s || l.Prenom == s }) {
 				t.Errorf("no special student named %s", s)
 			}
 		}
@@ -502,21 +502,21 @@ func jsonEqual(a, b any) bool {
 
 func TestProportions(t *testing.T) {
 	const n = 10000
-	lignes := collect(t, Options{Dossiers: n, Annees: annees, Seed: 2025})
+	lines := collect(t, Options{Dossiers: n, Annees: annees, Seed: 2025})
 	var cat [nCat]int
-	var reserve, verifiee int
+	var reserve, verified int
 	var ech [8]int
 	var formats [6]int
 	var annee = map[int]int{}
 	second := 0
-	vus := map[string]bool{}
-	for _, l := range lignes {
+	seen := map[string]bool{}
+	for _, l := range lines {
 		annee[l.AnneeUniversitaire]++
 		k := l.Identifiant + itoa4(l.AnneeUniversitaire)
-		if vus[k] {
+		if seen[k] {
 			second++
 		}
-		vus[k] = true
+		seen[k] = true
 		ine, _ := ident.ParseINE(l.Identifiant)
 		formats[ine.Format]++
 		d := l.Decision
@@ -535,8 +535,8 @@ func TestProportions(t *testing.T) {
 			cat[catConditionnelle]++
 			if d.SousReserveProgression {
 				reserve++
-				if d.ProgressionVerifiee {
-					verifiee++
+				if d.ProgressionVerified {
+					verified++
 				}
 			}
 		case d.Nature == "REJET":
@@ -557,10 +557,10 @@ func TestProportions(t *testing.T) {
 	}
 	noms := [nCat]string{"ATTRIBUTION_DEFINITIVE", "VALIDE + CONDITIONNELLE", "REJET", "PIECES_MANQUANTES", "NON_TRAITE", "VALIDE without decision", "ANNULE"}
 	for c := range nCat {
-		near(noms[c], cat[c], n, float64(poidsCategories[c])/1000, 0.015)
+		near(noms[c], cat[c], n, float64(categoryWeights[c])/1000, 0.015)
 	}
 	near("sous réserve among conditional", reserve, cat[catConditionnelle], 1.0/3, 0.05)
-	near("verified among sous réserve", verifiee, reserve, 0.5, 0.08)
+	near("verified among sous réserve", verified, reserve, 0.5, 0.08)
 	near("INE-BEA", formats[ident.FormatBEA], n, 0.85, 0.02)
 	near("INE-Base 36", formats[ident.FormatBase36], n, 0.08, 0.015)
 	near("INE-RNIE", formats[ident.FormatRNIE], n, 0.04, 0.01)
@@ -571,7 +571,7 @@ func TestProportions(t *testing.T) {
 		totalEch += e
 	}
 	for i, e := range ech {
-		near("échelon "+echelons[i], e, totalEch, float64(poidsEchelons[i])/100, 0.02)
+		near("échelon "+echelons[i], e, totalEch, float64(echelonWeights[i])/100, 0.02)
 	}
 	if ech[0] <= ech[7] || ech[1] <= ech[6] {
 		t.Errorf("échelons %v: low levels should be more frequent", ech)
@@ -585,7 +585,7 @@ func TestProportions(t *testing.T) {
 func BenchmarkGenerate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Generate(Options{Dossiers: 100_000, Annees: annees, Seed: 1}, func(extract.Ligne) error { return nil }); err != nil {
+		if err := Generate(Options{Dossiers: 100_000, Annees: annees, Seed: 1}, func(extract.Line) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,7 +2,7 @@
 // the five INE formats, DSE dossier numbers and UAI codes.
 //
 // Every parser first refuses any byte that is not ASCII (no Unicode folding),
-// then normalises its input with [Normaliser] and checks it. A refusal is an
+// then normalises its input with [Normalize] and checks it. A refusal is an
 // [*Error] that says which [Rule] failed. Its message never repeats the value,
 // which is personal data that may end up in logs: it only gives positions,
 // counts and rules. Positions count the characters of the normalised value
@@ -20,11 +20,11 @@ type Format int
 
 // The INE formats. They are disjoint: a valid INE has exactly one.
 const (
-	FormatBEA        Format = iota + 1 // 10 digits + a key letter (rectorat)
-	FormatBase36                       // 10 characters [0-9A-Z] + a key digit (university, Apogée)
-	FormatRNIE                         // 9 digits + 2 letters from A–H, J, K
-	FormatSIFA                         // 4 digits + A + 5 digits + a letter (apprentices)
-	FormatProvisoire                   // 4 digits + D + 5 digits + a letter (provisional INE)
+	FormatBEA         Format = iota + 1 // 10 digits + a key letter (rectorat)
+	FormatBase36                        // 10 characters [0-9A-Z] + a key digit (university, Apogée)
+	FormatRNIE                          // 9 digits + 2 letters from A–H, J, K
+	FormatSIFA                          // 4 digits + A + 5 digits + a letter (apprentices)
+	FormatProvisional                   // 4 digits + D + 5 digits + a letter (provisional INE)
 )
 
 // String returns the format's name as the SPEC writes it.
@@ -38,7 +38,7 @@ func (f Format) String() string {
 		return "INE-RNIE"
 	case FormatSIFA:
 		return "INE-SIFA"
-	case FormatProvisoire:
+	case FormatProvisional:
 		return "provisional INE"
 	default:
 		return "Format(" + strconv.Itoa(int(f)) + ")"
@@ -94,10 +94,10 @@ const (
 // number mod 23 (I, O and Q are left out).
 const keyLetters = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
-// Normaliser removes ASCII spaces and tabs anywhere in s (leading, inner and
+// Normalize removes ASCII spaces and tabs anywhere in s (leading, inner and
 // trailing) and upper-cases ASCII letters. It leaves any other byte as it is.
 // It does not allocate when s is already normalised.
-func Normaliser(s string) string {
+func Normalize(s string) string {
 	i := 0
 	for ; i < len(s); i++ {
 		if c := s[i]; c == ' ' || c == '\t' || ('a' <= c && c <= 'z') {
@@ -122,7 +122,7 @@ func Normaliser(s string) string {
 	return string(b)
 }
 
-// INE is a valid INE: Valeur is normalised (11 characters [0-9A-Z]) and
+// INE is a valid INE: Value is normalised (11 characters [0-9A-Z]) and
 // Format is its format.
 type INE struct {
 	Valeur string
@@ -151,9 +151,9 @@ func ParseINE(s string) (INE, error) {
 }
 
 // NumeroDossier is a valid DSE dossier number, e.g. "2014MON1111037734L":
-// a year, a 3-letter académie code and an INE. Valeur is normalised.
+// a year, a 3-letter académie code and an INE. Value is normalised.
 type NumeroDossier struct {
-	Valeur   string
+	Value    string
 	Annee    int
 	Academie string
 	INE      INE
@@ -307,12 +307,12 @@ func prepare(s, what string) (string, *Error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			// Position in the normalised value, like the other messages.
-			pos := utf8.RuneCountInString(Normaliser(s[:i])) + 1
+			pos := utf8.RuneCountInString(Normalize(s[:i])) + 1
 			return "", fail(what, RuleASCII, "character "+strconv.Itoa(pos)+
 				" is not ASCII (only digits and letters without accents are accepted)")
 		}
 	}
-	v := Normaliser(s)
+	v := Normalize(s)
 	if v == "" {
 		return "", fail(what, RuleEmpty, "must not be empty")
 	}
@@ -391,7 +391,7 @@ func checkINE(v string, off int, what string) (Format, *Error) {
 		case 'A':
 			f = FormatSIFA
 		case 'D':
-			f = FormatProvisoire
+			f = FormatProvisional
 		default:
 			return 0, fail(what, RuleFormat, "character "+p(5)+
 				" must be A (INE-SIFA) or D (provisional INE)")
@@ -439,7 +439,7 @@ func checkDossier(v, what string) (NumeroDossier, error) {
 		return NumeroDossier{}, err
 	}
 	return NumeroDossier{
-		Valeur:   v,
+		Value:    v,
 		Annee:    annee,
 		Academie: v[4:7],
 		INE:      INE{Valeur: v[7:], Format: f},

@@ -30,7 +30,7 @@ func TestFormatString(t *testing.T) {
 		{ident.FormatBase36, "INE-Base 36"},
 		{ident.FormatRNIE, "INE-RNIE"},
 		{ident.FormatSIFA, "INE-SIFA"},
-		{ident.FormatProvisoire, "provisional INE"},
+		{ident.FormatProvisional, "provisional INE"},
 		{ident.Format(0), "Format(0)"},
 	}
 	for _, tt := range tests {
@@ -40,7 +40,7 @@ func TestFormatString(t *testing.T) {
 	}
 }
 
-func TestNormaliser(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
@@ -57,7 +57,7 @@ func TestNormaliser(t *testing.T) {
 		{"non-ASCII among spaces", " é ", "é"},
 	}
 	for _, tt := range tests {
-		if got := ident.Normaliser(tt.in); got != tt.want {
+		if got := ident.Normalize(tt.in); got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -136,8 +136,8 @@ func TestParseINE(t *testing.T) {
 		{name: "SIFA last letter Q", in: "1234A12345Q", rule: ident.RuleFormat},
 
 		// provisional INE
-		{name: "provisional", in: "1234D12345B", want: "1234D12345B", format: ident.FormatProvisoire},
-		{name: "provisional lower case", in: "1234d12345x", want: "1234D12345X", format: ident.FormatProvisoire},
+		{name: "provisional", in: "1234D12345B", want: "1234D12345B", format: ident.FormatProvisional},
+		{name: "provisional lower case", in: "1234d12345x", want: "1234D12345X", format: ident.FormatProvisional},
 		{name: "provisional last letter O", in: "1234D12345O", rule: ident.RuleFormat},
 		{name: "5th letter neither A nor D", in: "1234B12345B", rule: ident.RuleFormat},
 
@@ -204,7 +204,7 @@ func checkMessage(t *testing.T, name, what, in string, err error) {
 	if want := what + ": " + string(e.Rule) + ": " + e.Message; err.Error() != want {
 		t.Errorf("%s: got Error() %q, want %q", name, err.Error(), want)
 	}
-	if v := ident.Normaliser(in); len(v) > 3 && strings.Contains(err.Error(), v) {
+	if v := ident.Normalize(in); len(v) > 3 && strings.Contains(err.Error(), v) {
 		t.Errorf("%s: got message %q, want one that does not contain the value", name, err.Error())
 	}
 }
@@ -280,20 +280,20 @@ func TestParseNumeroDossier(t *testing.T) {
 		rule ident.Rule          // "" when valid
 	}{
 		{name: "SPEC example", in: "2014MON1111037734L", want: ident.NumeroDossier{
-			Valeur: "2014MON1111037734L", Annee: 2014, Academie: "MON",
+			Value: "2014MON1111037734L", Annee: 2014, Academie: "MON",
 			INE: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA}}},
 		{name: "Base 36, normalised", in: " 2023 ver 0ddg5r00015 ", want: ident.NumeroDossier{
-			Valeur: "2023VER0DDG5R00015", Annee: 2023, Academie: "VER",
+			Value: "2023VER0DDG5R00015", Annee: 2023, Academie: "VER",
 			INE: ident.INE{Valeur: "0DDG5R00015", Format: ident.FormatBase36}}},
 		{name: "RNIE", in: "2000AMI123456789AB", want: ident.NumeroDossier{
-			Valeur: "2000AMI123456789AB", Annee: 2000, Academie: "AMI",
+			Value: "2000AMI123456789AB", Annee: 2000, Academie: "AMI",
 			INE: ident.INE{Valeur: "123456789AB", Format: ident.FormatRNIE}}},
 		{name: "SIFA", in: "2099LYO1234A12345B", want: ident.NumeroDossier{
-			Valeur: "2099LYO1234A12345B", Annee: 2099, Academie: "LYO",
+			Value: "2099LYO1234A12345B", Annee: 2099, Academie: "LYO",
 			INE: ident.INE{Valeur: "1234A12345B", Format: ident.FormatSIFA}}},
 		{name: "provisional", in: "2024\tCRE\t1234D12345B", want: ident.NumeroDossier{
-			Valeur: "2024CRE1234D12345B", Annee: 2024, Academie: "CRE",
-			INE: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisoire}}},
+			Value: "2024CRE1234D12345B", Annee: 2024, Academie: "CRE",
+			INE: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisional}}},
 
 		{name: "empty", in: "", rule: ident.RuleEmpty},
 		{name: "non-ASCII", in: "2014MON1111037734Ł", rule: ident.RuleASCII},
@@ -330,7 +330,7 @@ func TestParseIdentifiant(t *testing.T) {
 		name    string
 		in      string
 		ine     ident.INE
-		dossier string     // the dossier number's Valeur, "" for an INE
+		dossier string     // the dossier number's Value, "" for an INE
 		annee   int        // the dossier number's year
 		rule    ident.Rule // "" when valid
 	}{
@@ -338,7 +338,7 @@ func TestParseIdentifiant(t *testing.T) {
 		{name: "INE-Base 36", in: "0ddg5r00015", ine: ident.INE{Valeur: "0DDG5R00015", Format: ident.FormatBase36}},
 		{name: "INE-RNIE", in: "123456789AB", ine: ident.INE{Valeur: "123456789AB", Format: ident.FormatRNIE}},
 		{name: "INE-SIFA", in: "1234A12345B", ine: ident.INE{Valeur: "1234A12345B", Format: ident.FormatSIFA}},
-		{name: "provisional INE", in: "1234D12345B", ine: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisoire}},
+		{name: "provisional INE", in: "1234D12345B", ine: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisional}},
 		{name: "dossier number", in: "2014MON1111037734L", ine: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA},
 			dossier: "2014MON1111037734L", annee: 2014},
 		{name: "dossier number with spaces", in: "2014 mon 1111037734 l", ine: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA},
@@ -380,7 +380,7 @@ func TestParseIdentifiant(t *testing.T) {
 		case tt.dossier != "" && got.Dossier == nil:
 			t.Errorf("%s: got no dossier, want %q", tt.name, tt.dossier)
 		case tt.dossier != "":
-			if got.Dossier.Valeur != tt.dossier || got.Dossier.Annee != tt.annee || got.Dossier.INE != tt.ine {
+			if got.Dossier.Value != tt.dossier || got.Dossier.Annee != tt.annee || got.Dossier.INE != tt.ine {
 				t.Errorf("%s: got dossier %+v, want Valeur %q, Annee %d, INE %+v",
 					tt.name, *got.Dossier, tt.dossier, tt.annee, tt.ine)
 			}
@@ -462,20 +462,20 @@ func FuzzParseIdentifiant(f *testing.F) {
 			// The normalised value is what a message could repeat. (The raw
 			// input itself is not checked: a lower-case input such as
 			// "must" is a word of the messages.)
-			if v := ident.Normaliser(in); len(v) > 3 && strings.Contains(e.Message, v) {
+			if v := ident.Normalize(in); len(v) > 3 && strings.Contains(e.Message, v) {
 				t.Fatalf("ParseIdentifiant(%q): message %q contains the value", in, e.Message)
 			}
 			return
 		}
 		v := got.INE.Valeur
 		if got.Dossier != nil {
-			v = got.Dossier.Valeur
+			v = got.Dossier.Value
 			if got.Dossier.INE != got.INE {
 				t.Fatalf("ParseIdentifiant(%q): got INE %+v, want the dossier's %+v", in, got.INE, got.Dossier.INE)
 			}
 		}
-		if v != ident.Normaliser(in) {
-			t.Fatalf("ParseIdentifiant(%q): got %q, want %q", in, v, ident.Normaliser(in))
+		if v != ident.Normalize(in) {
+			t.Fatalf("ParseIdentifiant(%q): got %q, want %q", in, v, ident.Normalize(in))
 		}
 		if len(v) != 11 && len(v) != 18 {
 			t.Fatalf("ParseIdentifiant(%q): got %d characters, want 11 or 18", in, len(v))

@@ -28,7 +28,7 @@ func consultation(body string) request {
 	return request{method: post, path: "/v1/consultations", body: body}
 }
 
-func lot(body string) request {
+func batch(body string) request {
 	return request{method: post, path: "/v1/consultations/lot", body: body}
 }
 
@@ -71,13 +71,13 @@ var catalogue = []badRequest{
 	{"oversize body", consultation(`{"nom":"` + strings.Repeat("A", web.DefaultMaxBody) + `"}`), 413, web.TooLarge, "larger than the limit of 65536 bytes", ""},
 
 	// The batch's body follows the same rules.
-	{"batch year 0", lot(`{"anneeUniversitaire":0,"identifiants":["2000000011F"]}`), 400, web.InvalidInput, "anneeUniversitaire: must be a year between 2000 and 2099", ""},
-	{"batch year as a string", lot(`{"anneeUniversitaire":"2025","identifiants":["2000000011F"]}`), 400, web.InvalidInput, "(write 2025, without quotes)", ""},
-	{"batch byte order mark alone", lot("\xef\xbb\xbf"), 400, web.MalformedBody, "only a byte order mark", ""},
-	{"batch identifier as a number", lot(`{"identifiants":["2000000011F",2000000011]}`), 400, web.InvalidInput, "identifiants/1: must be a string, not a number", ""},
-	{"batch mistyped field", lot(`{"identifiant":["2000000011F"]}`), 400, web.InvalidInput, `unknown field "identifiant": did you mean "identifiants"?`, ""},
-	{"batch field given twice", lot(`{"identifiants":["2000000011F"],"identifiants":[]}`), 400, web.InvalidInput, "identifiants: given more than once", ""},
-	{"batch 64 KB of one unknown member repeated", lot(repeated(`"a":0`)), 400, web.InvalidInput, `unknown field "a"`, ""},
+	{"batch year 0", batch(`{"anneeUniversitaire":0,"identifiants":["2000000011F"]}`), 400, web.InvalidInput, "anneeUniversitaire: must be a year between 2000 and 2099", ""},
+	{"batch year as a string", batch(`{"anneeUniversitaire":"2025","identifiants":["2000000011F"]}`), 400, web.InvalidInput, "(write 2025, without quotes)", ""},
+	{"batch byte order mark alone", batch("\xef\xbb\xbf"), 400, web.MalformedBody, "only a byte order mark", ""},
+	{"batch identifier as a number", batch(`{"identifiants":["2000000011F",2000000011]}`), 400, web.InvalidInput, "identifiants/1: must be a string, not a number", ""},
+	{"batch mistyped field", batch(`{"identifiant":["2000000011F"]}`), 400, web.InvalidInput, `unknown field "identifiant": did you mean "identifiants"?`, ""},
+	{"batch field given twice", batch(`{"identifiants":["2000000011F"],"identifiants":[]}`), 400, web.InvalidInput, "identifiants: given more than once", ""},
+	{"batch 64 KB of one unknown member repeated", batch(repeated(`"a":0`)), 400, web.InvalidInput, `unknown field "a"`, ""},
 
 	// The body's content type.
 	{"wrong content type", request{method: post, path: "/v1/consultations", ct: "text/plain", body: `{"identifiant":"1111037734L"}`}, 415, web.UnsupportedMedia, `Content-Type "text/plain" is not supported`, ""},

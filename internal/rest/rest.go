@@ -57,7 +57,7 @@ const (
 func (a *API) Mount(r chi.Router) {
 	r.Get("/v1/boursiers/{identifiant}", a.handle(opGetBoursier, a.getBoursier))
 	r.Post("/v1/consultations", a.handle(opPostConsultation, a.postConsultation))
-	r.Post("/v1/consultations/lot", a.handle(opPostLot, a.postLot))
+	r.Post("/v1/consultations/lot", a.handle(opPostBatch, a.postBatch))
 	r.Get("/openapi.yaml", a.handle(opOpenAPI, getOpenAPI))
 }
 
@@ -116,7 +116,7 @@ func (a *API) getBoursier(w http.ResponseWriter, r *http.Request) error {
 // log, and returns err.
 func refused(r *http.Request, id string, err error) error {
 	if id != "" {
-		web.Annotate(r.Context()).Identifiant = web.Mask(ident.Normaliser(id))
+		web.Annotate(r.Context()).Identifiant = web.Mask(ident.Normalize(id))
 	}
 	return err
 }

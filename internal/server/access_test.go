@@ -199,12 +199,12 @@ func TestEveryTestdataStudentOverRESTAndSOAP(t *testing.T) {
 		require.NoError(t, conn.QueryRow(ctx, `SELECT array_agg(DISTINCT raison) FROM connecteur.consultation WHERE identifiant = $1`, id).Scan(&reasons))
 		assert.Equal(t, []string{reason}, reasons, id)
 	}
-	var ambigue, differente int
+	var ambiguous, different int
 	var uai string
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE raison = 'IDENTITE_AMBIGUE'), count(*) FILTER (WHERE raison = 'IDENTITE_DIFFERENTE'), min(uai)
-		FROM connecteur.consultation`).Scan(&ambigue, &differente, &uai))
-	assert.Equal(t, 2, ambigue, "the homonyms case, over POST and SOAP")
-	assert.Equal(t, 4, differente, "two identity mismatches, over POST and SOAP")
+		FROM connecteur.consultation`).Scan(&ambiguous, &different, &uai))
+	assert.Equal(t, 2, ambiguous, "the homonyms case, over POST and SOAP")
+	assert.Equal(t, 4, different, "two identity mismatches, over POST and SOAP")
 	assert.Equal(t, "0781944P", uai, "the client's establishment")
 
 	// No personal data of testdata in the application log.

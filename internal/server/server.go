@@ -84,8 +84,8 @@ func Defaults() Config {
 		MemoryLimit:          DefaultMemoryLimit,
 		Bascule:              bourse.BasculeParDefaut,
 		MetricsListen:        "127.0.0.1:9464",
-		RateLimit:            float64(auth.DefaultDebit),
-		RateBurst:            auth.DefaultRafale,
+		RateLimit:            float64(auth.DefaultRate),
+		RateBurst:            auth.DefaultBurst,
 	}
 }
 
@@ -172,7 +172,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Delai: m.Config.LookupTimeout}, m.journal)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
 		log:  m.Logger,

@@ -120,7 +120,7 @@ func lookPaths(cmds ...string) func() bool {
 type clientResult struct {
 	Name   string   `json:"name"`
 	Result *Reponse `json:"result"`
-	Lot    *struct {
+	Batch  *struct {
 		Reponses []json.RawMessage `json:"reponses"`
 	} `json:"lot"`
 	Fault *struct {
@@ -197,17 +197,17 @@ func checkClientResults(t *testing.T, out []byte, faultOn401 bool) {
 		r := byName["lot"]
 		require.Empty(t, r.Error)
 		require.Nil(t, r.Fault, "fault: %+v", r.Fault)
-		require.NotNil(t, r.Lot)
+		require.NotNil(t, r.Batch)
 		want := batchCases(t)
-		require.Len(t, r.Lot.Reponses, len(want)+1)
+		require.Len(t, r.Batch.Reponses, len(want)+1)
 		for i, c := range want {
 			var got Reponse
-			require.NoError(t, json.Unmarshal(r.Lot.Reponses[i], &got))
+			require.NoError(t, json.Unmarshal(r.Batch.Reponses[i], &got))
 			assert.Equal(t, c.Want, got, c.Name)
-			assert.NotContains(t, string(r.Lot.Reponses[i]), "erreur", c.Name)
+			assert.NotContains(t, string(r.Batch.Reponses[i]), "erreur", c.Name)
 		}
 		var last map[string]any
-		require.NoError(t, json.Unmarshal(r.Lot.Reponses[len(want)], &last))
+		require.NoError(t, json.Unmarshal(r.Batch.Reponses[len(want)], &last))
 		assert.Equal(t, batchInvalid, last["identifiant"])
 		assert.NotContains(t, last, "statut")
 		assert.NotContains(t, last, "anneeUniversitaire")

@@ -30,9 +30,9 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // request is a decoded envelope: the operation its Body names and its
 // input.
 type request struct {
-	operation string        // opConsulte or opConsulteLot, once the Body's element is recognised
+	operation string        // opLookup or opLookupBatch, once the Body's element is recognised
 	saisie    bourse.Saisie // consulterBoursier
-	lot       bourse.Lot    // consulterBoursiers
+	batch     bourse.Lot    // consulterBoursiers
 }
 
 // The fields of consulterBoursier, in the WSDL's order.
@@ -355,7 +355,7 @@ func (p *parser) skip() error {
 }
 
 // operations names the operations for a message.
-const operations = opConsulte + " or " + opConsulteLot
+const operations = opLookup + " or " + opLookupBatch
 
 // body reads the Body: exactly one element, the operation's, dispatched on
 // its qualified name.
@@ -373,12 +373,12 @@ func (p *parser) body(req *request) error {
 			}
 			found = true
 			switch n := p.s.name; {
-			case n.is(nsService, opConsulte):
-				req.operation = opConsulte
+			case n.is(nsService, opLookup):
+				req.operation = opLookup
 				err = p.consulterBoursier(&req.saisie)
-			case n.is(nsService, opConsulteLot):
-				req.operation = opConsulteLot
-				err = p.consulterBoursiers(&req.lot)
+			case n.is(nsService, opLookupBatch):
+				req.operation = opLookupBatch
+				err = p.consulterBoursiers(&req.batch)
 			default:
 				err = unknownOperation(n)
 			}
@@ -401,7 +401,7 @@ func (p *parser) body(req *request) error {
 func unknownOperation(n qn) error {
 	local := string(n.local)
 	switch {
-	case local != opConsulte && local != opConsulteLot:
+	case local != opLookup && local != opLookupBatch:
 		return malformed("unknown operation %s: this service offers %s, in namespace %s", qname(n.xmlName()), operations, nsService)
 	case len(n.space) == 0:
 		return malformed("%s has no namespace: the operation's element is in namespace %s", local, nsService)
@@ -418,17 +418,17 @@ func (p *parser) consulterBoursier(s *bourse.Saisie) error {
 	for {
 		k, err := p.next()
 		if err != nil {
-			return eof(err, opConsulte)
+			return eof(err, opLookup)
 		}
 		switch k {
 		case tokStart:
-			f, err := field(p.s.name, opConsulte, fieldIndex, fieldList)
+			f, err := field(p.s.name, opLookup, fieldIndex, fieldList)
 			if err != nil {
 				return err
 			}
 			name := fieldNames[f]
 			if seen&(1<<f) != 0 {
-				return malformed("element %s appears twice in %s", name, opConsulte)
+				return malformed("element %s appears twice in %s", name, opLookup)
 			}
 			seen |= 1 << f
 			text, isNil, err := p.value(name)
@@ -443,7 +443,7 @@ func (p *parser) consulterBoursier(s *bourse.Saisie) error {
 			}
 		case tokText:
 			if !isSpace(p.s.text) {
-				return malformed("text directly in %s: the values go in its child elements", opConsulte)
+				return malformed("text directly in %s: the values go in its child elements", opLookup)
 			}
 		case tokEnd:
 			return nil
@@ -458,11 +458,11 @@ const (
 	lIdentifiant
 )
 
-var lotFieldNames = [...]string{"anneeUniversitaire", "codeEtablissement", "identifiant"}
+var batchFieldNames = [...]string{"anneeUniversitaire", "codeEtablissement", "identifiant"}
 
-const lotFieldList = "anneeUniversitaire, codeEtablissement or identifiant"
+const batchFieldList = "anneeUniversitaire, codeEtablissement or identifiant"
 
-func lotFieldIndex(local []byte) int {
+func batchFieldIndex(local []byte) int {
 	switch string(local) {
 	case "anneeUniversitaire":
 		return lAnnee
@@ -485,15 +485,15 @@ func (p *parser) consulterBoursiers(l *bourse.Lot) error {
 	for {
 		k, err := p.next()
 		if err != nil {
-			return eof(err, opConsulteLot)
+			return eof(err, opLookupBatch)
 		}
 		switch k {
 		case tokStart:
-			f, err := field(p.s.name, opConsulteLot, lotFieldIndex, lotFieldList)
+			f, err := field(p.s.name, opLookupBatch, batchFieldIndex, batchFieldList)
 			if err != nil {
 				return err
 			}
-			name := lotFieldNames[f]
+			name := batchFieldNames[f]
 			if f == lIdentifiant {
 				// Bounded by MaxLot, not by maxElements.
 				p.elements--
@@ -501,7 +501,7 @@ func (p *parser) consulterBoursiers(l *bourse.Lot) error {
 					return bourse.Invalid("identifiant", "at most %d identifiant elements per batch", bourse.MaxLot)
 				}
 			} else if seen&(1<<f) != 0 {
-				return malformed("element %s appears twice in %s", name, opConsulteLot)
+				return malformed("element %s appears twice in %s", name, opLookupBatch)
 			}
 			seen |= 1 << f
 			text, isNil, err := p.value(name)
@@ -528,7 +528,7 @@ func (p *parser) consulterBoursiers(l *bourse.Lot) error {
 			}
 		case tokText:
 			if !isSpace(p.s.text) {
-				return malformed("text directly in %s: the values go in its child elements", opConsulteLot)
+				return malformed("text directly in %s: the values go in its child elements", opLookupBatch)
 			}
 		case tokEnd:
 			if len(p.idEnds) == 0 {

@@ -305,23 +305,23 @@ func (p *xparser) body(req *request) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if found {
-				return malformed("soap:Body holds more than one element: a request holds exactly one, %s", opConsulte)
+				return malformed("soap:Body holds more than one element: a request holds exactly one, %s", opLookup)
 			}
 			found = true
-			if t.Name.Space != nsService || t.Name.Local != opConsulte {
+			if t.Name.Space != nsService || t.Name.Local != opLookup {
 				return xunknownOperation(t.Name)
 			}
-			req.operation = opConsulte
+			req.operation = opLookup
 			if err := p.consulterBoursier(&req.saisie); err != nil {
 				return err
 			}
 		case xml.CharData:
 			if !isSpace(t) {
-				return malformed("text in soap:Body: it must hold one %s element", opConsulte)
+				return malformed("text in soap:Body: it must hold one %s element", opLookup)
 			}
 		case xml.EndElement:
 			if !found {
-				return malformed("soap:Body is empty: it must hold one %s element in namespace %s", opConsulte, nsService)
+				return malformed("soap:Body is empty: it must hold one %s element in namespace %s", opLookup, nsService)
 			}
 			return nil
 		}
@@ -330,12 +330,12 @@ func (p *xparser) body(req *request) error {
 
 func xunknownOperation(n xml.Name) error {
 	switch {
-	case n.Local != opConsulte:
-		return malformed("unknown operation %s: this service offers %s, in namespace %s", qname(n), opConsulte, nsService)
+	case n.Local != opLookup:
+		return malformed("unknown operation %s: this service offers %s, in namespace %s", qname(n), opLookup, nsService)
 	case n.Space == "":
-		return malformed("%s has no namespace: the operation's element is in namespace %s", opConsulte, nsService)
+		return malformed("%s has no namespace: the operation's element is in namespace %s", opLookup, nsService)
 	default:
-		return malformed("%s is in %s: the operation's element is in namespace %s", opConsulte, nsText(n.Space), nsService)
+		return malformed("%s is in %s: the operation's element is in namespace %s", opLookup, nsText(n.Space), nsService)
 	}
 }
 
@@ -347,7 +347,7 @@ func (p *xparser) consulterBoursier(s *bourse.Saisie) error {
 	for {
 		tok, err := p.next()
 		if err != nil {
-			return eof(err, opConsulte)
+			return eof(err, opLookup)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -357,7 +357,7 @@ func (p *xparser) consulterBoursier(s *bourse.Saisie) error {
 			}
 			name := fieldNames[f]
 			if seen&(1<<f) != 0 {
-				return malformed("element %s appears twice in %s", name, opConsulte)
+				return malformed("element %s appears twice in %s", name, opLookup)
 			}
 			seen |= 1 << f
 			isNil, err := xxsiNil(t, name)
@@ -379,7 +379,7 @@ func (p *xparser) consulterBoursier(s *bourse.Saisie) error {
 			}
 		case xml.CharData:
 			if !isSpace(t) {
-				return malformed("text directly in %s: the values go in its child elements", opConsulte)
+				return malformed("text directly in %s: the values go in its child elements", opLookup)
 			}
 		case xml.EndElement:
 			return nil
@@ -392,15 +392,15 @@ func xfield(n xml.Name) (int, error) {
 	f := fieldIndex([]byte(n.Local))
 	switch {
 	case f < 0:
-		return 0, malformed("unknown element %s in %s: want %s", qname(n), opConsulte, fieldList)
+		return 0, malformed("unknown element %s in %s: want %s", qname(n), opLookup, fieldList)
 	case n.Space == nsService:
 		return f, nil
 	case n.Space == "":
 		return 0, malformed(`element %s has no namespace: the children of %s are in namespace %s (elementFormDefault="qualified")`,
-			n.Local, opConsulte, nsService)
+			n.Local, opLookup, nsService)
 	default:
 		return 0, malformed("element %s is in %s: the children of %s are in namespace %s",
-			n.Local, nsText(n.Space), opConsulte, nsService)
+			n.Local, nsText(n.Space), opLookup, nsService)
 	}
 }
 

@@ -17,8 +17,8 @@ const (
 	nsXSI     = "http://www.w3.org/2001/XMLSchema-instance"
 	actorNext = "http://schemas.xmlsoap.org/soap/actor/next"
 
-	opConsulte    = "consulterBoursier"
-	opConsulteLot = "consulterBoursiers"
+	opLookup      = "consulterBoursier"
+	opLookupBatch = "consulterBoursiers"
 )
 
 // The fixed parts of every envelope written. encoding/xml cannot write a
@@ -26,11 +26,11 @@ const (
 const (
 	envelopeStart = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<soap:Envelope xmlns:soap="` + nsSOAP11 + `"><soap:Body>`
-	envelopeEnd      = "</soap:Body></soap:Envelope>\n"
-	responseStart    = `<consulterBoursierResponse xmlns="` + nsService + `">`
-	responseEnd      = `</consulterBoursierResponse>`
-	lotResponseStart = `<consulterBoursiersResponse xmlns="` + nsService + `">`
-	lotResponseEnd   = `</consulterBoursiersResponse>`
+	envelopeEnd        = "</soap:Body></soap:Envelope>\n"
+	responseStart      = `<consulterBoursierResponse xmlns="` + nsService + `">`
+	responseEnd        = `</consulterBoursierResponse>`
+	batchResponseStart = `<consulterBoursiersResponse xmlns="` + nsService + `">`
+	batchResponseEnd   = `</consulterBoursiersResponse>`
 )
 
 // writeResponse writes the whole answer envelope of r: a
@@ -68,14 +68,14 @@ func writeAnnee(b *bytes.Buffer, annee int) {
 	b.WriteString("</anneeUniversitaire>")
 }
 
-// writeLotResponse writes the whole answer envelope of a batch: one
+// writeBatchResponse writes the whole answer envelope of a batch: one
 // reponse per identifier of l, in order, each answer with its year; an
 // identifier the domain refused gets, instead of an answer, itself as sent
 // and an erreur whose code is the SOAPKey of its kind, as a fault's detail
 // (the WSDL's choice: a reponse has a statut or an erreur, never both).
-func writeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+func writeBatchResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
 	b.WriteString(envelopeStart)
-	b.WriteString(lotResponseStart)
+	b.WriteString(batchResponseStart)
 	for i, r := range rs {
 		b.WriteString("<reponse>")
 		if r.Err != nil {
@@ -92,7 +92,7 @@ func writeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
 		}
 		b.WriteString("</reponse>")
 	}
-	b.WriteString(lotResponseEnd)
+	b.WriteString(batchResponseEnd)
 	b.WriteString(envelopeEnd)
 }
 

@@ -14,19 +14,19 @@ func DecodeEnvelope(data []byte) (bourse.Saisie, string, error) {
 	return r.saisie, r.operation, err
 }
 
-// DecodeLot exposes the envelope decoder to the tests: the batch, the
+// DecodeBatch exposes the envelope decoder to the tests: the batch, the
 // operation recognised and the error.
-func DecodeLot(data []byte) (bourse.Lot, string, error) {
+func DecodeBatch(data []byte) (bourse.Lot, string, error) {
 	r, err := decodeEnvelope(data)
-	return r.lot, r.operation, err
+	return r.batch, r.operation, err
 }
 
 // EncodeResponse exposes the answer encoder to the tests.
 func EncodeResponse(b *bytes.Buffer, r bourse.Reponse) { writeResponse(b, r) }
 
-// EncodeLotResponse exposes the batch answer encoder to the tests.
-func EncodeLotResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
-	writeLotResponse(b, l, rs)
+// EncodeBatchResponse exposes the batch answer encoder to the tests.
+func EncodeBatchResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+	writeBatchResponse(b, l, rs)
 }
 
 // ToResponse converts the engine's answer to the generated wire type, as

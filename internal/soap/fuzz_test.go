@@ -27,8 +27,8 @@ func FuzzEnvelope(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
-	f.Add(consulter(seed2014 + identity))
-	f.Add(lot(`<c:anneeUniversitaire>2025</c:anneeUniversitaire><c:codeEtablissement>0781944P</c:codeEtablissement>` + ids("2000000011F", "2024MON2000000011F", "1111037734A", "")))
+	f.Add(lookup(seed2014 + identity))
+	f.Add(batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire><c:codeEtablissement>0781944P</c:codeEtablissement>` + ids("2000000011F", "2024MON2000000011F", "1111037734A", "")))
 	if seed, err := os.ReadFile(repo("testdata", "soap", "consulterBoursiers.xml")); err == nil {
 		f.Add(seed)
 	}
@@ -37,7 +37,7 @@ func FuzzEnvelope(f *testing.F) {
 			f.Add(c.body)
 		}
 	}
-	h := web.LimitBody(web.DefaultMaxBody)(soap.New(&bourse.Service{Store: emptyLotStore{}}, soap.Options{}))
+	h := web.LimitBody(web.DefaultMaxBody)(soap.New(&bourse.Service{Store: emptyBatchStore{}}, soap.Options{}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		soap.CheckScanner(t, bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")))
 		soap.CheckDecoder(t, body)
@@ -49,12 +49,12 @@ func FuzzEnvelope(f *testing.F) {
 		case http.StatusOK:
 			var env struct {
 				Body struct {
-					Response    *wsconnecteur.ConsulterBoursierResponse
-					LotResponse *wsconnecteur.ConsulterBoursiersResponse
+					Response      *wsconnecteur.ConsulterBoursierResponse
+					BatchResponse *wsconnecteur.ConsulterBoursiersResponse
 				} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
 			}
 			err := xml.Unmarshal(w.Body.Bytes(), &env)
-			switch r, l := env.Body.Response, env.Body.LotResponse; {
+			switch r, l := env.Body.Response, env.Body.BatchResponse; {
 			case err != nil || (r == nil) == (l == nil):
 				t.Fatalf("answer not readable (%v): %s", err, w.Body.Bytes())
 			case r != nil && (r.Reponse == nil || r.Reponse.Statut == nil || r.Reponse.Erreur != nil):

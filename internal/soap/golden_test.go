@@ -46,7 +46,7 @@ func TestGoldenResponse(t *testing.T) {
 
 func TestGoldenFault(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	r := do(t, http.MethodPost, e.url, textXML, consulter(`<c:identifiant>1111037734A</c:identifiant><c:anneeUniversitaire>2014</c:anneeUniversitaire>`))
+	r := do(t, http.MethodPost, e.url, textXML, lookup(`<c:identifiant>1111037734A</c:identifiant><c:anneeUniversitaire>2014</c:anneeUniversitaire>`))
 	require.Equal(t, http.StatusInternalServerError, r.status, "%s", r.body)
 	golden(t, "fault-invalid-identifiant.golden.xml", r.body)
 }
@@ -100,7 +100,7 @@ func (f failing) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, erro
 // emptyStore is a Store that knows no dossier.
 type emptyStore struct{}
 
-func (emptyStore) Dossiers(context.Context, bourse.Demande) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
+func (emptyStore) Dossiers(context.Context, bourse.Demande) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
 	return nil, nil, nil
 }
 
@@ -123,7 +123,7 @@ func TestServerFaults(t *testing.T) {
 			h := soap.New(failing{c.err}, soap.Options{Logger: zap.New(core)})
 			ctx := context.WithValue(context.Background(), middleware.RequestIDKey, "REQ42")
 			ctx, ann := web.WithAnnotations(ctx)
-			req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(consulter(seed2014))).WithContext(ctx)
+			req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lookup(seed2014))).WithContext(ctx)
 			req.Header.Set("Content-Type", textXML)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -157,7 +157,7 @@ func TestServerFaults(t *testing.T) {
 func TestClientFaultsAreNotLogged(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	h := soap.New(&bourse.Service{Store: emptyStore{}}, soap.Options{Logger: zap.New(core)})
-	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(consulter(`<c:identifiant>1111037734A</c:identifiant>`)))
+	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lookup(`<c:identifiant>1111037734A</c:identifiant>`)))
 	req.Header.Set("Content-Type", textXML)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)

@@ -58,9 +58,9 @@ func TestJavaClient(t *testing.T) {
 	// The README shows this example, this command and these signatures.
 	readme, err := os.ReadFile(repo("README.md"))
 	require.NoError(t, err)
-	exemple, err := os.ReadFile(filepath.Join(src, "Exemple.java"))
+	example, err := os.ReadFile(filepath.Join(src, "Exemple.java"))
 	require.NoError(t, err)
-	assert.Contains(t, string(readme), "```java\n"+string(exemple)+"```\n")
+	assert.Contains(t, string(readme), "```java\n"+string(example)+"```\n")
 	assert.Contains(t, string(readme), "`wsimport -keep -p fr.aglae.connecteur http://127.0.0.1:8080/ws/connecteur?wsdl`")
 	assert.Contains(t, string(readme), "ReponseBoursier consulterBoursier(String identifiant, Integer anneeUniversitaire, String codeEtablissement,")
 	assert.Contains(t, string(readme), "List<ReponseBoursier> consulterBoursiers(Integer anneeUniversitaire, String codeEtablissement,")

@@ -16,11 +16,11 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 )
 
-// nodeResult is what testdata/node/consulter.js prints for one case.
+// nodeResult is what testdata/node/lookup.js prints for one case.
 type nodeResult struct {
 	Name   string   `json:"name"`
 	Result *Reponse `json:"result"`
-	Lot    *struct {
+	Batch  *struct {
 		Reponses []json.RawMessage `json:"reponses"`
 	} `json:"lot"`
 	Fault *struct {
@@ -61,14 +61,14 @@ func TestNodeSoapInterop(t *testing.T) {
 
 	e := newEnv(t, soap.Options{})
 	cases := loadCases(t)
-	type lotArgs struct {
+	type batchArgs struct {
 		AnneeUniversitaire int      `json:"anneeUniversitaire,omitempty"`
 		Identifiant        []string `json:"identifiant"`
 	}
 	type call struct {
-		Name   string   `json:"name"`
-		Saisie Saisie   `json:"saisie"`
-		Lot    *lotArgs `json:"lot,omitempty"`
+		Name   string     `json:"name"`
+		Saisie Saisie     `json:"saisie"`
+		Batch  *batchArgs `json:"lot,omitempty"`
 	}
 	var calls []call
 	for _, c := range cases {
@@ -78,18 +78,18 @@ func TestNodeSoapInterop(t *testing.T) {
 		call{Name: "fault_invalid_key", Saisie: Saisie{Identifiant: "1111037734A", Annee: 2014}},
 		call{Name: "fault_bad_date", Saisie: Saisie{Identifiant: "1111037734L", Nom: "Boulet", Prenom: "Amandine", DateNaissance: "28/11/1996"}},
 	)
-	batch := &lotArgs{AnneeUniversitaire: 2025}
+	batch := &batchArgs{AnneeUniversitaire: 2025}
 	var batchWant []Case
 	for _, c := range batchCases(t) {
 		batch.Identifiant = append(batch.Identifiant, c.Saisie.Identifiant)
 		batchWant = append(batchWant, c)
 	}
 	batch.Identifiant = append(batch.Identifiant, "1111037734M")
-	tooMany := &lotArgs{Identifiant: make([]string, 1001)}
+	tooMany := &batchArgs{Identifiant: make([]string, 1001)}
 	for i := range tooMany.Identifiant {
 		tooMany.Identifiant[i] = "2000000011F"
 	}
-	calls = append(calls, call{Name: "lot", Lot: batch}, call{Name: "fault_lot_too_many", Lot: tooMany})
+	calls = append(calls, call{Name: "lot", Batch: batch}, call{Name: "fault_lot_too_many", Batch: tooMany})
 	b, err := json.Marshal(calls)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "cases.json")
@@ -122,18 +122,18 @@ func TestNodeSoapInterop(t *testing.T) {
 	t.Run("lot", func(t *testing.T) {
 		r := byName["lot"]
 		require.Nil(t, r.Fault, "fault: %+v", r.Fault)
-		require.NotNil(t, r.Lot)
-		require.Len(t, r.Lot.Reponses, len(batchWant)+1)
+		require.NotNil(t, r.Batch)
+		require.Len(t, r.Batch.Reponses, len(batchWant)+1)
 		for i, c := range batchWant {
 			var got Reponse
-			require.NoError(t, json.Unmarshal(r.Lot.Reponses[i], &got))
+			require.NoError(t, json.Unmarshal(r.Batch.Reponses[i], &got))
 			assert.Equal(t, c.Want, got, c.Name)
 		}
 		var last struct {
 			Identifiant string `json:"identifiant"`
 			Erreur      struct{ Code, Message string }
 		}
-		require.NoError(t, json.Unmarshal(r.Lot.Reponses[len(batchWant)], &last))
+		require.NoError(t, json.Unmarshal(r.Batch.Reponses[len(batchWant)], &last))
 		assert.Equal(t, "1111037734M", last.Identifiant)
 		assert.Equal(t, "INVALID_INPUT", last.Erreur.Code)
 		assert.Contains(t, last.Erreur.Message, "identifiant: key:")

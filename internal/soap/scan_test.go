@@ -123,7 +123,7 @@ func FuzzScannerMatchesEncodingXML(f *testing.F) {
 func CheckDecoder(t *testing.T, data []byte) {
 	t.Helper()
 	got, gerr := decodeEnvelope(data)
-	if got.operation == opConsulteLot {
+	if got.operation == opLookupBatch {
 		return
 	}
 	want, werr := decodeEnvelopeXML(data)
@@ -199,8 +199,8 @@ func BenchmarkDecodeEnvelopeXML(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeLot reads a batch of bourse.MaxLot identifiers.
-func BenchmarkDecodeLot(b *testing.B) {
+// BenchmarkDecodeBatch reads a batch of bourse.MaxLot identifiers.
+func BenchmarkDecodeBatch(b *testing.B) {
 	var body bytes.Buffer
 	body.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
 		`<consulterBoursiers xmlns="urn:aglae-connector:connecteur:1"><anneeUniversitaire>2025</anneeUniversitaire>`)
@@ -212,7 +212,7 @@ func BenchmarkDecodeLot(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r, err := decodeEnvelope(body.Bytes())
-		if err != nil || len(r.lot.Identifiants) != bourse.MaxLot {
+		if err != nil || len(r.batch.Identifiants) != bourse.MaxLot {
 			b.Fatal(err)
 		}
 	}

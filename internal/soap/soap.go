@@ -76,7 +76,7 @@ type Options struct {
 // Service is the SOAP endpoint: an http.Handler for GET ?wsdl and POST.
 type Service struct {
 	svc     bourse.Consultant
-	lot     bourse.ConsultantLot // svc, when it answers batches
+	batch   bourse.ConsultantLot // svc, when it answers batches
 	opts    Options
 	log     *zap.Logger
 	wsdlDoc []byte // the WSDL with its address rewritten, when PublicURL is set
@@ -86,7 +86,7 @@ type Service struct {
 // be a bourse.ConsultantLot too; otherwise it answers soap:Server.
 func New(svc bourse.Consultant, opts Options) *Service {
 	s := &Service{svc: svc, opts: opts, log: opts.Logger}
-	s.lot, _ = svc.(bourse.ConsultantLot)
+	s.batch, _ = svc.(bourse.ConsultantLot)
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -108,7 +108,7 @@ const allow = "GET, HEAD, POST"
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
-		s.consulter(w, r)
+		s.lookup(w, r)
 	case http.MethodGet, http.MethodHead:
 		if wantsWSDL(r.URL.RawQuery) {
 			s.serveWSDL(w, r)
@@ -159,8 +159,8 @@ func putBuf(b *bytes.Buffer) {
 	bufPool.Put(b)
 }
 
-// consulter answers a POSTed envelope.
-func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
+// lookup answers a POSTed envelope.
+func (s *Service) lookup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ann := web.Annotate(ctx)
 	ann.Operation = "soap"
@@ -196,8 +196,8 @@ func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, r, err)
 		return
 	}
-	if req.operation == opConsulteLot {
-		s.consulterLot(w, r, buf, req.lot)
+	if req.operation == opLookupBatch {
+		s.lookupBatch(w, r, buf, req.batch)
 		return
 	}
 	in := req.saisie
@@ -219,20 +219,20 @@ func (s *Service) consulter(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, buf)
 }
 
-// consulterLot answers a consulterBoursiers with one batch lookup; buf, the
+// lookupBatch answers a consulterBoursiers with one batch lookup; buf, the
 // request's, receives the answer. The caller's canal becomes
 // bourse.CanalLot, the batch re-check's, whatever the face (the server's
 // middleware, which sees only the path, said SOAP): the consultation log
 // records the batch's lookups as POST /v1/consultations/lot's.
-func (s *Service) consulterLot(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Lot) {
+func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Lot) {
 	ctx := r.Context()
 	web.Annotate(ctx).Identifiant = strconv.Itoa(len(l.Identifiants)) + " identifiers"
 	if ap, ok := bourse.AppelantDe(ctx); ok {
 		ap.Canal = bourse.CanalLot
 		ctx = bourse.AvecAppelant(ctx, ap)
 	}
-	if s.lot == nil {
-		s.fault(w, r, bourse.Internal("batch lookup", errNoLot))
+	if s.batch == nil {
+		s.fault(w, r, bourse.Internal("batch lookup", errNoBatch))
 		return
 	}
 	release, err := web.ChargeBatch(ctx, len(l.Identifiants))
@@ -241,13 +241,13 @@ func (s *Service) consulterLot(w http.ResponseWriter, r *http.Request, buf *byte
 		return
 	}
 	defer release()
-	rs, err := s.lot.ConsulterLot(ctx, l)
+	rs, err := s.batch.ConsulterLot(ctx, l)
 	if err != nil {
 		s.fault(w, r, err)
 		return
 	}
 	buf.Reset()
-	writeLotResponse(buf, l, rs)
+	writeBatchResponse(buf, l, rs)
 	writeOK(w, buf)
 }
 
@@ -255,7 +255,7 @@ type soapError string
 
 func (e soapError) Error() string { return string(e) }
 
-const errNoLot = soapError("the consultant cannot answer batches")
+const errNoBatch = soapError("the consultant cannot answer batches")
 
 // writeOK sends the answer in buf.
 func writeOK(w http.ResponseWriter, buf *bytes.Buffer) {

@@ -137,8 +137,8 @@ func envelope(body string) []byte {
 		`<soap:Body>` + body + `</soap:Body></soap:Envelope>`)
 }
 
-// consulter is an envelope whose consulterBoursier holds fields.
-func consulter(fields string) []byte {
+// lookup is an envelope whose consulterBoursier holds fields.
+func lookup(fields string) []byte {
 	return envelope("<c:consulterBoursier>" + fields + "</c:consulterBoursier>")
 }
 
@@ -261,27 +261,27 @@ func TestAcceptedVariants(t *testing.T) {
 		name, contentType string
 		body              []byte
 	}{
-		{"utf8_bom", textXML, append([]byte{0xEF, 0xBB, 0xBF}, consulter(seed)...)},
+		{"utf8_bom", textXML, append([]byte{0xEF, 0xBB, 0xBF}, lookup(seed)...)},
 		{"no_xml_declaration", textXML, []byte(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
 			`<consulterBoursier xmlns="urn:aglae-connector:connecteur:1"><identifiant>1111037734L</identifiant><anneeUniversitaire>2014</anneeUniversitaire></consulterBoursier>` +
 			`</soap:Body></soap:Envelope>`)},
-		{"content_type_without_charset", "text/xml", consulter(seed)},
-		{"content_type_quoted_upper_charset", `text/xml; charset="UTF-8"`, consulter(seed)},
-		{"content_type_with_action", `Text/XML;charset=utf-8; action="x"`, consulter(seed)},
-		{"fields_reordered", textXML, consulter(`<c:anneeUniversitaire>2014</c:anneeUniversitaire><c:identifiant>1111037734L</c:identifiant>`)},
-		{"pretty_printed_values", textXML, consulter("\n  <c:identifiant>\n    1111037734L\n  </c:identifiant>\n  <c:anneeUniversitaire> 2014 </c:anneeUniversitaire>\n")},
-		{"plus_sign_year", textXML, consulter(`<c:identifiant>1111037734L</c:identifiant><c:anneeUniversitaire>+2014</c:anneeUniversitaire>`)},
-		{"comments_and_cdata", textXML, consulter(`<!-- Apogée --><c:identifiant><![CDATA[1111037734L]]></c:identifiant><c:anneeUniversitaire>20<!-- x -->14</c:anneeUniversitaire>`)},
-		{"empty_elements_are_absent", textXML, consulter(seed + `<c:codeEtablissement/><c:nom></c:nom><c:prenom> </c:prenom><c:dateNaissance/>`)},
-		{"xsi_nil_is_absent", textXML, consulter(seed + `<c:nom xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>` +
+		{"content_type_without_charset", "text/xml", lookup(seed)},
+		{"content_type_quoted_upper_charset", `text/xml; charset="UTF-8"`, lookup(seed)},
+		{"content_type_with_action", `Text/XML;charset=utf-8; action="x"`, lookup(seed)},
+		{"fields_reordered", textXML, lookup(`<c:anneeUniversitaire>2014</c:anneeUniversitaire><c:identifiant>1111037734L</c:identifiant>`)},
+		{"pretty_printed_values", textXML, lookup("\n  <c:identifiant>\n    1111037734L\n  </c:identifiant>\n  <c:anneeUniversitaire> 2014 </c:anneeUniversitaire>\n")},
+		{"plus_sign_year", textXML, lookup(`<c:identifiant>1111037734L</c:identifiant><c:anneeUniversitaire>+2014</c:anneeUniversitaire>`)},
+		{"comments_and_cdata", textXML, lookup(`<!-- Apogée --><c:identifiant><![CDATA[1111037734L]]></c:identifiant><c:anneeUniversitaire>20<!-- x -->14</c:anneeUniversitaire>`)},
+		{"empty_elements_are_absent", textXML, lookup(seed + `<c:codeEtablissement/><c:nom></c:nom><c:prenom> </c:prenom><c:dateNaissance/>`)},
+		{"xsi_nil_is_absent", textXML, lookup(seed + `<c:nom xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>` +
 			`<c:prenom xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="1"></c:prenom>` +
 			`<c:dateNaissance xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>`)},
-		{"date_with_time_zone", textXML, consulter(seed + `<c:nom>Boulet</c:nom><c:prenom>Amandine</c:prenom><c:dateNaissance>1996-11-28+01:00</c:dateNaissance>`)},
+		{"date_with_time_zone", textXML, lookup(seed + `<c:nom>Boulet</c:nom><c:prenom>Amandine</c:prenom><c:dateNaissance>1996-11-28+01:00</c:dateNaissance>`)},
 		{"header_ignored", textXML, []byte(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:aglae-connector:connecteur:1">` +
 			`<soap:Header><t:Trace xmlns:t="urn:x">abc<t:n>1</t:n></t:Trace><t:Opt xmlns:t="urn:x" soap:mustUnderstand="0"/>` +
 			`<t:Other xmlns:t="urn:x" soap:mustUnderstand="1" soap:actor="urn:another-node"/></soap:Header>` +
 			`<soap:Body><c:consulterBoursier>` + seed + `</c:consulterBoursier></soap:Body></soap:Envelope>`)},
-		{"trailing_whitespace_and_comment", textXML, append(consulter(seed), "\n<!-- end -->\n\n"...)},
+		{"trailing_whitespace_and_comment", textXML, append(lookup(seed), "\n<!-- end -->\n\n"...)},
 		{"envelope_attributes", textXML, []byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="">` +
 			`<s:Body><consulterBoursier xmlns="urn:aglae-connector:connecteur:1">` + strings.ReplaceAll(seed, "c:", "") + `</consulterBoursier></s:Body></s:Envelope>`)},
 	} {
@@ -312,12 +312,12 @@ func TestAnnotations(t *testing.T) {
 		return w, ann
 	}
 
-	w, ann := serve(consulter(`<c:identifiant>2000000033E</c:identifiant><c:anneeUniversitaire>2025</c:anneeUniversitaire>`))
+	w, ann := serve(lookup(`<c:identifiant>2000000033E</c:identifiant><c:anneeUniversitaire>2025</c:anneeUniversitaire>`))
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, web.Annotations{Operation: "consulterBoursier", Identifiant: "2000****33E", Statut: "EN_ATTENTE", Raison: "NON_TRAITE"}, *ann)
 	assert.NotContains(t, w.Body.String(), "NON_TRAITE", "the internal reason is never sent")
 
-	w, ann = serve(consulter(`<c:identifiant>1111037734A</c:identifiant>`))
+	w, ann = serve(lookup(`<c:identifiant>1111037734A</c:identifiant>`))
 	require.Equal(t, http.StatusInternalServerError, w.Code)
 	assert.Equal(t, web.Annotations{Operation: "consulterBoursier", Identifiant: "1111****34A", Erreur: "INVALID_INPUT"}, *ann)
 

@@ -70,8 +70,8 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 		uai = u
 	}
 	out := make([]ReponseLot, len(l.Identifiants))
-	demandes := make([]Demande, len(l.Identifiants))
-	valides := make([]string, 0, len(l.Identifiants))
+	queries := make([]Demande, len(l.Identifiants))
+	valids := make([]string, 0, len(l.Identifiants))
 	for i, raw := range l.Identifiants {
 		if strings.TrimSpace(raw) == "" {
 			out[i].Err = Invalid("identifiant", "empty identifier")
@@ -86,34 +86,34 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 			continue
 		}
 		d.CodeEtablissement = uai
-		demandes[i] = d
-		valides = append(valides, d.Identifiant)
+		queries[i] = d
+		valids = append(valids, d.Identifiant)
 	}
-	if len(valides) > 0 {
+	if len(valids) > 0 {
 		store, ok := s.Store.(StoreLot)
 		if !ok {
-			return nil, Internal("batch lookup", errNoStoreLot)
+			return nil, Internal("batch lookup", errNoBatchStore)
 		}
-		if s.Delai > 0 {
+		if s.Timeout > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, s.Delai)
+			ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 			defer cancel()
 		}
-		parID, err := store.DossiersLot(ctx, annee, valides)
+		byID, err := store.DossiersLot(ctx, annee, valids)
 		if err != nil {
 			return nil, err
 		}
-		for i, d := range demandes {
+		for i, d := range queries {
 			if out[i].Err == nil {
-				out[i].Reponse = Decider(d, parID[d.Identifiant], nil)
+				out[i].Reponse = Decide(d, byID[d.Identifiant], nil)
 			}
 		}
 	}
 	return out, nil
 }
 
-type lotError string
+type batchError string
 
-func (e lotError) Error() string { return string(e) }
+func (e batchError) Error() string { return string(e) }
 
-const errNoStoreLot = lotError("the store cannot read batches")
+const errNoBatchStore = batchError("the store cannot read batches")

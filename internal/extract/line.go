@@ -4,8 +4,8 @@
 // and reports every fault with its line number and field.
 package extract
 
-// Ligne is one line of the extract, as it travels in JSON.
-type Ligne struct {
+// Line is one line of the extract, as it travels in JSON.
+type Line struct {
 	NumeroDossier      string    `json:"numeroDossier"`
 	AnneeUniversitaire int       `json:"anneeUniversitaire"`
 	Academie           string    `json:"academie"`
@@ -27,7 +27,7 @@ type Decision struct {
 	Bareme                 *int     `json:"bareme,omitempty"`
 	Date                   string   `json:"date"` // YYYY-MM-DD
 	SousReserveProgression bool     `json:"sousReserveProgression"`
-	ProgressionVerifiee    bool     `json:"progressionVerifiee"`
+	ProgressionVerified    bool     `json:"progressionVerifiee"`
 	PointsCharge           *int     `json:"pointsCharge,omitempty"`
 	PointsDistance         *int     `json:"pointsDistance,omitempty"`
 }

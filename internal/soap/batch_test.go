@@ -21,8 +21,8 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
-// lot is an envelope whose consulterBoursiers holds fields.
-func lot(fields string) []byte {
+// batch is an envelope whose consulterBoursiers holds fields.
+func batch(fields string) []byte {
 	return envelope("<c:consulterBoursiers>" + fields + "</c:consulterBoursiers>")
 }
 
@@ -84,10 +84,10 @@ func TestBatchThroughGowsdlClient(t *testing.T) {
 // erreur in its place; the others are answered.
 func TestBatchPerIdentifierErrors(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	r := do(t, http.MethodPost, e.url, textXML, lot(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>`+
+	r := do(t, http.MethodPost, e.url, textXML, batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>`+
 		ids("2024MON2000000011F", "2000000011F", "1111037734A", "")))
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	got := parseLotResponse(t, r)
+	got := parseBatchResponse(t, r)
 	require.Len(t, got.Reponse, 4)
 	for i, want := range []string{
 		"anneeUniversitaire: 2025 contradicts the year 2024 of the dossier number",
@@ -114,8 +114,8 @@ func TestBatchPerIdentifierErrors(t *testing.T) {
 // only the erreurs: no anneeUniversitaire anywhere.
 func TestBatchAllRefused(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	r := do(t, http.MethodPost, e.url, textXML, lot(ids("1111037734A")))
-	got := parseLotResponse(t, r)
+	r := do(t, http.MethodPost, e.url, textXML, batch(ids("1111037734A")))
+	got := parseBatchResponse(t, r)
 	assert.NotContains(t, string(r.body), "<anneeUniversitaire>")
 	require.Len(t, got.Reponse, 1)
 	assert.Equal(t, "INVALID_INPUT", got.Reponse[0].Erreur.Code)
@@ -125,9 +125,9 @@ func TestBatchAllRefused(t *testing.T) {
 // among the 256 elements of an envelope); 1,001 are refused.
 func TestBatchBounds(t *testing.T) {
 	many := func(n int) []byte {
-		return lot(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>` + strings.Repeat(`<c:identifiant> 2000000011F </c:identifiant>`, n))
+		return batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>` + strings.Repeat(`<c:identifiant> 2000000011F </c:identifiant>`, n))
 	}
-	l, op, err := soap.DecodeLot(many(bourse.MaxLot))
+	l, op, err := soap.DecodeBatch(many(bourse.MaxLot))
 	require.NoError(t, err)
 	assert.Equal(t, "consulterBoursiers", op)
 	assert.Equal(t, 2025, l.Annee)
@@ -135,13 +135,13 @@ func TestBatchBounds(t *testing.T) {
 	assert.Equal(t, "2000000011F", l.Identifiants[999])
 	assert.Less(t, len(many(bourse.MaxLot+1)), web.DefaultMaxBody, "the catalogue's 1,001 identifiers fit the body limit")
 
-	_, _, err = soap.DecodeLot(many(bourse.MaxLot + 1))
+	_, _, err = soap.DecodeBatch(many(bourse.MaxLot + 1))
 	k, detail := web.Classify(err)
 	assert.Equal(t, "INVALID_INPUT", k.SOAPKey)
 	assert.Contains(t, detail, "at most 1000")
 
 	// The other elements keep their bound.
-	_, _, err = soap.DecodeLot(lot(strings.Repeat(`<c:codeEtablissement/>`, 300)))
+	_, _, err = soap.DecodeBatch(batch(strings.Repeat(`<c:codeEtablissement/>`, 300)))
 	require.Error(t, err)
 }
 
@@ -149,20 +149,20 @@ func TestBatchBounds(t *testing.T) {
 // in any order, white space trimmed, empty or nil optional fields absent,
 // empty or nil identifiers kept in their place.
 func TestBatchDecoding(t *testing.T) {
-	l, op, err := soap.DecodeLot(lot(`<c:identifiant>a</c:identifiant><c:codeEtablissement> 0781944P </c:codeEtablissement>` +
+	l, op, err := soap.DecodeBatch(batch(`<c:identifiant>a</c:identifiant><c:codeEtablissement> 0781944P </c:codeEtablissement>` +
 		`<c:identifiant/><c:anneeUniversitaire>2025</c:anneeUniversitaire>` +
 		`<c:identifiant xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/><c:identifiant>&#x62;<![CDATA[c]]></c:identifiant>`))
 	require.NoError(t, err)
 	assert.Equal(t, "consulterBoursiers", op)
 	assert.Equal(t, bourse.Lot{Annee: 2025, CodeEtablissement: "0781944P", Identifiants: []string{"a", "", "", "bc"}}, l)
 
-	l, _, err = soap.DecodeLot(lot(`<c:anneeUniversitaire/><c:codeEtablissement xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="1"/>` + ids("x")))
+	l, _, err = soap.DecodeBatch(batch(`<c:anneeUniversitaire/><c:codeEtablissement xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="1"/>` + ids("x")))
 	require.NoError(t, err)
 	assert.Equal(t, bourse.Lot{Identifiants: []string{"x"}}, l)
 }
 
-// parseLotResponse reads a batch answer.
-func parseLotResponse(t testing.TB, r reply) *wsconnecteur.ConsulterBoursiersResponse {
+// parseBatchResponse reads a batch answer.
+func parseBatchResponse(t testing.TB, r reply) *wsconnecteur.ConsulterBoursiersResponse {
 	t.Helper()
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	assert.Equal(t, "text/xml; charset=utf-8", r.header.Get("Content-Type"))
@@ -177,7 +177,7 @@ func parseLotResponse(t testing.TB, r reply) *wsconnecteur.ConsulterBoursiersRes
 	return env.Body.Response
 }
 
-func TestGoldenLotResponse(t *testing.T) {
+func TestGoldenBatchResponse(t *testing.T) {
 	e := newEnv(t, soap.Options{})
 	body, err := os.ReadFile(repo("testdata", "soap", "consulterBoursiers.xml"))
 	require.NoError(t, err)
@@ -186,12 +186,12 @@ func TestGoldenLotResponse(t *testing.T) {
 	golden(t, "consulterBoursiersResponse.golden.xml", r.body)
 }
 
-// TestEncodeLotResponse: answers and erreurs in order, every field of an
+// TestEncodeBatchResponse: answers and erreurs in order, every field of an
 // answer (with its year), the internal reason never; a refused identifier
 // has its erreur and no year.
-func TestEncodeLotResponse(t *testing.T) {
+func TestEncodeBatchResponse(t *testing.T) {
 	var b bytes.Buffer
-	soap.EncodeLotResponse(&b, bourse.Lot{Identifiants: []string{"2000000111P", "<x>"}}, []bourse.ReponseLot{
+	soap.EncodeBatchResponse(&b, bourse.Lot{Identifiants: []string{"2000000111P", "<x>"}}, []bourse.ReponseLot{
 		{Reponse: bourse.Reponse{Identifiant: "2000000111P", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
 			TypeDecision: bourse.TypeDefinitive, Echelon: "7", NumeroDossier: "2025VER2000000111P", Correspondance: bourse.ParIdentifiant,
 			Raison: bourse.RaisonProgressionAVerifier}},
@@ -207,12 +207,12 @@ func TestEncodeLotResponse(t *testing.T) {
 		`</consulterBoursiersResponse></soap:Body></soap:Envelope>`+"\n", b.String())
 }
 
-// lotFailing answers batches with an error.
-type lotFailing struct {
+// batchFailing answers batches with an error.
+type batchFailing struct {
 	failing
 }
 
-func (f lotFailing) ConsulterLot(context.Context, bourse.Lot) ([]bourse.ReponseLot, error) {
+func (f batchFailing) ConsulterLot(context.Context, bourse.Lot) ([]bourse.ReponseLot, error) {
 	return nil, f.err
 }
 
@@ -225,14 +225,14 @@ func TestBatchFaults(t *testing.T) {
 		svc        bourse.Consultant
 		code, kind string
 	}{
-		{"unavailable", lotFailing{failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}}, "soap:Server", "UNAVAILABLE"},
-		{"invalid", lotFailing{failing{bourse.Invalid("identifiants", "at most 1000")}}, "soap:Client", "INVALID_INPUT"},
+		{"unavailable", batchFailing{failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}}, "soap:Server", "UNAVAILABLE"},
+		{"invalid", batchFailing{failing{bourse.Invalid("identifiants", "at most 1000")}}, "soap:Client", "INVALID_INPUT"},
 		{"no_batches", failing{errors.New("unused")}, "soap:Server", "INTERNAL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := soap.New(c.svc, soap.Options{})
 			ctx, ann := web.WithAnnotations(context.Background())
-			req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lot(ids("2000000011F")))).WithContext(ctx)
+			req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(batch(ids("2000000011F")))).WithContext(ctx)
 			req.Header.Set("Content-Type", textXML)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -250,9 +250,9 @@ func TestBatchFaults(t *testing.T) {
 // TestBatchAnnotations: the access log learns the operation and the
 // number of identifiers, never the identifiers.
 func TestBatchAnnotations(t *testing.T) {
-	h := soap.New(&bourse.Service{Store: emptyLotStore{}}, soap.Options{})
+	h := soap.New(&bourse.Service{Store: emptyBatchStore{}}, soap.Options{})
 	ctx, ann := web.WithAnnotations(context.Background())
-	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lot(ids("2000000011F", "2000000022T")))).WithContext(ctx)
+	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(batch(ids("2000000011F", "2000000022T")))).WithContext(ctx)
 	req.Header.Set("Content-Type", textXML)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
@@ -260,20 +260,20 @@ func TestBatchAnnotations(t *testing.T) {
 	assert.Equal(t, web.Annotations{Operation: "consulterBoursiers", Identifiant: "2 identifiers"}, *ann)
 }
 
-// emptyLotStore knows no dossier, one at a time or in batches.
-type emptyLotStore struct{ emptyStore }
+// emptyBatchStore knows no dossier, one at a time or in batches.
+type emptyBatchStore struct{ emptyStore }
 
-func (emptyLotStore) DossiersLot(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
+func (emptyBatchStore) DossiersLot(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
 	return nil, nil
 }
 
-// canalLot records the canal of the batches it answers.
-type canalLot struct {
+// canalBatch records the canal of the batches it answers.
+type canalBatch struct {
 	failing
 	canal bourse.Canal
 }
 
-func (c *canalLot) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+func (c *canalBatch) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
 	ap, _ := bourse.AppelantDe(ctx)
 	c.canal = ap.Canal
 	return make([]bourse.ReponseLot, len(l.Identifiants)), nil
@@ -282,10 +282,10 @@ func (c *canalLot) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Rep
 // TestBatchCanal: the lookups of a batch are the batch re-check's (canal
 // LOT), as over REST, though the request came to the SOAP endpoint.
 func TestBatchCanal(t *testing.T) {
-	c := &canalLot{}
+	c := &canalBatch{}
 	h := soap.New(c, soap.Options{})
 	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{ClientID: "apogee", Canal: bourse.CanalSOAP})
-	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lot(ids("2000000011F")))).WithContext(ctx)
+	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(batch(ids("2000000011F")))).WithContext(ctx)
 	req.Header.Set("Content-Type", textXML)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)

@@ -26,15 +26,15 @@ type Dossier struct {
 	PrenomNormalise string
 	DateNaissance   time.Time
 	Etat            bourse.Etat
-	Decision        *DecisionValide
+	Decision        *ValidDecision
 	Pieces          []string
 	Voeux           []Voeu
 }
 
-// DecisionValide is a valid decision. Pointers are nil where the field does
+// ValidDecision is a valid decision. Pointers are nil where the field does
 // not apply: a REJET has no échelon nor amount, and its barème (the
 // resources ceiling it was computed against) is optional.
-type DecisionValide struct {
+type ValidDecision struct {
 	Nature                 bourse.Nature
 	Echelon                *string
 	MontantAnnuel          *float64
@@ -51,7 +51,7 @@ const (
 	anneeMin   = 2000
 	anneeMax   = 2099
 	maxNom     = 100
-	maxTexte   = 300
+	maxText    = 300
 	maxMontant = 99999.99
 	maxPoints  = 99
 	maxVoeux   = 99
@@ -60,35 +60,35 @@ const (
 
 var reAcademie = regexp.MustCompile(`^[A-Z]{3}$`)
 
-// validateur collects the faults of one line.
-type validateur struct {
-	ligne  int
-	fautes []Faute
+// validator collects the faults of one line.
+type validator struct {
+	line   int
+	faults []Faute
 }
 
-func (v *validateur) add(champ, format string, args ...any) {
-	v.fautes = append(v.fautes, Faute{Ligne: v.ligne, Champ: champ, Raison: fmt.Sprintf(format, args...)})
+func (v *validator) add(field, format string, args ...any) {
+	v.faults = append(v.faults, Faute{Ligne: v.line, Champ: field, Raison: fmt.Sprintf(format, args...)})
 }
 
-// Valider validates one decoded line; n is its line number. It returns the
+// Validate validates one decoded line; n is its line number. It returns the
 // dossier and the faults found (none when the line is valid).
-func Valider(n int, x Ligne) (Dossier, []Faute) {
-	v := validateur{ligne: n}
-	d := v.valider(x)
-	return d, v.fautes
+func Validate(n int, x Line) (Dossier, []Faute) {
+	v := validator{line: n}
+	d := v.validate(x)
+	return d, v.faults
 }
 
-// ligne_ decodes and validates one raw line.
-func (v *validateur) ligne_(line []byte) Dossier {
+// line_ decodes and validates one raw line.
+func (v *validator) line_(line []byte) Dossier {
 	x, ok := v.decode(line)
 	if !ok {
 		return Dossier{}
 	}
-	return v.valider(x)
+	return v.validate(x)
 }
 
-func (v *validateur) valider(x Ligne) Dossier {
-	d := Dossier{Ligne: v.ligne}
+func (v *validator) validate(x Line) Dossier {
+	d := Dossier{Ligne: v.line}
 
 	// Identity of the student.
 	if ine, err := ident.ParseINE(x.Identifiant); err != nil {
@@ -121,7 +121,7 @@ func (v *validateur) valider(x Ligne) Dossier {
 	} else if num, err := ident.ParseNumeroDossier(x.NumeroDossier); err != nil {
 		v.add("numeroDossier", "%s", identRaison(err))
 	} else {
-		d.NumeroDossier = num.Valeur
+		d.NumeroDossier = num.Value
 		if d.Annee != 0 && num.Annee != d.Annee {
 			v.add("numeroDossier", "its year %d contradicts anneeUniversitaire %d", num.Annee, d.Annee)
 		}
@@ -141,7 +141,7 @@ func (v *validateur) valider(x Ligne) Dossier {
 	case x.Etat == "":
 		v.add("etat", "required")
 	case !slices.Contains(bourse.Etats, etat):
-		v.add("etat", "must be one of %s", liste(bourse.Etats))
+		v.add("etat", "must be one of %s", list(bourse.Etats))
 	default:
 		d.Etat = etat
 	}
@@ -151,45 +151,45 @@ func (v *validateur) valider(x Ligne) Dossier {
 	return d
 }
 
-func (v *validateur) nom(champ, s string) (string, string) {
+func (v *validator) nom(field, s string) (string, string) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		v.add(champ, "required")
+		v.add(field, "required")
 	case len(s) > maxNom:
-		v.add(champ, "longer than %d bytes", maxNom)
+		v.add(field, "longer than %d bytes", maxNom)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		v.add(champ, "contains a control character")
+		v.add(field, "contains a control character")
 	default:
 		n := bourse.NormaliserNom(s)
 		if n == "" {
-			v.add(champ, "must contain a letter")
+			v.add(field, "must contain a letter")
 		}
 		return s, n
 	}
 	return "", ""
 }
 
-func (v *validateur) date(champ, s string, required bool) time.Time {
+func (v *validator) date(field, s string, required bool) time.Time {
 	if s == "" {
 		if required {
-			v.add(champ, "required")
+			v.add(field, "required")
 		}
 		return time.Time{}
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		v.add(champ, "must be a date YYYY-MM-DD")
+		v.add(field, "must be a date YYYY-MM-DD")
 		return time.Time{}
 	}
 	if t.Year() < 1900 || t.Year() > anneeMax {
-		v.add(champ, "year %d is out of range", t.Year())
+		v.add(field, "year %d is out of range", t.Year())
 		return time.Time{}
 	}
 	return t
 }
 
-func (v *validateur) pieces(ps []string, etat bourse.Etat) []string {
+func (v *validator) pieces(ps []string, etat bourse.Etat) []string {
 	if etat == bourse.EtatPiecesManquantes && len(ps) == 0 {
 		v.add("piecesManquantes", "a dossier PIECES_MANQUANTES must list the missing documents")
 	}
@@ -202,15 +202,15 @@ func (v *validateur) pieces(ps []string, etat bourse.Etat) []string {
 	}
 	out := make([]string, 0, len(ps))
 	for i, p := range ps {
-		champ := fmt.Sprintf("piecesManquantes[%d]", i)
+		field := fmt.Sprintf("piecesManquantes[%d]", i)
 		p = strings.TrimSpace(p)
 		switch {
 		case p == "":
-			v.add(champ, "empty")
-		case len(p) > maxTexte:
-			v.add(champ, "longer than %d bytes", maxTexte)
+			v.add(field, "empty")
+		case len(p) > maxText:
+			v.add(field, "longer than %d bytes", maxText)
 		case slices.Contains(out, p):
-			v.add(champ, "listed twice")
+			v.add(field, "listed twice")
 		default:
 			out = append(out, p)
 		}
@@ -218,20 +218,20 @@ func (v *validateur) pieces(ps []string, etat bourse.Etat) []string {
 	return out
 }
 
-func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *DecisionValide {
+func (v *validator) decision(x *Decision, etat bourse.Etat, annee int) *ValidDecision {
 	if x == nil {
 		return nil
 	}
-	d := &DecisionValide{
+	d := &ValidDecision{
 		Nature:                 bourse.Nature(x.Nature),
 		SousReserveProgression: x.SousReserveProgression,
-		ProgressionVerifiee:    x.ProgressionVerifiee,
+		ProgressionVerifiee:    x.ProgressionVerified,
 	}
 	switch {
 	case x.Nature == "":
 		v.add("decision.nature", "required")
 	case !slices.Contains(bourse.Natures, d.Nature):
-		v.add("decision.nature", "must be one of %s", liste(bourse.Natures))
+		v.add("decision.nature", "must be one of %s", list(bourse.Natures))
 	}
 	if etat == bourse.EtatNonTraite {
 		v.add("decision", "a dossier NON_TRAITE cannot carry a decision")
@@ -279,7 +279,7 @@ func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *Decisio
 			d.Bareme = b
 		}
 	}
-	if x.ProgressionVerifiee && !x.SousReserveProgression {
+	if x.ProgressionVerified && !x.SousReserveProgression {
 		v.add("decision.progressionVerifiee", "a progression can only be verified when the decision is sous réserve de progression")
 	}
 	if p := x.PointsCharge; p != nil {
@@ -304,7 +304,7 @@ func (v *validateur) decision(x *Decision, etat bourse.Etat, annee int) *Decisio
 	return d
 }
 
-func (v *validateur) voeux(xs []Voeu) []Voeu {
+func (v *validator) voeux(xs []Voeu) []Voeu {
 	if len(xs) > maxVoeux {
 		v.add("voeux", "more than %d vœux", maxVoeux)
 		return nil
@@ -312,38 +312,38 @@ func (v *validateur) voeux(xs []Voeu) []Voeu {
 	out := make([]Voeu, 0, len(xs))
 	rangs := make([]int, 0, len(xs))
 	for i, x := range xs {
-		champ := fmt.Sprintf("voeux[%d]", i)
+		field := fmt.Sprintf("voeux[%d]", i)
 		switch {
 		case x.Rang < 1 || x.Rang > maxVoeux:
-			v.add(champ+".rang", "must be between 1 and %d", maxVoeux)
+			v.add(field+".rang", "must be between 1 and %d", maxVoeux)
 		case slices.Contains(rangs, x.Rang):
-			v.add(champ+".rang", "rank %d given twice", x.Rang)
+			v.add(field+".rang", "rank %d given twice", x.Rang)
 		}
 		rangs = append(rangs, x.Rang)
 		if !reAcademie.MatchString(x.Academie) {
-			v.add(champ+".academie", "must be 3 upper-case letters")
+			v.add(field+".academie", "must be 3 upper-case letters")
 		}
 		uai, err := ident.ParseUAI(x.UAI)
 		if err != nil {
-			v.add(champ+".uai", "%s", identRaison(err))
+			v.add(field+".uai", "%s", identRaison(err))
 		}
 		x.UAI = uai
-		x.Etablissement = v.texte(champ+".etablissement", x.Etablissement)
-		x.Formation = v.texte(champ+".formation", x.Formation)
+		x.Etablissement = v.text(field+".etablissement", x.Etablissement)
+		x.Formation = v.text(field+".formation", x.Formation)
 		out = append(out, x)
 	}
 	return out
 }
 
-func (v *validateur) texte(champ, s string) string {
+func (v *validator) text(field, s string) string {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		v.add(champ, "required")
-	case len(s) > maxTexte:
-		v.add(champ, "longer than %d bytes", maxTexte)
+		v.add(field, "required")
+	case len(s) > maxText:
+		v.add(field, "longer than %d bytes", maxText)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		v.add(champ, "contains a control character")
+		v.add(field, "contains a control character")
 	}
 	return s
 }
@@ -357,7 +357,7 @@ func identRaison(err error) string {
 	return err.Error()
 }
 
-func liste[T ~string](xs []T) string {
+func list[T ~string](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
 		s[i] = string(x)

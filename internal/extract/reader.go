@@ -13,8 +13,8 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// MaxLigne is the longest line the reader accepts, in bytes.
-const MaxLigne = 1 << 20
+// MaxLine is the longest line the reader accepts, in bytes.
+const MaxLine = 1 << 20
 
 // Faute is one fault of the extract: the line, the field and the reason.
 type Faute struct {
@@ -35,23 +35,23 @@ func (f Faute) String() string {
 // Its memory does not grow with the size of the extract.
 type Lecteur struct {
 	r      *bufio.Reader
-	faute  func(Faute)
-	lignes int
-	fautes int
+	fault  func(Faute)
+	lines  int
+	faults int
 	err    error
 }
 
-// NewLecteur returns a reader of the extract r that calls faute for every
+// NewLecteur returns a reader of the extract r that calls fault for every
 // fault found.
-func NewLecteur(r io.Reader, faute func(Faute)) *Lecteur {
-	return &Lecteur{r: bufio.NewReaderSize(r, 64<<10), faute: faute}
+func NewLecteur(r io.Reader, fault func(Faute)) *Lecteur {
+	return &Lecteur{r: bufio.NewReaderSize(r, 64<<10), fault: fault}
 }
 
 // Lignes is the number of lines read so far, blank lines included.
-func (l *Lecteur) Lignes() int { return l.lignes }
+func (l *Lecteur) Lignes() int { return l.lines }
 
 // Fautes is the number of faults found so far.
-func (l *Lecteur) Fautes() int { return l.fautes }
+func (l *Lecteur) Fautes() int { return l.faults }
 
 // Err is the read error that stopped the reader, if any (not a fault of the
 // extract's content).
@@ -61,7 +61,7 @@ func (l *Lecteur) Err() error { return l.err }
 // lines; ok is false at the end of the extract or on a read error.
 func (l *Lecteur) Suivant() (d Dossier, ok bool) {
 	for l.err == nil {
-		line, err := l.lire()
+		line, err := l.read()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				l.err = err
@@ -71,13 +71,13 @@ func (l *Lecteur) Suivant() (d Dossier, ok bool) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		v := validateur{ligne: l.lignes}
-		d := v.ligne_(line)
-		if len(v.fautes) > 0 {
-			for _, f := range v.fautes {
-				l.fautes++
-				if l.faute != nil {
-					l.faute(f)
+		v := validator{line: l.lines}
+		d := v.line_(line)
+		if len(v.faults) > 0 {
+			for _, f := range v.faults {
+				l.faults++
+				if l.fault != nil {
+					l.fault(f)
 				}
 			}
 			continue
@@ -87,19 +87,19 @@ func (l *Lecteur) Suivant() (d Dossier, ok bool) {
 	return Dossier{}, false
 }
 
-// lire returns the next line without its end of line. A line longer than
-// MaxLigne is reported as a fault and skipped (returned as a blank line).
+// read returns the next line without its end of line. A line longer than
+// MaxLine is reported as a fault and skipped (returned as a blank line).
 // A UTF-8 byte order mark at the start of the extract is dropped.
-func (l *Lecteur) lire() ([]byte, error) {
+func (l *Lecteur) read() ([]byte, error) {
 	line, err := l.r.ReadSlice('\n')
 	var long []byte
 	for errors.Is(err, bufio.ErrBufferFull) {
-		if len(long) <= MaxLigne+2 {
+		if len(long) <= MaxLine+2 {
 			long = append(long, line...)
 		}
 		line, err = l.r.ReadSlice('\n')
 	}
-	if long != nil && len(long) <= MaxLigne+2 {
+	if long != nil && len(long) <= MaxLine+2 {
 		line = append(long, line...)
 	}
 	if len(line) == 0 && long == nil {
@@ -111,14 +111,14 @@ func (l *Lecteur) lire() ([]byte, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	l.lignes++
-	if l.lignes == 1 {
+	l.lines++
+	if l.lines == 1 {
 		line = bytes.TrimPrefix(line, bom)
 	}
-	if long != nil && len(long) > MaxLigne+2 || len(bytes.TrimRight(line, "\r\n")) > MaxLigne {
-		l.fautes++
-		if l.faute != nil {
-			l.faute(Faute{Ligne: l.lignes, Raison: fmt.Sprintf("line longer than %d bytes", MaxLigne)})
+	if long != nil && len(long) > MaxLine+2 || len(bytes.TrimRight(line, "\r\n")) > MaxLine {
+		l.faults++
+		if l.fault != nil {
+			l.fault(Faute{Ligne: l.lines, Raison: fmt.Sprintf("line longer than %d bytes", MaxLine)})
 		}
 		return nil, nil
 	}
@@ -132,18 +132,18 @@ var bom = []byte("\xef\xbb\xbf")
 var strict = json.JoinOptions(json.RejectUnknownMembers(true))
 
 // decode decodes one line strictly, reporting the JSON path of the fault.
-func (v *validateur) decode(line []byte) (Ligne, bool) {
-	var x Ligne
+func (v *validator) decode(line []byte) (Line, bool) {
+	var x Line
 	if err := json.Unmarshal(line, &x, strict); err != nil {
-		v.add(jsonChamp(err), "%s", jsonRaison(err))
+		v.add(jsonField(err), "%s", jsonRaison(err))
 		return x, false
 	}
 	return x, true
 }
 
-// jsonChamp is the path of the field at fault, as Valider names fields:
+// jsonField is the path of the field at fault, as Validate names fields:
 // decision.echelon, voeux[0].uai.
-func jsonChamp(err error) string {
+func jsonField(err error) string {
 	// A syntax error is the line's as a whole; its reason gives the byte.
 	var p jsontext.Pointer
 	var se *json.SemanticError

@@ -7,9 +7,9 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
-// TestNormaliserNom checks the folding of SPEC §3: case, accents, spaces,
+// TestNormalizeNom checks the folding of SPEC §3: case, accents, spaces,
 // hyphens and apostrophes folded, ligatures spelt out.
-func TestNormaliserNom(t *testing.T) {
+func TestNormalizeNom(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
@@ -60,38 +60,38 @@ func TestNormaliserNom(t *testing.T) {
 	}
 }
 
-// TestIdentiteCorrespond checks that two identities correspond when their
+// TestIdentityCorrespond checks that two identities correspond when their
 // names are equal once folded and their birth dates are the same day.
-func TestIdentiteCorrespond(t *testing.T) {
-	ne := jour(1996, 11, 28)
-	base := bourse.Identite{Nom: "BOULET", Prenom: "Amandine", DateNaissance: ne}
+func TestIdentityCorrespond(t *testing.T) {
+	ne := day(1996, 11, 28)
+	base := bourse.Identity{Nom: "BOULET", Prenom: "Amandine", DateNaissance: ne}
 	tests := []struct {
 		name string
-		a, b bourse.Identite
+		a, b bourse.Identity
 		want bool
 	}{
 		{"identiques", base, base, true},
-		{"casse", base, bourse.Identite{Nom: "boulet", Prenom: "AMANDINE", DateNaissance: ne}, true},
-		{"accents", bourse.Identite{Nom: "MARTIN", Prenom: "ELODIE", DateNaissance: ne},
-			bourse.Identite{Nom: "Martin", Prenom: "Élodie", DateNaissance: ne}, true},
-		{"tirets et espaces", bourse.Identite{Nom: "LE BOULCH", Prenom: "JEAN-PIERRE", DateNaissance: ne},
-			bourse.Identite{Nom: "Le-Boulch", Prenom: "jean pierre", DateNaissance: ne}, true},
-		{"apostrophes", bourse.Identite{Nom: "N'Diaye", Prenom: "Awa", DateNaissance: ne},
-			bourse.Identite{Nom: "N’DIAYE", Prenom: "AWA", DateNaissance: ne}, true},
-		{"ligature", bourse.Identite{Nom: "COEUR", Prenom: "Anaïs", DateNaissance: ne},
-			bourse.Identite{Nom: "Cœur", Prenom: "ANAIS", DateNaissance: ne}, true},
+		{"casse", base, bourse.Identity{Nom: "boulet", Prenom: "AMANDINE", DateNaissance: ne}, true},
+		{"accents", bourse.Identity{Nom: "MARTIN", Prenom: "ELODIE", DateNaissance: ne},
+			bourse.Identity{Nom: "Martin", Prenom: "Élodie", DateNaissance: ne}, true},
+		{"tirets et espaces", bourse.Identity{Nom: "LE BOULCH", Prenom: "JEAN-PIERRE", DateNaissance: ne},
+			bourse.Identity{Nom: "Le-Boulch", Prenom: "jean pierre", DateNaissance: ne}, true},
+		{"apostrophes", bourse.Identity{Nom: "N'Diaye", Prenom: "Awa", DateNaissance: ne},
+			bourse.Identity{Nom: "N’DIAYE", Prenom: "AWA", DateNaissance: ne}, true},
+		{"ligature", bourse.Identity{Nom: "COEUR", Prenom: "Anaïs", DateNaissance: ne},
+			bourse.Identity{Nom: "Cœur", Prenom: "ANAIS", DateNaissance: ne}, true},
 		{"même jour, autre fuseau", base,
-			bourse.Identite{Nom: "BOULET", Prenom: "Amandine",
+			bourse.Identity{Nom: "BOULET", Prenom: "Amandine",
 				DateNaissance: time.Date(1996, 11, 28, 0, 0, 0, 0, time.FixedZone("Europe/Paris", 3600))}, true},
-		{"nom différent", base, bourse.Identite{Nom: "BOULOT", Prenom: "Amandine", DateNaissance: ne}, false},
-		{"prénom différent", base, bourse.Identite{Nom: "BOULET", Prenom: "Amandina", DateNaissance: ne}, false},
-		{"prénom composé incomplet", base, bourse.Identite{Nom: "BOULET", Prenom: "Amandine Marie", DateNaissance: ne}, false},
-		{"nom et prénom inversés", base, bourse.Identite{Nom: "Amandine", Prenom: "BOULET", DateNaissance: ne}, false},
-		{"né le lendemain", base, bourse.Identite{Nom: "BOULET", Prenom: "Amandine", DateNaissance: jour(1996, 11, 29)}, false},
-		{"né un an plus tôt", base, bourse.Identite{Nom: "BOULET", Prenom: "Amandine", DateNaissance: jour(1995, 11, 28)}, false},
-		{"jour et mois inversés", bourse.Identite{Nom: "BOULET", Prenom: "Amandine", DateNaissance: jour(1996, 3, 4)},
-			bourse.Identite{Nom: "BOULET", Prenom: "Amandine", DateNaissance: jour(1996, 4, 3)}, false},
-		{"sans date de naissance", base, bourse.Identite{Nom: "BOULET", Prenom: "Amandine"}, false},
+		{"nom différent", base, bourse.Identity{Nom: "BOULOT", Prenom: "Amandine", DateNaissance: ne}, false},
+		{"prénom différent", base, bourse.Identity{Nom: "BOULET", Prenom: "Amandina", DateNaissance: ne}, false},
+		{"prénom composé incomplet", base, bourse.Identity{Nom: "BOULET", Prenom: "Amandine Marie", DateNaissance: ne}, false},
+		{"nom et prénom inversés", base, bourse.Identity{Nom: "Amandine", Prenom: "BOULET", DateNaissance: ne}, false},
+		{"né le lendemain", base, bourse.Identity{Nom: "BOULET", Prenom: "Amandine", DateNaissance: day(1996, 11, 29)}, false},
+		{"né un an plus tôt", base, bourse.Identity{Nom: "BOULET", Prenom: "Amandine", DateNaissance: day(1995, 11, 28)}, false},
+		{"jour et mois inversés", bourse.Identity{Nom: "BOULET", Prenom: "Amandine", DateNaissance: day(1996, 3, 4)},
+			bourse.Identity{Nom: "BOULET", Prenom: "Amandine", DateNaissance: day(1996, 4, 3)}, false},
+		{"sans date de naissance", base, bourse.Identity{Nom: "BOULET", Prenom: "Amandine"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

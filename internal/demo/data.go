@@ -12,7 +12,7 @@ import (
 
 // noms are the family names drawn for ordinary students, upper-case as Aglaé
 // stores them, with accents, hyphens, apostrophes and particles on purpose.
-// Most special students of speciaux.go have names in neither list; in any
+// Most special students of specials.go have names in neither list; in any
 // case the generator never gives an ordinary student a special student's
 // exact identity.
 var noms = []string{
@@ -116,9 +116,9 @@ type etablissement struct {
 // its weight in the draw (roughly its student population) and its
 // establishments.
 type academie struct {
-	code  string
-	poids int
-	etabs []etablissement
+	code    string
+	weights int
+	etabs   []etablissement
 }
 
 var academies = []academie{
@@ -267,14 +267,14 @@ func init() {
 			e.uai = e.uai7 + string(ident.UAIKey(e.uai7))
 		}
 	}
-	poidsAcademies = make([]int, len(academies))
+	academieWeights = make([]int, len(academies))
 	for i, a := range academies {
-		poidsAcademies[i] = a.poids
+		academieWeights[i] = a.weights
 	}
 }
 
-// poidsAcademies are the académies' weights, in the order of academies.
-var poidsAcademies []int
+// academieWeights are the académies' weights, in the order of academies.
+var academieWeights []int
 
 // academieIndex returns the position of code in academies, or -1.
 func academieIndex(code string) int {
@@ -286,8 +286,8 @@ func academieIndex(code string) int {
 	return -1
 }
 
-// etablissementParUAI finds an establishment by its UAI code.
-func etablissementParUAI(uai string) (acad int, etab etablissement) {
+// etablissementByUAI finds an establishment by its UAI code.
+func etablissementByUAI(uai string) (acad int, etab etablissement) {
 	for i, a := range academies {
 		for _, e := range a.etabs {
 			if e.uai == uai {
@@ -315,8 +315,8 @@ var pieces = [...]string{
 	"Attestation de reconnaissance de handicap",
 }
 
-// poidsPieces favours the fiscal notice, the certificate and the RIB.
-var poidsPieces = []int{30, 6, 18, 16, 8, 6, 5, 4, 3, 2, 1, 1}
+// piecesWeights favours the fiscal notice, the certificate and the RIB.
+var piecesWeights = []int{30, 6, 18, 16, 8, 6, 5, 4, 3, 2, 1, 1}
 
 // piece returns document i for a dossier of year annee. The fiscal notice of
 // a DSE filed in annee is the one received in annee-1 (revenues of annee-2).
@@ -330,11 +330,11 @@ func piece(i, annee int) string {
 	return pieces[i]
 }
 
-// echelons are the scholarship levels, lowest first, and poidsEchelons their
+// echelons are the scholarship levels, lowest first, and echelonWeights their
 // weights: more students at the low levels, as in the national figures.
 var (
-	echelons      = []string{"0bis", "1", "2", "3", "4", "5", "6", "7"}
-	poidsEchelons = []int{24, 16, 12, 11, 10, 10, 9, 8}
+	echelons       = []string{"0bis", "1", "2", "3", "4", "5", "6", "7"}
+	echelonWeights = []int{24, 16, 12, 11, 10, 10, 9, 8}
 )
 
 // Annual amounts (€) by échelon, SPEC §8.

@@ -12,18 +12,18 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
-const opPostLot = "POST lot"
+const opPostBatch = "POST lot"
 
-// lotRequest is the body of POST /v1/consultations/lot. Its rules are those
+// batchRequest is the body of POST /v1/consultations/lot. Its rules are those
 // of the single lookup's body: null is absent, anneeUniversitaire 0 is
 // refused.
-type lotRequest struct {
+type batchRequest struct {
 	AnneeUniversitaire yearValue `json:"anneeUniversitaire"`
 	CodeEtablissement  string    `json:"codeEtablissement"`
 	Identifiants       []string  `json:"identifiants"`
 }
 
-var lotShape = &objectShape{
+var batchShape = &objectShape{
 	fields:  []string{"anneeUniversitaire", "codeEtablissement", "identifiants"},
 	example: `{"anneeUniversitaire":2025,"identifiants":["1111037734L"]}`,
 	want: func(ptr jsontext.Pointer) string {
@@ -37,14 +37,14 @@ var lotShape = &objectShape{
 	},
 }
 
-// postLot answers POST /v1/consultations/lot: up to 1,000 identifiers of one
+// postBatch answers POST /v1/consultations/lot: up to 1,000 identifiers of one
 // year, answered in the same order with one query. An invalid identifier
 // gets an error in its place; the others are answered.
-func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
+func (a *API) postBatch(w http.ResponseWriter, r *http.Request) error {
 	if err := checkContentType(r); err != nil {
 		return err
 	}
-	lot, ok := a.svc.(bourse.ConsultantLot)
+	batch, ok := a.svc.(bourse.ConsultantLot)
 	if !ok {
 		return bourse.Internal("batch lookup", errors.New("the consultant cannot answer batches"))
 	}
@@ -52,8 +52,8 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req lotRequest
-	err = decodeObject(*buf, &req, lotShape)
+	var req batchRequest
+	err = decodeObject(*buf, &req, batchShape)
 	putBody(buf)
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	rs, err := lot.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
+	rs, err := batch.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
 		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
 	if err != nil {
 		return err
@@ -80,8 +80,8 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 		}
 		if x.Err != nil {
 			k, detail := web.Classify(x.Err)
-			item, _ := json.Marshal(lotErreur{Identifiant: req.Identifiants[i],
-				Erreur: lotProbleme{Type: web.ProblemBase + k.Type, Detail: detail}})
+			item, _ := json.Marshal(batchErreur{Identifiant: req.Identifiants[i],
+				Erreur: batchProblem{Type: web.ProblemBase + k.Type, Detail: detail}})
 			out = append(out, item...)
 			continue
 		}
@@ -102,13 +102,13 @@ func (a *API) postLot(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// lotErreur is the place of an identifier the batch could not answer.
-type lotErreur struct {
-	Identifiant string      `json:"identifiant"`
-	Erreur      lotProbleme `json:"erreur"`
+// batchErreur is the place of an identifier the batch could not answer.
+type batchErreur struct {
+	Identifiant string       `json:"identifiant"`
+	Erreur      batchProblem `json:"erreur"`
 }
 
-type lotProbleme struct {
+type batchProblem struct {
 	Type   string `json:"type"`
 	Detail string `json:"detail"`
 }

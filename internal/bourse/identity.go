@@ -39,19 +39,19 @@ func NormaliserNom(s string) string {
 
 // Correspond reports whether two identities designate the same person:
 // names equal once normalised, birth dates equal.
-func (i Identite) Correspond(o Identite) bool {
-	return i.cle() == o.cle()
+func (i Identity) Correspond(o Identity) bool {
+	return i.key() == o.key()
 }
 
-// cle is an identity in the form it is compared in.
-type cle struct {
+// key is an identity in the form it is compared in.
+type key struct {
 	nom, prenom string
 	y           int
 	m           time.Month
 	d           int
 }
 
-func (i Identite) cle() cle {
+func (i Identity) key() key {
 	y, m, d := i.DateNaissance.Date()
-	return cle{NormaliserNom(i.Nom), NormaliserNom(i.Prenom), y, m, d}
+	return key{NormaliserNom(i.Nom), NormaliserNom(i.Prenom), y, m, d}
 }

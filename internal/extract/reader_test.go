@@ -18,9 +18,9 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/extract"
 )
 
-// testdataLignes returns the lines of the repository's
+// testdataLines returns the lines of the repository's
 // testdata/extract.jsonl.
-func testdataLignes(t testing.TB) []string {
+func testdataLines(t testing.TB) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "extract.jsonl"))
 	require.NoError(t, err)
@@ -34,24 +34,24 @@ func testdataLignes(t testing.TB) []string {
 	return out
 }
 
-// valide returns ligneBase filed in the académie acad (a valid line whose
+// valid returns baseLine filed in the académie acad (a valid line whose
 // dossier number is "2014" + acad + "1111037734L").
-func valide(t testing.TB, acad string) string {
+func valid(t testing.TB, acad string) string {
 	t.Helper()
 	x := base(t)
 	x.Academie = acad
 	x.NumeroDossier = "2014" + acad + "1111037734L"
-	return jsonLigne(t, x)
+	return jsonLine(t, x)
 }
 
-// lecture is everything a Lecteur gave for one input.
-type lecture struct {
+// reading is everything a Lecteur gave for one input.
+type reading struct {
 	dossiers []extract.Dossier
-	fautes   []extract.Faute
+	faults   []extract.Faute
 	l        *extract.Lecteur
 }
 
-func (r lecture) numeros() []string {
+func (r reading) numbers() []string {
 	out := []string{}
 	for _, d := range r.dossiers {
 		out = append(out, d.NumeroDossier)
@@ -59,7 +59,7 @@ func (r lecture) numeros() []string {
 	return out
 }
 
-func (r lecture) lignes() []int {
+func (r reading) lines() []int {
 	out := []int{}
 	for _, d := range r.dossiers {
 		out = append(out, d.Ligne)
@@ -67,11 +67,11 @@ func (r lecture) lignes() []int {
 	return out
 }
 
-// lireTout reads r to the end.
-func lireTout(t testing.TB, r io.Reader) lecture {
+// readAll reads r to the end.
+func readAll(t testing.TB, r io.Reader) reading {
 	t.Helper()
-	var res lecture
-	res.l = extract.NewLecteur(r, func(f extract.Faute) { res.fautes = append(res.fautes, f) })
+	var res reading
+	res.l = extract.NewLecteur(r, func(f extract.Faute) { res.faults = append(res.faults, f) })
 	for {
 		d, ok := res.l.Suivant()
 		if !ok {
@@ -83,61 +83,61 @@ func lireTout(t testing.TB, r io.Reader) lecture {
 	return res
 }
 
-func lireChaine(t testing.TB, s string) lecture {
+func readString(t testing.TB, s string) reading {
 	t.Helper()
-	return lireTout(t, strings.NewReader(s))
+	return readAll(t, strings.NewReader(s))
 }
 
-// faute is the expected fault: its line, field and a substring of its
+// fault is the expected fault: its line, field and a substring of its
 // reason.
-type faute struct {
-	ligne  int
-	champ  string
+type fault struct {
+	line   int
+	field  string
 	raison string
 }
 
-func assertFautes(t *testing.T, want []faute, got []extract.Faute) {
+func assertFaults(t *testing.T, want []fault, got []extract.Faute) {
 	t.Helper()
 	require.Len(t, got, len(want), "faults: %v", got)
 	for i, w := range want {
-		assert.Equal(t, w.ligne, got[i].Ligne, "fault %d: %v", i, got[i])
-		assert.Equal(t, w.champ, got[i].Champ, "fault %d: %v", i, got[i])
+		assert.Equal(t, w.line, got[i].Ligne, "fault %d: %v", i, got[i])
+		assert.Equal(t, w.field, got[i].Champ, "fault %d: %v", i, got[i])
 		assert.Contains(t, got[i].Raison, w.raison, "fault %d: %v", i, got[i])
 	}
 }
 
-func TestLecteur(t *testing.T) {
-	mon, par, ver, lyo := valide(t, "MON"), valide(t, "PAR"), valide(t, "VER"), valide(t, "LYO")
+func TestReader(t *testing.T) {
+	mon, par, ver, lyo := valid(t, "MON"), valid(t, "PAR"), valid(t, "VER"), valid(t, "LYO")
 
 	t.Run("mélange de lignes valides et fautives", func(t *testing.T) {
-		echelonNombre := strings.Replace(valide(t, "AIX"), `"echelon":"1"`, `"echelon":1`, 1)
-		inconnu := strings.Replace(valide(t, "NCY"), `{"numeroDossier"`, `{"couleur":"bleu","numeroDossier"`, 1)
-		utf8Invalide := strings.Replace(valide(t, "REN"), "BOULET", "BOU\xffLET", 1)
-		etatInconnu := strings.Replace(valide(t, "NTE"), `"etat":"VALIDE"`, `"etat":"ACCEPTE"`, 1)
+		echelonNumber := strings.Replace(valid(t, "AIX"), `"echelon":"1"`, `"echelon":1`, 1)
+		inconnu := strings.Replace(valid(t, "NCY"), `{"numeroDossier"`, `{"couleur":"bleu","numeroDossier"`, 1)
+		utf8Invalid := strings.Replace(valid(t, "REN"), "BOULET", "BOU\xffLET", 1)
+		unknownEtat := strings.Replace(valid(t, "NTE"), `"etat":"VALIDE"`, `"etat":"ACCEPTE"`, 1)
 		in := strings.Join([]string{
 			mon,                 // 1
 			`{"numeroDossier":`, // 2 malformed
 			``,                  // 3 blank
 			par + "\r",          // 4 CRLF
-			echelonNombre,       // 5 wrong type
+			echelonNumber,       // 5 wrong type
 			inconnu,             // 6 unknown field
 			ver + ` {}`,         // 7 trailing data
-			utf8Invalide,        // 8 invalid UTF-8
-			etatInconnu,         // 9 invalid content
+			utf8Invalid,         // 8 invalid UTF-8
+			unknownEtat,         // 9 invalid content
 			`   `,               // 10 blank
 			lyo,                 // 11, no end of line
 		}, "\n")
-		r := lireChaine(t, in)
-		assert.Equal(t, []string{"2014MON1111037734L", "2014PAR1111037734L", "2014LYO1111037734L"}, r.numeros())
-		assert.Equal(t, []int{1, 4, 11}, r.lignes())
-		assertFautes(t, []faute{
+		r := readString(t, in)
+		assert.Equal(t, []string{"2014MON1111037734L", "2014PAR1111037734L", "2014LYO1111037734L"}, r.numbers())
+		assert.Equal(t, []int{1, 4, 11}, r.lines())
+		assertFaults(t, []fault{
 			{2, "", "malformed JSON"},
 			{5, "decision.echelon", "expected a string, got JSON number"},
 			{6, "couleur", "unknown field"},
 			{7, "", "unexpected data after the JSON object"},
 			{8, "", "invalid UTF-8"},
 			{9, "etat", "must be one of"},
-		}, r.fautes)
+		}, r.faults)
 		assert.Equal(t, 6, r.l.Fautes())
 		assert.NoError(t, r.l.Err())
 	})
@@ -155,15 +155,15 @@ func TestLecteur(t *testing.T) {
 			{`42`, "expected an object, got JSON number"},
 		} {
 			t.Run(tt.in, func(t *testing.T) {
-				r := lireChaine(t, mon+"\n"+tt.in+"\n"+par+"\n")
-				assert.Equal(t, []int{1, 3}, r.lignes())
-				assertFautes(t, []faute{{2, "", tt.raison}}, r.fautes)
+				r := readString(t, mon+"\n"+tt.in+"\n"+par+"\n")
+				assert.Equal(t, []int{1, 3}, r.lines())
+				assertFaults(t, []fault{{2, "", tt.raison}}, r.faults)
 			})
 		}
 	})
 
 	t.Run("type faux: chemin du champ", func(t *testing.T) {
-		for _, tt := range []struct{ avant, apres, champ, raison string }{
+		for _, tt := range []struct{ before, after, field, raison string }{
 			{`"echelon":"1"`, `"echelon":1`, "decision.echelon", "expected a string, got JSON number"},
 			{`"anneeUniversitaire":2014`, `"anneeUniversitaire":"2014"`, "anneeUniversitaire", "expected an integer, got JSON string"},
 			{`"anneeUniversitaire":2014`, `"anneeUniversitaire":2014.5`, "anneeUniversitaire", "expected an integer"},
@@ -175,127 +175,127 @@ func TestLecteur(t *testing.T) {
 			{`"piecesManquantes":[]`, `"piecesManquantes":[1]`, "piecesManquantes[0]", "expected a string"},
 			{`"decision":{`, `"decision":true,"x":{`, "decision", "expected an object, got JSON bool"},
 		} {
-			t.Run(tt.champ+" "+tt.apres, func(t *testing.T) {
-				line := strings.Replace(mon, tt.avant, tt.apres, 1)
+			t.Run(tt.field+" "+tt.after, func(t *testing.T) {
+				line := strings.Replace(mon, tt.before, tt.after, 1)
 				require.NotEqual(t, mon, line)
-				r := lireChaine(t, par+"\n"+line+"\n")
-				assert.Equal(t, []int{1}, r.lignes())
-				assertFautes(t, []faute{{2, tt.champ, tt.raison}}, r.fautes)
+				r := readString(t, par+"\n"+line+"\n")
+				assert.Equal(t, []int{1}, r.lines())
+				assertFaults(t, []fault{{2, tt.field, tt.raison}}, r.faults)
 			})
 		}
 		t.Run("voeux.rang", func(t *testing.T) {
 			// encoding/json gives "voeux.rang", without the index that
-			// Valider puts in its own paths ("voeux[0].rang").
-			r := lireChaine(t, strings.Replace(mon, `"rang":1`, `"rang":"1"`, 1))
-			require.Len(t, r.fautes, 1)
-			assert.Contains(t, r.fautes[0].Champ, "voeux")
-			assert.Contains(t, r.fautes[0].Champ, "rang")
+			// Validate puts in its own paths ("voeux[0].rang").
+			r := readString(t, strings.Replace(mon, `"rang":1`, `"rang":"1"`, 1))
+			require.Len(t, r.faults, 1)
+			assert.Contains(t, r.faults[0].Champ, "voeux")
+			assert.Contains(t, r.faults[0].Champ, "rang")
 		})
 	})
 
 	t.Run("champ inconnu", func(t *testing.T) {
-		r := lireChaine(t, strings.Replace(mon, `"etat"`, `"statut":"BOURSIER","etat"`, 1)+"\n")
+		r := readString(t, strings.Replace(mon, `"etat"`, `"statut":"BOURSIER","etat"`, 1)+"\n")
 		assert.Empty(t, r.dossiers)
-		assertFautes(t, []faute{{1, "statut", "unknown field"}}, r.fautes)
+		assertFaults(t, []fault{{1, "statut", "unknown field"}}, r.faults)
 	})
 
 	t.Run("champ inconnu imbriqué: chemin JSON complet", func(t *testing.T) {
 		// Faute.Champ is documented as "JSON path of the field", and a type
 		// error in the decision is reported as "decision.echelon": an
 		// unknown field of the decision should be "decision.couleur".
-		r := lireChaine(t, strings.Replace(mon, `"nature"`, `"couleur":"bleu","nature"`, 1)+"\n")
+		r := readString(t, strings.Replace(mon, `"nature"`, `"couleur":"bleu","nature"`, 1)+"\n")
 		assert.Empty(t, r.dossiers)
-		assertFautes(t, []faute{{1, "decision.couleur", "unknown field"}}, r.fautes)
+		assertFaults(t, []fault{{1, "decision.couleur", "unknown field"}}, r.faults)
 	})
 
 	t.Run("données après l'objet", func(t *testing.T) {
 		for _, suite := range []string{` {}`, `{}`, `x`, `]`, `}`, `,`, ` null`, ` "a"`, ` 1`} {
 			t.Run(suite, func(t *testing.T) {
-				r := lireChaine(t, mon+suite+"\n"+par+"\n")
-				assert.Equal(t, []int{2}, r.lignes())
-				assertFautes(t, []faute{{1, "", "unexpected data after the JSON object"}}, r.fautes)
+				r := readString(t, mon+suite+"\n"+par+"\n")
+				assert.Equal(t, []int{2}, r.lines())
+				assertFaults(t, []fault{{1, "", "unexpected data after the JSON object"}}, r.faults)
 			})
 		}
 		t.Run("espaces finaux acceptés", func(t *testing.T) {
-			r := lireChaine(t, mon+" \t \n")
-			assert.Equal(t, []int{1}, r.lignes())
-			assert.Empty(t, r.fautes)
+			r := readString(t, mon+" \t \n")
+			assert.Equal(t, []int{1}, r.lines())
+			assert.Empty(t, r.faults)
 		})
 	})
 
 	t.Run("UTF-8 invalide", func(t *testing.T) {
 		for _, bad := range []string{"\xff", "\xc3", "\xed\xa0\x80", "\xc0\xaf"} {
 			line := strings.Replace(mon, "Amandine", "Aman"+bad+"dine", 1)
-			r := lireChaine(t, line+"\n"+par+"\n")
-			assert.Equal(t, []int{2}, r.lignes(), "%q", bad)
-			assertFautes(t, []faute{{1, "", "invalid UTF-8"}}, r.fautes)
+			r := readString(t, line+"\n"+par+"\n")
+			assert.Equal(t, []int{2}, r.lines(), "%q", bad)
+			assertFaults(t, []fault{{1, "", "invalid UTF-8"}}, r.faults)
 		}
 	})
 
 	t.Run("lignes blanches sautées mais comptées", func(t *testing.T) {
-		r := lireChaine(t, "\n"+mon+"\n\n \t \n\r\n"+par+"\n\n")
-		assert.Equal(t, []int{2, 6}, r.lignes())
-		assert.Empty(t, r.fautes)
+		r := readString(t, "\n"+mon+"\n\n \t \n\r\n"+par+"\n\n")
+		assert.Equal(t, []int{2, 6}, r.lines())
+		assert.Empty(t, r.faults)
 	})
 
 	t.Run("CRLF", func(t *testing.T) {
-		r := lireChaine(t, mon+"\r\n\r\n"+par+"\r\n"+"{\r\n"+ver+"\r\n")
-		assert.Equal(t, []string{"2014MON1111037734L", "2014PAR1111037734L", "2014VER1111037734L"}, r.numeros())
-		assert.Equal(t, []int{1, 3, 5}, r.lignes())
-		assertFautes(t, []faute{{4, "", "malformed JSON"}}, r.fautes)
+		r := readString(t, mon+"\r\n\r\n"+par+"\r\n"+"{\r\n"+ver+"\r\n")
+		assert.Equal(t, []string{"2014MON1111037734L", "2014PAR1111037734L", "2014VER1111037734L"}, r.numbers())
+		assert.Equal(t, []int{1, 3, 5}, r.lines())
+		assertFaults(t, []fault{{4, "", "malformed JSON"}}, r.faults)
 		// The CR does not end up in the values.
 		assert.Equal(t, "Diplômes de santé, 1re année", r.dossiers[2].Voeux[0].Formation)
 	})
 
 	t.Run("dernière ligne sans fin de ligne", func(t *testing.T) {
-		r := lireChaine(t, mon+"\n"+par)
-		assert.Equal(t, []int{1, 2}, r.lignes())
-		assert.Empty(t, r.fautes)
+		r := readString(t, mon+"\n"+par)
+		assert.Equal(t, []int{1, 2}, r.lines())
+		assert.Empty(t, r.faults)
 
-		r = lireChaine(t, mon+"\n"+`{"nom":`)
-		assert.Equal(t, []int{1}, r.lignes())
-		assertFautes(t, []faute{{2, "", "not closed"}}, r.fautes)
+		r = readString(t, mon+"\n"+`{"nom":`)
+		assert.Equal(t, []int{1}, r.lines())
+		assertFaults(t, []fault{{2, "", "not closed"}}, r.faults)
 	})
 
 	t.Run("ligne trop longue", func(t *testing.T) {
-		long := `{"nom":"` + strings.Repeat("A", extract.MaxLigne) + `"}`
-		r := lireChaine(t, mon+"\n"+long+"\n"+par+"\n"+ver+"\n")
-		assert.Equal(t, []int{1, 3, 4}, r.lignes())
-		assertFautes(t, []faute{{2, "", "longer than 1048576 bytes"}}, r.fautes)
+		long := `{"nom":"` + strings.Repeat("A", extract.MaxLine) + `"}`
+		r := readString(t, mon+"\n"+long+"\n"+par+"\n"+ver+"\n")
+		assert.Equal(t, []int{1, 3, 4}, r.lines())
+		assertFaults(t, []fault{{2, "", "longer than 1048576 bytes"}}, r.faults)
 		assert.Equal(t, 1, r.l.Fautes())
 		assert.NoError(t, r.l.Err())
 
 		// Several in a row, and one at the end without end of line.
-		r = lireChaine(t, long+"\n"+long+"\r\n"+mon+"\n"+long)
-		assert.Equal(t, []int{3}, r.lignes())
-		assertFautes(t, []faute{
+		r = readString(t, long+"\n"+long+"\r\n"+mon+"\n"+long)
+		assert.Equal(t, []int{3}, r.lines())
+		assertFaults(t, []fault{
 			{1, "", "longer than"}, {2, "", "longer than"}, {4, "", "longer than"},
-		}, r.fautes)
+		}, r.faults)
 		assert.NoError(t, r.l.Err())
 
 		// One byte too many.
 		pad := func(n int) string { return mon + strings.Repeat(" ", n-len(mon)) }
-		r = lireChaine(t, pad(extract.MaxLigne+1)+"\n"+par+"\n")
-		assert.Equal(t, []int{2}, r.lignes())
-		assertFautes(t, []faute{{1, "", "longer than"}}, r.fautes)
+		r = readString(t, pad(extract.MaxLine+1)+"\n"+par+"\n")
+		assert.Equal(t, []int{2}, r.lines())
+		assertFaults(t, []fault{{1, "", "longer than"}}, r.faults)
 	})
 
 	t.Run("ligne de MaxLigne octets acceptée", func(t *testing.T) {
-		// MaxLigne is "the longest line the reader accepts": a line of
-		// exactly MaxLigne bytes, followed by its end of line, must be read.
+		// MaxLine is "the longest line the reader accepts": a line of
+		// exactly MaxLine bytes, followed by its end of line, must be read.
 		pad := func(n int) string { return mon + strings.Repeat(" ", n-len(mon)) }
 		for _, eol := range []string{"\n", "\r\n", ""} {
-			r := lireChaine(t, pad(extract.MaxLigne)+eol)
-			assert.Equal(t, []int{1}, r.lignes(), "end of line %q", eol)
-			assert.Empty(t, r.fautes, "end of line %q", eol)
+			r := readString(t, pad(extract.MaxLine)+eol)
+			assert.Equal(t, []int{1}, r.lines(), "end of line %q", eol)
+			assert.Empty(t, r.faults, "end of line %q", eol)
 		}
 	})
 
 	t.Run("entrée vide", func(t *testing.T) {
 		for _, in := range []string{"", "\n", "\n\n \r\n"} {
-			r := lireChaine(t, in)
+			r := readString(t, in)
 			assert.Empty(t, r.dossiers, "%q", in)
-			assert.Empty(t, r.fautes, "%q", in)
+			assert.Empty(t, r.faults, "%q", in)
 			assert.Zero(t, r.l.Fautes(), "%q", in)
 			assert.NoError(t, r.l.Err(), "%q", in)
 		}
@@ -314,9 +314,9 @@ func TestLecteur(t *testing.T) {
 			{mon + "\n", 1},
 			{mon + "\n\n" + par, 3},
 			{mon + "\r\n{\r\n" + par + "\r\n", 3},
-			{strings.Join(testdataLignes(t), "\n") + "\n", 20},
+			{strings.Join(testdataLines(t), "\n") + "\n", 20},
 		} {
-			r := lireChaine(t, tt.in)
+			r := readString(t, tt.in)
 			assert.Equal(t, tt.want, r.l.Lignes(), "%.40q", tt.in)
 			// Asking again at the end changes nothing.
 			_, ok := r.l.Suivant()
@@ -327,24 +327,24 @@ func TestLecteur(t *testing.T) {
 
 	t.Run("erreur de lecture", func(t *testing.T) {
 		boom := errors.New("disque arraché")
-		r := lireTout(t, io.MultiReader(strings.NewReader(mon+"\n"+par+"\n"), iotest.ErrReader(boom)))
-		assert.Equal(t, []int{1, 2}, r.lignes())
-		assert.Empty(t, r.fautes)
+		r := readAll(t, io.MultiReader(strings.NewReader(mon+"\n"+par+"\n"), iotest.ErrReader(boom)))
+		assert.Equal(t, []int{1, 2}, r.lines())
+		assert.Empty(t, r.faults)
 		assert.ErrorIs(t, r.l.Err(), boom)
 		_, ok := r.l.Suivant()
 		assert.False(t, ok)
 		assert.ErrorIs(t, r.l.Err(), boom)
 
 		// An error in the middle of a line.
-		r = lireTout(t, io.MultiReader(strings.NewReader(mon+"\n"+par[:20]), iotest.ErrReader(boom)))
-		assert.Equal(t, []int{1}, r.lignes())
+		r = readAll(t, io.MultiReader(strings.NewReader(mon+"\n"+par[:20]), iotest.ErrReader(boom)))
+		assert.Equal(t, []int{1}, r.lines())
 		assert.ErrorIs(t, r.l.Err(), boom)
 	})
 
 	t.Run("lecteur lent, un octet à la fois", func(t *testing.T) {
-		r := lireTout(t, iotest.OneByteReader(strings.NewReader(mon+"\n\n{\n"+par)))
-		assert.Equal(t, []int{1, 4}, r.lignes())
-		assertFautes(t, []faute{{3, "", "malformed JSON"}}, r.fautes)
+		r := readAll(t, iotest.OneByteReader(strings.NewReader(mon+"\n\n{\n"+par)))
+		assert.Equal(t, []int{1, 4}, r.lines())
+		assertFaults(t, []fault{{3, "", "malformed JSON"}}, r.faults)
 	})
 
 	t.Run("sans fonction faute", func(t *testing.T) {
@@ -358,9 +358,9 @@ func TestLecteur(t *testing.T) {
 	})
 
 	t.Run("testdata/extract.jsonl", func(t *testing.T) {
-		lines := testdataLignes(t)
-		r := lireChaine(t, strings.Join(lines, "\n")+"\n")
-		assert.Empty(t, r.fautes)
+		lines := testdataLines(t)
+		r := readString(t, strings.Join(lines, "\n")+"\n")
+		assert.Empty(t, r.faults)
 		require.Len(t, r.dossiers, 20)
 		for i, d := range r.dossiers {
 			assert.Equal(t, i+1, d.Ligne)
@@ -373,9 +373,9 @@ func TestLecteur(t *testing.T) {
 	})
 }
 
-// ligneDe rebuilds the line a valid dossier came from, in normalised form.
-func ligneDe(d extract.Dossier) extract.Ligne {
-	x := extract.Ligne{
+// lineOf rebuilds the line a valid dossier came from, in normalised form.
+func lineOf(d extract.Dossier) extract.Line {
+	x := extract.Line{
 		NumeroDossier:      d.NumeroDossier,
 		AnneeUniversitaire: d.Annee,
 		Academie:           d.Academie,
@@ -395,7 +395,7 @@ func ligneDe(d extract.Dossier) extract.Ligne {
 			Bareme:                 dv.Bareme,
 			Date:                   dv.Date.Format(time.DateOnly),
 			SousReserveProgression: dv.SousReserveProgression,
-			ProgressionVerifiee:    dv.ProgressionVerifiee,
+			ProgressionVerified:    dv.ProgressionVerifiee,
 			PointsCharge:           dv.PointsCharge,
 			PointsDistance:         dv.PointsDistance,
 		}
@@ -403,8 +403,8 @@ func ligneDe(d extract.Dossier) extract.Ligne {
 	return x
 }
 
-func FuzzLecteur(f *testing.F) {
-	lines := testdataLignes(f)
+func FuzzReader(f *testing.F) {
+	lines := testdataLines(f)
 	for _, l := range lines {
 		f.Add([]byte(l + "\n"))
 	}
@@ -426,8 +426,8 @@ func FuzzLecteur(f *testing.F) {
 	f.Add([]byte(strings.Replace(lines[0], `"numeroDossier":"2014MON1111037734L"`, `"numeroDossier":" 2014 mon 1111037734l"`, 1)))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fautes []extract.Faute
-		l := extract.NewLecteur(bytes.NewReader(data), func(f extract.Faute) { fautes = append(fautes, f) })
+		var faults []extract.Faute
+		l := extract.NewLecteur(bytes.NewReader(data), func(f extract.Faute) { faults = append(faults, f) })
 		var dossiers []extract.Dossier
 		for {
 			d, ok := l.Suivant()
@@ -440,12 +440,12 @@ func FuzzLecteur(f *testing.F) {
 			}
 		}
 		require.NoError(t, l.Err())
-		require.Equal(t, len(fautes), l.Fautes())
-		maxLigne := bytes.Count(data, []byte("\n")) + 1
-		for _, f := range fautes {
+		require.Equal(t, len(faults), l.Fautes())
+		maxLine := bytes.Count(data, []byte("\n")) + 1
+		for _, f := range faults {
 			require.GreaterOrEqual(t, f.Ligne, 1, "%v", f)
 			require.LessOrEqual(t, f.Ligne, l.Lignes(), "%v", f)
-			require.LessOrEqual(t, f.Ligne, maxLigne, "%v", f)
+			require.LessOrEqual(t, f.Ligne, maxLine, "%v", f)
 			require.NotEmpty(t, f.Raison, "%v", f)
 		}
 		prev := 0
@@ -453,27 +453,27 @@ func FuzzLecteur(f *testing.F) {
 			require.Greater(t, d.Ligne, prev, "dossiers in line order")
 			prev = d.Ligne
 			require.LessOrEqual(t, d.Ligne, l.Lignes())
-			require.LessOrEqual(t, d.Ligne, maxLigne)
+			require.LessOrEqual(t, d.Ligne, maxLine)
 			require.NotEmpty(t, d.NumeroDossier)
 			require.NotEmpty(t, d.Identifiant)
 			require.NotEmpty(t, d.Etat)
-			for _, f := range fautes {
+			for _, f := range faults {
 				require.NotEqual(t, d.Ligne, f.Ligne, "a line gives a dossier or faults, not both: %v", f)
 			}
 			// A valid dossier, written back in normalised form, is valid
 			// and unchanged.
-			d2, fs := extract.Valider(d.Ligne, ligneDe(d))
+			d2, fs := extract.Validate(d.Ligne, lineOf(d))
 			require.Empty(t, fs, "re-validation of line %d", d.Ligne)
 			require.Equal(t, d, d2)
 		}
 	})
 }
 
-// BenchmarkLecteur reads an extract of 10,000 lines (the 20 lines of
+// BenchmarkReader reads an extract of 10,000 lines (the 20 lines of
 // testdata/extract.jsonl, repeated).
-func BenchmarkLecteur(b *testing.B) {
+func BenchmarkReader(b *testing.B) {
 	const n = 10_000
-	lines := testdataLignes(b)
+	lines := testdataLines(b)
 	var buf bytes.Buffer
 	for i := range n {
 		buf.WriteString(lines[i%len(lines)])
@@ -498,7 +498,7 @@ func BenchmarkLecteur(b *testing.B) {
 		}
 	}
 	runtime.ReadMemStats(&m1)
-	lignes := float64(b.N) * n
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/lignes, "ns/line")
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/lignes, "allocs/line")
+	lineCount := float64(b.N) * n
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/lineCount, "ns/line")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/lineCount, "allocs/line")
 }

@@ -41,7 +41,7 @@ import (
 // them under a provisional INE (4 digits + D + 5 digits + a letter) that
 // appears nowhere in the extract: Y + "D00417T" for DIALLO Aminata, Y +
 // "D00418U" for WANG Lei, Y + "D00419V" for KOUASSI Ange-Marie (2025D00417T…
-// when Y is 2025; see provisoires). Looked up by that provisional INE with
+// when Y is 2025; see provisional). Looked up by that provisional INE with
 // their identity, they are found by identity alone (correspondance IDENTITE,
 // identifiantAglae the INE-BEA): BOURSIER CONDITIONNELLE 5, BOURSIER
 // DEFINITIVE 2, EN_ATTENTE. Their identities, like those of every special
@@ -81,19 +81,19 @@ var (
 	idArnaud  = bea("0381204569")
 )
 
-// nbSpeciaux is the number of special lines before ARNAUD Julie's.
-const nbSpeciaux = 19
+// nSpecial is the number of special lines before ARNAUD Julie's.
+const nSpecial = 19
 
-// identifiantsSpeciaux are never handed out to ordinary students.
-var identifiantsSpeciaux = []string{
+// specialIdentifiants are never handed out to ordinary students.
+var specialIdentifiants = []string{
 	idBoulet, idNDiaye, idLeGoff, idDiallo, idWang, idKouassi, idFontA, idFontB,
 	idBrunet, idColin, idMeunier, idBarbier, idRenaud, idLemaire, idGilles,
 	idPerrot, idArnaud,
 }
 
-// provisoires returns the provisional INEs Apogée gives the foreign students
+// provisional returns the provisional INEs Apogée gives the foreign students
 // of lines 4, 5 and 6 for year y. They are not in the extract.
-func provisoires(y int) [3]string {
+func provisional(y int) [3]string {
 	return [3]string{itoa4(y) + "D00417T", itoa4(y) + "D00418U", itoa4(y) + "D00419V"}
 }
 
@@ -110,12 +110,12 @@ func voeu(rang int, uai7, formation string) extract.Voeu {
 	panic("demo: unknown UAI " + uai7)
 }
 
-// speciale builds a special line of year annee.
-func speciale(annee int, acad, id string, nom, prenom, naissance, etat string, d *extract.Decision, pieces []string, voeux ...extract.Voeu) extract.Ligne {
+// special builds a special line of year annee.
+func special(annee int, acad, id string, nom, prenom, naissance, etat string, d *extract.Decision, pieces []string, voeux ...extract.Voeu) extract.Line {
 	if pieces == nil {
 		pieces = []string{}
 	}
-	return extract.Ligne{
+	return extract.Line{
 		NumeroDossier:      itoa4(annee) + acad + id,
 		AnneeUniversitaire: annee,
 		Academie:           acad,
@@ -141,9 +141,9 @@ const (
 	ech6
 )
 
-// speciaux returns the special lines for the years annees (sorted, not
+// specials returns the special lines for the years annees (sorted, not
 // empty). Its size depends only on len(annees): at most 24 lines.
-func speciaux(annees []int) []extract.Ligne {
+func specials(annees []int) []extract.Line {
 	y := annees[len(annees)-1]
 	const (
 		def  = "ATTRIBUTION_DEFINITIVE"
@@ -153,7 +153,7 @@ func speciaux(annees []int) []extract.Ligne {
 		return &extract.Decision{Nature: "REJET", Date: date(y, m, j)}
 	}
 	attr := func(nature string, ech, m, j, charge, dist int) *extract.Decision {
-		return nouvelleAttribution(nature, y, ech, date(y, m, j), charge, dist)
+		return newAttribution(nature, y, ech, date(y, m, j), charge, dist)
 	}
 	ne := func(age, m, j int) string { return date(y-age, m, j) }
 
@@ -167,65 +167,65 @@ func speciaux(annees []int) []extract.Ligne {
 	barbier.SousReserveProgression = true
 	renaud := attr(cond, ech6, 5, 27, 6, 2)
 	renaud.SousReserveProgression = true
-	renaud.ProgressionVerifiee = true
+	renaud.ProgressionVerified = true
 
 	fontaine := ne(19, 5, 14)
-	l := []extract.Ligne{
-		speciale(y, "MON", idBoulet, "BOULET", "Amandine", "1996-11-28", "VALIDE", boulet, nil,
+	l := []extract.Line{
+		special(y, "MON", idBoulet, "BOULET", "Amandine", "1996-11-28", "VALIDE", boulet, nil,
 			voeu(1, "0341088", "Diplômes de santé, 1re année")),
-		speciale(y, "CRE", idNDiaye, "N'DIAYE", "Élodie", ne(20, 4, 3), "VALIDE",
+		special(y, "CRE", idNDiaye, "N'DIAYE", "Élodie", ne(20, 4, 3), "VALIDE",
 			attr(def, ech4, 9, 18, 5, 1), nil,
 			voeu(1, "0941111", "Licence 2 Droit"), voeu(2, "0932075", "Licence 2 Sciences de l'éducation")),
-		speciale(y, "REN", idLeGoff, "LE GOFF", "Jean-Pierre", ne(22, 12, 30), "VALIDE",
+		special(y, "REN", idLeGoff, "LE GOFF", "Jean-Pierre", ne(22, 12, 30), "VALIDE",
 			rejet(7, 8), nil,
 			voeu(1, "0290346", "Licence 3 Géographie et aménagement")),
-		speciale(y, "VER", idDiallo, "DIALLO", "Aminata", ne(19, 1, 21), "VALIDE",
+		special(y, "VER", idDiallo, "DIALLO", "Aminata", ne(19, 1, 21), "VALIDE",
 			attr(cond, ech5, 7, 24, 2, 2), nil,
 			voeu(1, "0781944", "Licence 1 Droit"), voeu(2, "0912408", "Licence 1 Mathématiques")),
-		speciale(y, "PAR", idWang, "WANG", "Lei", ne(21, 8, 9), "VALIDE",
+		special(y, "PAR", idWang, "WANG", "Lei", ne(21, 8, 9), "VALIDE",
 			attr(def, ech2, 10, 2, 2, 2), nil,
 			voeu(1, "0755890", "Licence 1 Langues étrangères appliquées anglais-espagnol")),
-		speciale(y, "LYO", idKouassi, "KOUASSI", "Ange-Marie", ne(18, 3, 11), "PIECES_MANQUANTES",
+		special(y, "LYO", idKouassi, "KOUASSI", "Ange-Marie", ne(18, 3, 11), "PIECES_MANQUANTES",
 			nil, []string{piece(10, y), "RIB"},
 			voeu(1, "0691774", "Licence 1 Informatique"), voeu(2, "0692566", "BUT Informatique, 1re année"),
 			voeu(3, "0134009", "Licence 1 Informatique")),
-		speciale(y, "LIL", idFontA, "FONTAINE", "Pauline", fontaine, "VALIDE",
+		special(y, "LIL", idFontA, "FONTAINE", "Pauline", fontaine, "VALIDE",
 			attr(def, ech3, 9, 4, 4, 0), nil,
 			voeu(1, "0597065", "Licence 1 Droit")),
-		speciale(y, "BOR", idFontB, "FONTAINE", "Pauline", fontaine, "VALIDE",
+		special(y, "BOR", idFontB, "FONTAINE", "Pauline", fontaine, "VALIDE",
 			rejet(6, 17), nil,
 			voeu(1, "0331766", "Licence 2 Histoire")),
-		speciale(y, "AIX", idBrunet, "BRUNET", "Hélène", ne(20, 6, 6), "VALIDE",
+		special(y, "AIX", idBrunet, "BRUNET", "Hélène", ne(20, 6, 6), "VALIDE",
 			rejet(4, 22), nil,
 			voeu(1, "0132364", "Licence 2 Droit")),
-		speciale(y, "NCE", idBrunet, "BRUNET", "Hélène", ne(20, 6, 6), "VALIDE",
+		special(y, "NCE", idBrunet, "BRUNET", "Hélène", ne(20, 6, 6), "VALIDE",
 			attr(cond, ech2, 6, 30, 3, 1), nil,
 			voeu(1, "0062206", "Licence 2 Droit")),
-		speciale(y, "GRE", idColin, "COLIN", "Bastien", ne(18, 10, 1), "VALIDE",
+		special(y, "GRE", idColin, "COLIN", "Bastien", ne(18, 10, 1), "VALIDE",
 			attr(cond, ech3, 5, 20, 2, 0), nil,
 			voeu(1, "0381912", "BUT Génie électrique et informatique industrielle, 1re année")),
-		speciale(y, "LYO", idColin, "COLIN", "Bastien", ne(18, 10, 1), "VALIDE",
+		special(y, "LYO", idColin, "COLIN", "Bastien", ne(18, 10, 1), "VALIDE",
 			attr(cond, ech3, 7, 2, 3, 1), nil,
 			voeu(1, "0692566", "BUT Génie électrique et informatique industrielle, 1re année")),
-		speciale(y, "PAR", idMeunier, "MEUNIER", "Sophie", ne(23, 2, 14), "ANNULE",
+		special(y, "PAR", idMeunier, "MEUNIER", "Sophie", ne(23, 2, 14), "ANNULE",
 			attr(def, ech4, 9, 9, 4, 1), nil,
 			voeu(1, "0751717", "Licence 3 Géographie et aménagement")),
-		speciale(y, "VER", idMeunier, "MEUNIER", "Sophie", ne(23, 2, 14), "PIECES_MANQUANTES",
+		special(y, "VER", idMeunier, "MEUNIER", "Sophie", ne(23, 2, 14), "PIECES_MANQUANTES",
 			nil, []string{piece(0, y), "Certificat de scolarité"},
 			voeu(1, "0781944", "Master 1 Chimie")),
-		speciale(y, "TOU", idBarbier, "BARBIER", "Romain", ne(21, 7, 19), "VALIDE",
+		special(y, "TOU", idBarbier, "BARBIER", "Romain", ne(21, 7, 19), "VALIDE",
 			barbier, nil,
 			voeu(1, "0311384", "Licence 3 Sciences de la vie")),
-		speciale(y, "BOR", idRenaud, "RENAUD", "Clara", ne(20, 11, 2), "VALIDE",
+		special(y, "BOR", idRenaud, "RENAUD", "Clara", ne(20, 11, 2), "VALIDE",
 			renaud, nil,
 			voeu(1, "0333298", "Licence 2 Physique-Chimie"), voeu(2, "0640251", "Licence 2 Économie-Gestion")),
-		speciale(y, "STR", idLemaire, "LEMAIRE", "Victor", ne(18, 3, 30), "NON_TRAITE",
+		special(y, "STR", idLemaire, "LEMAIRE", "Victor", ne(18, 3, 30), "NON_TRAITE",
 			nil, nil,
 			voeu(1, "0670082", "CPGE MPSI, 1re année"), voeu(2, "0673022", "Licence 1 Mathématiques")),
-		speciale(y, "VER", idGilles, "GILLES", "Margaux", ne(19, 9, 12), "VALIDE",
+		special(y, "VER", idGilles, "GILLES", "Margaux", ne(19, 9, 12), "VALIDE",
 			nil, nil,
 			voeu(1, "0781973", "BUT Techniques de commercialisation, 2e année")),
-		speciale(y, "NAN", idPerrot, "PERROT", "Damien", ne(24, 1, 5), "ANNULE",
+		special(y, "NAN", idPerrot, "PERROT", "Damien", ne(24, 1, 5), "ANNULE",
 			attr(cond, ech1, 3, 16, 2, 1), nil,
 			voeu(1, "0440984", "Master 1 Informatique")),
 	}
@@ -236,20 +236,20 @@ func speciaux(annees []int) []extract.Ligne {
 	for suite[len(suite)-1]-suite[0] > 13 {
 		suite = suite[1:]
 	}
-	premiere, derniere := suite[0], suite[len(suite)-1]
-	naissance := date(max(premiere-18, derniere-30), 8, 23)
+	first, last := suite[0], suite[len(suite)-1]
+	naissance := date(max(first-18, last-30), 8, 23)
 	for i, a := range suite {
 		var d *extract.Decision
 		if i < len(suite)-1 {
-			d = nouvelleAttribution(def, a, ech2, date(a, 9, 15), 3, 1)
+			d = newAttribution(def, a, ech2, date(a, 9, 15), 3, 1)
 		} else {
-			d = nouvelleAttribution(cond, a, ech3, date(a, 5, 15), 5, 1)
+			d = newAttribution(cond, a, ech3, date(a, 5, 15), 5, 1)
 		}
 		formation := "Licence " + string(byte('1'+min(i, 2))) + " Informatique"
 		if i > 2 {
 			formation = "Master " + string(byte('1'+min(i-3, 1))) + " Informatique"
 		}
-		l = append(l, speciale(a, "GRE", idArnaud, "ARNAUD", "Julie", naissance, "VALIDE", d, nil,
+		l = append(l, special(a, "GRE", idArnaud, "ARNAUD", "Julie", naissance, "VALIDE", d, nil,
 			voeu(1, "0383546", formation)))
 	}
 	return l
