@@ -179,7 +179,7 @@ func TestReadsSurviveDeadConnections(t *testing.T) {
 		}},
 		{"with an identity", func(ctx context.Context) error {
 			ds, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025,
-				Identite: &bourse.Identite{Nom: "X", Prenom: "Y", DateNaissance: naissance}})
+				Identite: &bourse.Identity{Nom: "X", Prenom: "Y", DateNaissance: naissance}})
 			if err == nil && len(ds) != 1 {
 				err = fmt.Errorf("%d dossiers", len(ds))
 			}
