@@ -230,10 +230,10 @@ func wellBehaved(ctx context.Context, addr, secret string) (ok int, failures []s
 			failures = append(failures, err.Error())
 			continue
 		}
-		io.Copy(io.Discard, res.Body)
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			failures = append(failures, res.Status)
+			failures = append(failures, res.Status+": "+string(body))
 			continue
 		}
 		ok++
@@ -252,7 +252,11 @@ func TestHostileLoad(t *testing.T) {
 	greedy := load(t, bin, pg.url) // rate and burst of 100,000: its batches pass the rate limit
 	goodID, good := addClient(t, bin, pg.url, "--nom", "sage")
 	_, slow := addClient(t, bin, pg.url, "--nom", "lent")
-	p := serve(t, bin, pg.url, t.TempDir())
+	// The production lookup deadline (the other tests use 1 s): the attackers
+	// share this machine's cores with the service, which the well-behaved
+	// client's latency pays for; what is tested here is that the service
+	// keeps serving it, not how fast a starved machine answers.
+	p := serve(t, bin, pg.url, t.TempDir(), "LOOKUP_TIMEOUT=2s")
 	pid := p.cmd.Process.Pid
 	require.Equal(t, http.StatusOK, lookup(t, p.addr, good))
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ type process struct {
 	cmd  *exec.Cmd
 	addr string
 	done chan error
+
+	mu       sync.Mutex
+	problems []string // the service's last warning and error lines, shown when it exits badly
 }
 
 // serve starts the binary and waits until it listens.
@@ -47,7 +51,10 @@ func serve(t *testing.T, bin, dbURL, spool string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "METRICS_LISTEN=off",
-		"SPOOL_DIR="+spool, "LOOKUP_TIMEOUT=1s", "SHUTDOWN_TIMEOUT=5s")
+		"SPOOL_DIR="+spool, "LOOKUP_TIMEOUT=1s", "SHUTDOWN_TIMEOUT=10s")
+	// Not less than 10 s: at shutdown, Go's http.Server waits up to 5 s for a
+	// connection on which no request has arrived yet (a client's spare
+	// connection), and a shorter timeout made the exit status flaky.
 	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
@@ -57,9 +64,18 @@ func serve(t *testing.T, bin, dbURL, spool string, env ...string) *process {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "listening" {
+			var l struct{ Level, Logger, Msg, Addr string }
+			plain := json.Unmarshal(sc.Bytes(), &l) != nil
+			if l.Msg == "listening" {
 				addr <- l.Addr
+			}
+			if plain || l.Logger != "access" && (l.Level == "warn" || l.Level == "error" || l.Level == "fatal") {
+				p.mu.Lock()
+				p.problems = append(p.problems, sc.Text())
+				if len(p.problems) > 20 {
+					p.problems = p.problems[1:]
+				}
+				p.mu.Unlock()
 			}
 		}
 		p.done <- cmd.Wait()
@@ -80,6 +96,11 @@ func (p *process) stop(t *testing.T) error {
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-p.done:
+		if err != nil {
+			p.mu.Lock()
+			t.Logf("the service exited with %v; its last warnings and errors:\n%s", err, strings.Join(p.problems, "\n"))
+			p.mu.Unlock()
+		}
 		return err
 	case <-time.After(30 * time.Second):
 		t.Fatal("the service did not stop within 30 s of SIGTERM")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -32,7 +33,12 @@ func newLogger(level string) (*zap.Logger, error) {
 	enc := zap.NewProductionEncoderConfig()
 	enc.TimeKey = "time"
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	out := &zapcore.BufferedWriteSyncer{WS: zapcore.Lock(os.Stderr), Size: 256 << 10, FlushInterval: time.Second}
+	// Syncing flushes the buffer, and no more: stderr is a pipe or a socket
+	// under systemd, in a container or under a test, where fsync(2) fails
+	// with EINVAL, and zap printed "sync /dev/stderr: invalid argument"
+	// after every error line.
+	stderr := zapcore.AddSync(struct{ io.Writer }{os.Stderr})
+	out := &zapcore.BufferedWriteSyncer{WS: zapcore.Lock(stderr), Size: 256 << 10, FlushInterval: time.Second}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), out, zap.NewAtomicLevelAt(lvl))
 	// Every request is logged: no sampling.
 	return zap.New(core, zap.AddCaller(), zap.Hooks(func(e zapcore.Entry) error {
