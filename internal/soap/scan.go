@@ -193,23 +193,13 @@ func (s *scanner) next() (tokKind, error) {
 	switch d[s.pos] {
 	case '/':
 		s.pos++
-		raw, ok := s.readName()
-		if !ok {
-			return 0, s.failIf("expected element name after </")
+		_, prefix, local, err := s.qualifiedName("expected element name after </")
+		if err != nil {
+			return 0, err
 		}
-		prefix, local, ok := splitName(raw)
-		if !ok {
-			return 0, s.fail("expected element name after </")
+		if err := s.expect('>', "invalid characters between </"+clipped(local)+" and >"); err != nil {
+			return 0, err
 		}
-		s.space()
-		if s.pos >= len(d) {
-			return 0, s.fail("unexpected EOF")
-		}
-		if d[s.pos] != '>' {
-			s.pos++
-			return 0, s.fail("invalid characters between </" + clipped(local) + " and >")
-		}
-		s.pos++
 		return s.endTag(prefix, local)
 	case '?':
 		return s.procInst()
@@ -217,6 +207,34 @@ func (s *scanner) next() (tokKind, error) {
 		return s.bang()
 	}
 	return s.startTag()
+}
+
+// qualifiedName reads a name at s.pos and splits it at its colon; msg is
+// the error when there is no valid name there.
+func (s *scanner) qualifiedName(msg string) (raw, prefix, local []byte, err error) {
+	raw, ok := s.readName()
+	if !ok {
+		return nil, nil, nil, s.failIf(msg)
+	}
+	if prefix, local, ok = splitName(raw); !ok {
+		return nil, nil, nil, s.fail(msg)
+	}
+	return raw, prefix, local, nil
+}
+
+// expect skips spaces and consumes c, or fails with msg (at the end of the
+// data, with "unexpected EOF").
+func (s *scanner) expect(c byte, msg string) error {
+	s.space()
+	if s.pos >= len(s.data) {
+		return s.fail("unexpected EOF")
+	}
+	if s.data[s.pos] != c {
+		s.pos++
+		return s.fail(msg)
+	}
+	s.pos++
+	return nil
 }
 
 // failIf fails with msg unless a more precise error (an unexpected EOF,
@@ -232,13 +250,9 @@ func (s *scanner) failIf(msg string) error {
 // the '<').
 func (s *scanner) startTag() (tokKind, error) {
 	d := s.data
-	raw, ok := s.readName()
-	if !ok {
-		return 0, s.failIf("expected element name after <")
-	}
-	prefix, local, ok := splitName(raw)
-	if !ok {
-		return 0, s.fail("expected element name after <")
+	raw, prefix, local, err := s.qualifiedName("expected element name after <")
+	if err != nil {
+		return 0, err
 	}
 	empty := false
 	for {
@@ -268,23 +282,13 @@ func (s *scanner) startTag() (tokKind, error) {
 			s.err = &xmlError{offset: s.pos, msg: fmt.Sprintf("element %s has more than %d attributes", raw, maxAttrs), limit: true}
 			return 0, s.err
 		}
-		araw, ok := s.readName()
-		if !ok {
-			return 0, s.failIf("expected attribute name in element")
+		_, ap, al, err := s.qualifiedName("expected attribute name in element")
+		if err != nil {
+			return 0, err
 		}
-		ap, al, ok := splitName(araw)
-		if !ok {
-			return 0, s.fail("expected attribute name in element")
+		if err := s.expect('=', "attribute name without = in element"); err != nil {
+			return 0, err
 		}
-		s.space()
-		if s.pos >= len(d) {
-			return 0, s.fail("unexpected EOF")
-		}
-		if d[s.pos] != '=' {
-			s.pos++
-			return 0, s.fail("attribute name without = in element")
-		}
-		s.pos++
 		s.space()
 		if s.pos >= len(d) {
 			return 0, s.fail("unexpected EOF")
