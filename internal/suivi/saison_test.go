@@ -42,6 +42,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/suivi"
 )
 
@@ -559,7 +560,7 @@ func keys(m map[string]string) []string {
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// get asks the routes as the authenticated client c, as the server's
+// get asks the routes (the REST face's, on store) as the authenticated client c, as the server's
 // authentication middleware would leave the request.
 func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
@@ -569,7 +570,7 @@ func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *h
 			next.ServeHTTP(w, req.WithContext(auth.AvecClient(req.Context(), c)))
 		})
 	})
-	suivi.Mount(r, store, suivi.Options{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
+	rest.MountSuivi(r, suivi.Reader{Store: store}, rest.SuiviOptions{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if accept != "" {
 		req.Header.Set("Accept", accept)
