@@ -87,23 +87,18 @@ func (f *fakeFollowUp) Liste(ctx context.Context, uai string, annee int, nom str
 }
 
 // getSuivi asks the follow-up routes on src as the client c (none when
-// c is nil), as the server's authentication middleware would leave the
-// request, on 20 June 2026 (academic year 2025 with the default switch,
-// 2026 with a switch on 1 June).
+// c is nil), in the request's context as the server's authentication
+// middleware leaves it, on 20 June 2026 (academic year 2025 with the
+// default switch, 2026 with a switch on 1 June).
 func getSuivi(t *testing.T, src FollowUp, opts SuiviOptions, c *auth.Client, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
-	r := chi.NewRouter()
-	r.Use(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if c != nil {
-				req = req.WithContext(auth.AvecClient(req.Context(), *c))
-			}
-			next.ServeHTTP(w, req)
-		})
-	})
 	opts.Now = func() time.Time { return time.Date(2026, 6, 20, 9, 0, 0, 0, time.UTC) }
+	r := chi.NewRouter()
 	MountSuivi(r, src, opts)
 	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if c != nil {
+		req = req.WithContext(auth.AvecClient(req.Context(), *c))
+	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}

@@ -386,7 +386,7 @@ func jouer(t *testing.T) saison {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importer(t, pool, "../../testdata/extract.jsonl")
+	pgtest.ImportFile(t, pool, "../../testdata/extract.jsonl")
 
 	// September: Apogée's registration chains ask, for A and B. The
 	// consultations are stamped by clk, at the dates of the story.
@@ -436,7 +436,7 @@ func jouer(t *testing.T) saison {
 	fermer(t, j)
 
 	// November: a newer extract, decisions moved on.
-	importer(t, pool, "testdata/extract-novembre.jsonl")
+	pgtest.ImportFile(t, pool, "testdata/extract-novembre.jsonl")
 
 	// The night: the re-check of A, through the traced batch path.
 	t0 := clk.set(time.Date(2025, 11, 26, 2, 0, 0, 0, time.UTC))
@@ -483,16 +483,6 @@ func (h *horloge) set(t time.Time) time.Time {
 	}
 	h.now = t
 	return t
-}
-
-func importer(t *testing.T, pool *pgxpool.Pool, path string) {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	res, err := postgres.Import(context.Background(), pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
-	require.Zero(t, res.Fautes)
 }
 
 func ouvrir(t *testing.T, pool *pgxpool.Pool, clk *horloge) *journal.Journal {
