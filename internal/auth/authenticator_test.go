@@ -28,6 +28,7 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
@@ -110,34 +111,16 @@ func creds(t testing.TB) (cred, cred) {
 
 const subjectUVSQ = "CN=apogee.uvsq.fr,OU=DSI,O=UVSQ,C=FR"
 
-// clock is a settable time for the Authenticator's cache.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fixture returns an Authenticator over a store of two clients, UVSQ (with
 // a certificate subject) and an integrator, and its clock.
-func fixture(t testing.TB) (*auth.Authenticator, *fakeStore, *clock) {
+func fixture(t testing.TB) (*auth.Authenticator, *fakeStore, *testutil.Clock) {
 	uvsq, integ := creds(t)
 	s := &fakeStore{clients: map[string]auth.Client{
 		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", SujetCertificat: subjectUVSQ,
 			CreeLe: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
 		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Debit: 10, Rafale: 20},
 	}}
-	clk := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	a := &auth.Authenticator{Store: s, CacheTTL: 5 * time.Second}
 	auth.SetClock(a, clk.Now)
 	return a, s, clk

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,12 +14,8 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/cli"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-func testdata(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
-}
 
 // run runs the command line with DATABASE_URL set to url.
 func run(t *testing.T, url string, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -56,10 +50,10 @@ type testCase struct {
 
 func TestCheckAnswersEveryTestdataStudent(t *testing.T) {
 	url := pgtest.URL(t)
-	code, _, stderr := run(t, url, "", "import", "--quiet", testdata("extract.jsonl"))
+	code, _, stderr := run(t, url, "", "import", "--quiet", testutil.Testdata("extract.jsonl"))
 	require.Equal(t, 0, code, stderr)
 
-	b, err := os.ReadFile(testdata("cases.json"))
+	b, err := os.ReadFile(testutil.Testdata("cases.json"))
 	require.NoError(t, err)
 	var cases []testCase
 	require.NoError(t, json.Unmarshal(b, &cases))
@@ -87,7 +81,7 @@ func TestCheckAnswersEveryTestdataStudent(t *testing.T) {
 
 func TestCheckFlagsBeforeTheIdentifier(t *testing.T) {
 	url := pgtest.URL(t)
-	code, _, stderr := run(t, url, "", "import", "--quiet", testdata("extract.jsonl"))
+	code, _, stderr := run(t, url, "", "import", "--quiet", testutil.Testdata("extract.jsonl"))
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr := run(t, url, "", "check", "--annee", "2014", "1111037734L")
 	require.Equal(t, 0, code, stderr)
@@ -118,7 +112,7 @@ func TestCheckRefusesBadInputWithoutTheDatabase(t *testing.T) {
 
 func TestImportBadExtractExitsNonZeroAndNamesTheLine(t *testing.T) {
 	url := pgtest.URL(t)
-	b, err := os.ReadFile(testdata("extract.jsonl"))
+	b, err := os.ReadFile(testutil.Testdata("extract.jsonl"))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	lines[4] = strings.Replace(lines[4], `"etat":"PIECES_MANQUANTES"`, `"etat":"PERDU"`, 1)

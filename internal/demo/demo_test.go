@@ -321,10 +321,22 @@ func TestEveryLineValid(t *testing.T) {
 	}
 }
 
-// The extract passes the import validation of package extract.
+// The extract passes the import validation of package extract. A sample
+// is enough, as long as it holds every special case (the first lines) and
+// ordinary dossiers of every category; TestEveryLineValid checks the
+// demo's own rules over larger extracts.
 func TestImportable(t *testing.T) {
+	const sample = 1000
+	// The outcome of each category of ordinary dossier (an ANNULE one may
+	// keep its conditional award).
+	categories := map[string]int{
+		"VALIDE ATTRIBUTION_DEFINITIVE": catDefinitive, "VALIDE ATTRIBUTION_CONDITIONNELLE": catConditionnelle,
+		"VALIDE REJET": catRejet, "PIECES_MANQUANTES": catPieces, "NON_TRAITE": catNonTraite, "VALIDE": catValide,
+		"ANNULE": catAnnule, "ANNULE ATTRIBUTION_CONDITIONNELLE": catAnnule,
+	}
 	for _, anneeSet := range [][]int{annees, {2014, 2015}} {
-		b := write(t, Options{Dossiers: 20000, Annees: anneeSet, Seed: 21})
+		specials := specials(slices.Sorted(slices.Values(anneeSet)))
+		b := write(t, Options{Dossiers: sample, Annees: anneeSet, Seed: 21})
 		faults := 0
 		rd := extract.NewLecteur(bytes.NewReader(b), func(f extract.Faute) {
 			if faults++; faults <= 10 {
@@ -332,11 +344,30 @@ func TestImportable(t *testing.T) {
 			}
 		})
 		n := 0
-		for _, ok := rd.Suivant(); ok; _, ok = rd.Suivant() {
+		var seen [nCat]int
+		for d, ok := rd.Suivant(); ok; d, ok = rd.Suivant() {
+			outcome := string(d.Etat)
+			if d.Decision != nil {
+				outcome += " " + string(d.Decision.Nature)
+			}
+			if n < len(specials) {
+				if d.NumeroDossier != specials[n].NumeroDossier {
+					t.Errorf("%v line %d: dossier %s, want the special case %s", anneeSet, n+1, d.NumeroDossier, specials[n].NumeroDossier)
+				}
+			} else if c, ok := categories[outcome]; ok {
+				seen[c]++
+			} else {
+				t.Errorf("%v line %d: outcome %q of no category", anneeSet, n+1, outcome)
+			}
 			n++
 		}
-		if rd.Err() != nil || n != 20000 || rd.Fautes() != 0 {
-			t.Errorf("%v: %d valid dossiers of 20000, %d faults, %v", anneeSet, n, rd.Fautes(), rd.Err())
+		if rd.Err() != nil || n != sample || rd.Fautes() != 0 {
+			t.Errorf("%v: %d valid dossiers of %d, %d faults, %v", anneeSet, n, sample, rd.Fautes(), rd.Err())
+		}
+		for c, k := range seen {
+			if k == 0 {
+				t.Errorf("%v: no ordinary dossier of category %d in the sample", anneeSet, c)
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package journal_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,30 +12,13 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-// clock is a test's clock: it moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // fake answers from a table, by identifier ("" is the identity-only
 // lookup), taking 2 ms of clk's time.
 type fake struct {
-	clk     *clock
+	clk     *testutil.Clock
 	answers map[string]struct {
 		r   bourse.Reponse
 		err error
@@ -44,14 +26,14 @@ type fake struct {
 }
 
 func (f fake) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
-	f.clk.advance(2 * time.Millisecond)
+	f.clk.Advance(2 * time.Millisecond)
 	a := f.answers[in.Identifiant]
 	return a.r, a.err
 }
 
 func TestTracer(t *testing.T) {
 	store := &fakeStore{}
-	clk := &clock{now: base}
+	clk := testutil.NewClock(base)
 	j := open(t, journal.Options{Store: store, SpoolDir: t.TempDir(), Now: clk.Now})
 	clientUAI := "0751234" + string(ident.UAIKey("0751234"))
 

@@ -13,31 +13,8 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/extract"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-// snapshot is the whole content of Aglaé's tables, in a stable order.
-func snapshot(t *testing.T, pool *pgxpool.Pool) string {
-	t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT e::text FROM aglae.etudiant e ORDER BY identifiant`,
-		`SELECT (numero_dossier, identifiant, annee_universitaire, academie, etat, decision_nature, echelon, montant_annuel,
-			bareme, date_decision, sous_reserve_progression, progression_verifiee, points_charge, points_distance, importe_le)::text
-			FROM aglae.dossier ORDER BY numero_dossier`,
-		`SELECT v::text FROM aglae.voeu v ORDER BY numero_dossier, rang`,
-		`SELECT p::text FROM aglae.piece_manquante p ORDER BY numero_dossier, piece`,
-	} {
-		rows, err := pool.Query(context.Background(), q)
-		require.NoError(t, err)
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			b.WriteString(s + "\n")
-		}
-		require.NoError(t, rows.Err())
-	}
-	return b.String()
-}
 
 // assertNoOrphans checks what foreign keys would: every dossier has its
 // student, every vœu and missing document its dossier.
@@ -62,25 +39,24 @@ func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportRe
 }
 
 func TestImportTwiceChangesNothing(t *testing.T) {
-	ctx := context.Background()
 	pool := pgtest.New(t)
-	first := importFile(t, ctx, pool, "extract.jsonl")
+	first := pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	assert.Equal(t, 20, first.Dossiers)
 	assert.Equal(t, 20, first.Crees)
-	before := snapshot(t, pool)
+	before := pgtest.Snapshot(t, pool)
 
-	again := importFile(t, ctx, pool, "extract.jsonl")
+	again := pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	assert.Equal(t, 0, again.Crees+again.Modifies+again.Etudiants, "%+v", again)
 	assert.Equal(t, 20, again.Inchanges)
-	assert.Equal(t, before, snapshot(t, pool), "a second import of the same file must write nothing")
+	assert.Equal(t, before, pgtest.Snapshot(t, pool), "a second import of the same file must write nothing")
 	assertNoOrphans(t, pool)
 }
 
 func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
-	res := importFile(t, ctx, pool, "extract-suite.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
+	res := pgtest.ImportFile(t, pool, testutil.Testdata("extract-suite.jsonl"))
 	assert.Equal(t, 2, res.Modifies, "%+v", res)
 	assert.Equal(t, 1, res.Crees, "%+v", res)
 
@@ -110,7 +86,7 @@ func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
 
 func TestImportContradictoryLineImportsNothing(t *testing.T) {
 	pool := pgtest.New(t)
-	good, err := os.ReadFile(testdata("extract.jsonl"))
+	good, err := os.ReadFile(testutil.Testdata("extract.jsonl"))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
 	// Line 2: a decision on a dossier not processed yet.
@@ -121,12 +97,12 @@ func TestImportContradictoryLineImportsNothing(t *testing.T) {
 	assert.Equal(t, 2, fautes[0].Ligne)
 	assert.Equal(t, "decision", fautes[0].Champ)
 	assert.Contains(t, fautes[0].Raison, "NON_TRAITE")
-	assert.Empty(t, snapshot(t, pool), "nothing may be imported")
+	assert.Empty(t, pgtest.Snapshot(t, pool), "nothing may be imported")
 }
 
 func TestImportCrossLineChecks(t *testing.T) {
 	pool := pgtest.New(t)
-	good, err := os.ReadFile(testdata("extract.jsonl"))
+	good, err := os.ReadFile(testutil.Testdata("extract.jsonl"))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
 	withDup := append(append([]string{}, lines...), lines[2])                        // line 21 repeats line 3
@@ -141,7 +117,7 @@ func TestImportCrossLineChecks(t *testing.T) {
 	assert.Equal(t, 2, fautes[1].Ligne)
 	assert.Equal(t, "identifiant", fautes[1].Champ)
 	assert.Contains(t, fautes[1].Raison, "lines 2, 22")
-	assert.Empty(t, snapshot(t, pool))
+	assert.Empty(t, pgtest.Snapshot(t, pool))
 }
 
 func TestImportReportsEveryBadLine(t *testing.T) {
@@ -171,7 +147,7 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 		5: {"identifiant", "numeroDossier"},
 		6: {"decision.echelon", "voeux[0].uai"},
 	}, lignes, strings.Join(got, "\n"))
-	assert.Empty(t, snapshot(t, pool))
+	assert.Empty(t, pgtest.Snapshot(t, pool))
 }
 
 // TestImportKeepsRejectionBareme checks that a REJET carrying the barème it
@@ -180,7 +156,7 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 func TestImportKeepsRejectionBareme(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	var nature string
 	var echelon *string
 	var bareme, charge, distance *int

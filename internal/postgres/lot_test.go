@@ -13,16 +13,17 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
 func TestBatchAnswersLikeSingleLookups(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	svc := &bourse.Service{Store: postgres.NewStore(pool)}
 	var ids []string
 	var want []rest.Reponse
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		if c.Saisie.Nom != "" || c.Saisie.Identifiant == "" || c.Saisie.Annee != 2025 {
 			continue
 		}
@@ -51,7 +52,7 @@ func TestBatchAnswersLikeSingleLookups(t *testing.T) {
 func TestCoalescedLookupsGetTheirOwnAnswers(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	store := postgres.NewStore(pool)
 	want := map[string]string{
 		"2000000011F": "2025VER2000000011F", "2000000022T": "2025VER2000000022T", "2000000033E": "2025VER2000000033E",

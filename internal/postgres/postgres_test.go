@@ -22,6 +22,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
 func TestTranslateKinds(t *testing.T) {
@@ -139,7 +140,7 @@ func deadPool(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
 func TestReadsSurviveDeadConnections(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	store := postgres.NewStore(pool)
 	clients := postgres.NewClients(pool)
 	require.NoError(t, clients.Add(ctx, auth.NewClient{ID: "integrateur1", Nom: "Intégrateur", SecretHash: fakeHash}))

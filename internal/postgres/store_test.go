@@ -2,13 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,57 +11,15 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-// testdata is the repository's testdata folder.
-func testdata(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
-}
-
-// Case is one lookup of testdata/cases.json and its expected answer.
-type Case struct {
-	Name   string       `json:"name"`
-	Saisie Saisie       `json:"saisie"`
-	Want   rest.Reponse `json:"want"`
-}
-
-// Saisie is a lookup as it travels in cases.json.
-type Saisie struct {
-	Identifiant       string `json:"identifiant"`
-	CodeEtablissement string `json:"codeEtablissement"`
-	Annee             int    `json:"anneeUniversitaire"`
-	Nom               string `json:"nom"`
-	Prenom            string `json:"prenom"`
-	DateNaissance     string `json:"dateNaissance"`
-}
-
-func loadCases(t *testing.T) []Case {
-	b, err := os.ReadFile(testdata("cases.json"))
-	require.NoError(t, err)
-	var cs []Case
-	require.NoError(t, json.Unmarshal(b, &cs))
-	require.NotEmpty(t, cs)
-	return cs
-}
-
-func importFile(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name string) postgres.ImportResult {
-	t.Helper()
-	f, err := os.Open(testdata(name))
-	require.NoError(t, err)
-	defer f.Close()
-	res, err := postgres.Import(ctx, pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
-	require.Zero(t, res.Fautes)
-	return res
-}
 
 func TestStoreAnswersEveryTestdataStudent(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	svc := &bourse.Service{Store: postgres.NewStore(pool)}
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			in := bourse.Saisie(c.Saisie)
 			got, err := svc.Consulter(ctx, in)
@@ -79,7 +32,7 @@ func TestStoreAnswersEveryTestdataStudent(t *testing.T) {
 func TestStoreReasonsAreRecorded(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	svc := &bourse.Service{Store: postgres.NewStore(pool)}
 	for _, c := range []struct {
 		in   bourse.Saisie
@@ -102,7 +55,7 @@ func TestStoreReasonsAreRecorded(t *testing.T) {
 func TestStoreLookupsAreIndexScans(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importFile(t, ctx, pool, "extract.jsonl")
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	// A table this small would be read whole: tell the planner not to.
 	conn, err := pool.Acquire(ctx)
 	require.NoError(t, err)

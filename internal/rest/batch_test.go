@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +16,7 @@ func TestBatchAnswersInOrder(t *testing.T) {
 	h := newHarness(t)
 	var ids []string
 	var want []json.RawMessage
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		if c.Saisie.Identifiant == "" || c.Saisie.Nom != "" || c.Saisie.Annee != 2025 {
 			continue
 		}
@@ -67,7 +69,7 @@ func TestBatchBadRequests(t *testing.T) {
 		{"malformed", `{"identifiants":[`, "malformed-body", "malformed"},
 		{"not an object", `["2000000011F"]`, "malformed-body", "object"},
 	} {
-		before := snapshot(t, h.pool)
+		before := pgtest.Snapshot(t, h.pool)
 		rq := request{method: http.MethodPost, path: "/v1/consultations/lot", body: c.body}
 		resp := h.do(t, rq)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, c.name)
@@ -75,7 +77,7 @@ func TestBatchBadRequests(t *testing.T) {
 		assert.True(t, strings.HasSuffix(p["type"].(string), c.typ), "%s: %v", c.name, p["type"])
 		assert.Contains(t, p["detail"], c.detail, c.name)
 		conform(t, h, rq, resp, false)
-		assert.Equal(t, before, snapshot(t, h.pool), c.name)
+		assert.Equal(t, before, pgtest.Snapshot(t, h.pool), c.name)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
@@ -147,7 +148,7 @@ func (rq request) at(path string) request { rq.path = path; return rq }
 func TestCatalogueOfBadRequests(t *testing.T) {
 	require.GreaterOrEqual(t, len(catalogue), 25)
 	h := newHarness(t)
-	before := snapshot(t, h.pool)
+	before := pgtest.Snapshot(t, h.pool)
 	seen := map[string]bool{}
 	for _, c := range catalogue {
 		require.False(t, seen[c.name], "duplicate case %q", c.name)
@@ -163,7 +164,7 @@ func TestCatalogueOfBadRequests(t *testing.T) {
 			assert.Equal(t, c.allow, resp.Header.Get("Allow"))
 			assert.Equal(t, c.kind.Type, h.annotationsOf(resp).Erreur)
 			conform(t, h, c.rq, resp, false)
-			assert.Equal(t, before, snapshot(t, h.pool), "the database changed")
+			assert.Equal(t, before, pgtest.Snapshot(t, h.pool), "the database changed")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -13,7 +14,7 @@ import (
 // a real database: the answer is a 200 or a 4xx problem, never a 5xx,
 // never a panic.
 func FuzzConsultationBody(f *testing.F) {
-	for _, c := range loadCases(f) {
+	for _, c := range testutil.LoadCases(f) {
 		f.Add(bodyOf(f, c.Saisie))
 	}
 	for _, c := range catalogue {

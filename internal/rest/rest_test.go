@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,41 +35,11 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/rest")
-
-// testdata is the repository's testdata folder.
-func testdata(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
-}
-
-// Case is one lookup of testdata/cases.json and its expected answer.
-type Case struct {
-	Name   string       `json:"name"`
-	Saisie Saisie       `json:"saisie"`
-	Want   rest.Reponse `json:"want"`
-}
-
-// Saisie is a lookup as it travels in cases.json.
-type Saisie struct {
-	Identifiant   string `json:"identifiant,omitempty"`
-	Annee         int    `json:"anneeUniversitaire,omitempty"`
-	Nom           string `json:"nom,omitempty"`
-	Prenom        string `json:"prenom,omitempty"`
-	DateNaissance string `json:"dateNaissance,omitempty"`
-}
-
-func loadCases(t testing.TB) []Case {
-	b, err := os.ReadFile(testdata("cases.json"))
-	require.NoError(t, err)
-	var cs []Case
-	require.NoError(t, json.Unmarshal(b, &cs))
-	require.NotEmpty(t, cs)
-	return cs
-}
 
 // harness is the REST face on a real, migrated PostgreSQL holding
 // testdata/extract.jsonl, served by an httptest.Server as the server
@@ -89,14 +57,8 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
-	f, err := os.Open(testdata("extract.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	res, err := postgres.Import(ctx, pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
-	require.Zero(t, res.Fautes)
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	return newHarnessOn(t, pool, &bourse.Service{Store: postgres.NewStore(pool)})
 }
 
@@ -202,7 +164,7 @@ func getPath(id string, annee int) string {
 	return p
 }
 
-func bodyOf(t testing.TB, s Saisie) string {
+func bodyOf(t testing.TB, s testutil.Saisie) string {
 	b, err := json.Marshal(s)
 	require.NoError(t, err)
 	return string(b)
@@ -272,37 +234,6 @@ func conform(t testing.TB, h *harness, rq request, resp response, validRequest b
 	assert.NoError(t, openapi3filter.ValidateResponse(ctx, out), "response %d to %s %s: %s", resp.StatusCode, rq.method, rq.path, resp.body)
 }
 
-// snapshot is the content of every table of the aglae schema, in a
-// stable order.
-func snapshot(t testing.TB, pool *pgxpool.Pool) string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := pool.Query(ctx, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = 'aglae' AND table_type = 'BASE TABLE' ORDER BY table_name`)
-	require.NoError(t, err)
-	var tables []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		tables = append(tables, s)
-	}
-	require.NoError(t, rows.Err())
-	require.NotEmpty(t, tables)
-	var b strings.Builder
-	for _, tab := range tables {
-		rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t::text FROM aglae.%q t ORDER BY 1`, tab))
-		require.NoError(t, err)
-		b.WriteString("-- " + tab + "\n")
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			b.WriteString(s + "\n")
-		}
-		require.NoError(t, rows.Err())
-	}
-	return b.String()
-}
-
 // problemOf decodes a problem answer and checks its envelope.
 func problemOf(t testing.TB, resp response) map[string]any {
 	t.Helper()
@@ -317,7 +248,7 @@ func problemOf(t testing.TB, resp response) map[string]any {
 func TestEveryCaseThroughGet(t *testing.T) {
 	h := newHarness(t)
 	n := 0
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		if c.Saisie.Identifiant == "" || c.Saisie.Nom != "" || c.Saisie.Prenom != "" || c.Saisie.DateNaissance != "" {
 			continue
 		}
@@ -339,7 +270,7 @@ func TestEveryCaseThroughGet(t *testing.T) {
 
 func TestEveryCaseThroughPost(t *testing.T) {
 	h := newHarness(t)
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			rq := request{method: http.MethodPost, path: "/v1/consultations", body: bodyOf(t, c.Saisie)}
 			resp := h.do(t, rq)
@@ -356,7 +287,7 @@ func TestEveryCaseThroughPost(t *testing.T) {
 // golden compares got with testdata/rest/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := testdata(filepath.Join("rest", name))
+	path := testutil.Testdata(filepath.Join("rest", name))
 	if *update {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, got, 0o644))

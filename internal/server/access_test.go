@@ -29,29 +29,8 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/server"
 	"github.com/aglae-connector/aglae-connector/internal/soap/wsconnecteur"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-// testCase is one lookup of testdata/cases.json and its expected answer.
-type testCase struct {
-	Name   string `json:"name"`
-	Saisie struct {
-		Identifiant       string `json:"identifiant,omitempty"`
-		Annee             int    `json:"anneeUniversitaire,omitempty"`
-		CodeEtablissement string `json:"codeEtablissement,omitempty"`
-		Nom               string `json:"nom,omitempty"`
-		Prenom            string `json:"prenom,omitempty"`
-		DateNaissance     string `json:"dateNaissance,omitempty"`
-	} `json:"saisie"`
-	Want rest.Reponse `json:"want"`
-}
-
-func loadCases(t *testing.T) []testCase {
-	b, err := os.ReadFile(testdata("cases.json"))
-	require.NoError(t, err)
-	var cs []testCase
-	require.NoError(t, json.Unmarshal(b, &cs))
-	return cs
-}
 
 func post(t *testing.T, url, contentType, body string, header ...string) (*http.Response, string) {
 	t.Helper()
@@ -136,7 +115,7 @@ func basic(id, secret string) string {
 func TestEveryTestdataStudentOverRESTAndSOAP(t *testing.T) {
 	var logs logBuffer
 	svc := start(t, &logs)
-	cases := loadCases(t)
+	cases := testutil.LoadCases(t)
 	client := soap.NewClient(svc.base+"/ws/connecteur", soap.WithBasicAuth(svc.clientID, svc.secret),
 		soap.WithHTTPClient(http.DefaultClient))
 	port := wsconnecteur.NewConnecteurPortType(client)
@@ -175,7 +154,7 @@ func TestEveryTestdataStudentOverRESTAndSOAP(t *testing.T) {
 			resp, err := port.ConsulterBoursier(req)
 			require.NoError(t, err)
 			require.NotNil(t, resp.Reponse)
-			assert.Equal(t, c.Want, fromSOAP(resp.Reponse), "SOAP")
+			assert.Equal(t, c.Want, testutil.FromSOAP(resp.Reponse), "SOAP")
 			want++
 		})
 	}
@@ -217,7 +196,7 @@ func TestEveryTestdataStudentOverRESTAndSOAP(t *testing.T) {
 
 // personalData lists every identifier, name and birth date of testdata.
 func personalData(t *testing.T) []string {
-	b, err := os.ReadFile(testdata("extract.jsonl"))
+	b, err := os.ReadFile(testutil.Testdata("extract.jsonl"))
 	require.NoError(t, err)
 	var out []string
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
@@ -226,27 +205,6 @@ func personalData(t *testing.T) []string {
 		out = append(out, l.Identifiant, l.NumeroDossier, l.Nom, l.Prenom, l.DateNaissance)
 	}
 	return append(out, "2025D12345K")
-}
-
-func fromSOAP(r *wsconnecteur.ReponseBoursier) rest.Reponse {
-	out := rest.Reponse{Identifiant: r.Identifiant, AnneeUniversitaire: int(r.AnneeUniversitaire),
-		NumeroDossier: r.NumeroDossier, IdentifiantAglae: r.IdentifiantAglae}
-	if r.Statut != nil {
-		out.Statut = string(*r.Statut)
-	}
-	if r.TypeDecision != nil {
-		out.TypeDecision = string(*r.TypeDecision)
-	}
-	if r.Echelon != nil {
-		out.Echelon = string(*r.Echelon)
-	}
-	if r.Correspondance != nil {
-		out.Correspondance = string(*r.Correspondance)
-	}
-	if r.Anomalie != nil {
-		out.Anomalie = string(*r.Anomalie)
-	}
-	return out
 }
 
 func TestRateLimitPerClient(t *testing.T) {

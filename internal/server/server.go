@@ -393,7 +393,7 @@ func handler(d deps) http.Handler {
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
-			suivi.Mount(r, postgres.NewSuivi(d.suiviPool), suivi.Options{Bascule: d.cfg.Bascule, Logger: d.log})
+			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{Bascule: d.cfg.Bascule, Logger: d.log})
 		}
 	})
 	return r

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,12 +21,8 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/server"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
-
-func testdata(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
-}
 
 // logBuffer collects the service's log lines; safe for concurrent use.
 type logBuffer struct {
@@ -83,12 +77,8 @@ func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) *servi
 	url := pgtest.URL(t)
 	pool, err := postgres.Open(ctx, url)
 	require.NoError(t, err)
-	f, err := os.Open(testdata("extract.jsonl"))
-	require.NoError(t, err)
-	_, err = postgres.Import(ctx, pool, f, postgres.ImportOptions{})
-	f.Close()
+	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	pool.Close()
-	require.NoError(t, err)
 	id, secret := addClient(t, url, auth.NewClient{Nom: "UVSQ Apogée", UAI: "0781944P"})
 
 	cfg := server.Defaults()
@@ -199,7 +189,7 @@ func TestAccessLogMasksIdentifiersAndNames(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+svc.secret)
 	res, _ = do(t, req)
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	soapBody, err := os.ReadFile(testdata("soap/consulterBoursier.xml"))
+	soapBody, err := os.ReadFile(testutil.Testdata("soap/consulterBoursier.xml"))
 	require.NoError(t, err)
 	req, err = http.NewRequest(http.MethodPost, base+"/ws/connecteur", bytes.NewReader(soapBody))
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 	"github.com/aglae-connector/aglae-connector/internal/soap/wsconnecteur"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
@@ -39,7 +40,7 @@ func ids(identifiants ...string) string {
 // identifier of 2025 and no identity.
 func batchCases(t *testing.T) []Case {
 	var out []Case
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		if c.Saisie.Identifiant != "" && c.Saisie.Nom == "" && c.Saisie.Prenom == "" && c.Saisie.DateNaissance == "" && c.Saisie.Annee == 2025 {
 			out = append(out, c)
 		}
@@ -69,7 +70,7 @@ func TestBatchThroughGowsdlClient(t *testing.T) {
 	require.Len(t, got.Reponse, len(cases)+1)
 	for i, c := range cases {
 		assert.Nil(t, got.Reponse[i].Erreur, c.Name)
-		assert.Equal(t, c.Want, fromWire(got.Reponse[i]), c.Name)
+		assert.Equal(t, c.Want, testutil.FromSOAP(got.Reponse[i]), c.Name)
 	}
 	last := got.Reponse[len(cases)]
 	require.NotNil(t, last.Erreur)

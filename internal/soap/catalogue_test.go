@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
@@ -219,7 +220,7 @@ func catalogue() []badRequest {
 // change.
 func TestBadRequests(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	before := snapshot(t, e.pool)
+	before := pgtest.Snapshot(t, e.pool)
 	cat := catalogue()
 	require.GreaterOrEqual(t, len(cat), 25)
 	for _, c := range cat {
@@ -256,7 +257,7 @@ func TestBadRequests(t *testing.T) {
 			}
 			assert.NotContains(t, string(r.body), "root:", "nothing of /etc/passwd")
 			assert.Less(t, len(r.body), 2048, "a fault is short: no echo of the request")
-			assert.Equal(t, before, snapshot(t, e.pool), "the database changed")
+			assert.Equal(t, before, pgtest.Snapshot(t, e.pool), "the database changed")
 		})
 	}
 }
@@ -285,9 +286,9 @@ func doEncoded(t *testing.T, method, url, contentType, encoding string, body []b
 // identity full of SQL is looked up like any other and finds nobody.
 func TestSQLMetacharactersInNames(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	before := snapshot(t, e.pool)
+	before := pgtest.Snapshot(t, e.pool)
 	got := parseResponse(t, do(t, http.MethodPost, e.url, textXML, lookup(`<c:anneeUniversitaire>2014</c:anneeUniversitaire>`+
 		`<c:nom>Boulet'); DELETE FROM aglae.dossier; --</c:nom><c:prenom>' OR '1'='1</c:prenom><c:dateNaissance>1996-11-28</c:dateNaissance>`)))
 	assert.Equal(t, "INCONNU", got.Statut)
-	assert.Equal(t, before, snapshot(t, e.pool))
+	assert.Equal(t, before, pgtest.Snapshot(t, e.pool))
 }

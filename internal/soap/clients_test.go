@@ -23,6 +23,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/server"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
 // The independent clients of these tests (JAX-WS and zeep) run against the
@@ -45,11 +46,7 @@ func startService(t *testing.T) *liveService {
 	pool, err := postgres.Open(ctx, url)
 	require.NoError(t, err)
 	defer pool.Close()
-	f, err := os.Open(repo("testdata", "extract.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	_, err = postgres.Import(ctx, pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
+	pgtest.ImportFile(t, pool, repo("testdata", "extract.jsonl"))
 	id, secret := auth.NewCredentials()
 	hash, err := auth.HashSecret(secret)
 	require.NoError(t, err)
@@ -142,7 +139,7 @@ const batchInvalid = "1111037734M"
 func writeCalls(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		s := c.Saisie
 		annee := ""
 		if s.Annee != 0 {
@@ -174,7 +171,7 @@ func checkClientResults(t *testing.T, out []byte, faultOn401 bool) {
 		require.NoError(t, json.Unmarshal(line, &r), "%s", line)
 		byName[r.Name] = r
 	}
-	cases := loadCases(t)
+	cases := testutil.LoadCases(t)
 	require.Len(t, byName, len(cases)+3, "%s", out)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 	"github.com/aglae-connector/aglae-connector/internal/soap/wsconnecteur"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
 // recorder is an HTTP client that keeps the last request body it sent.
@@ -65,12 +66,12 @@ func TestCasesThroughGowsdlClient(t *testing.T) {
 	e := newEnv(t, soap.Options{})
 	rec := &recorder{}
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(rec)))
-	for _, c := range loadCases(t) {
+	for _, c := range testutil.LoadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			got, err := client.ConsulterBoursierContext(context.Background(), toRequest(t, c.Saisie))
 			require.NoError(t, err, "request: %s", rec.Last())
 			require.NotNil(t, got.Reponse)
-			assert.Equal(t, c.Want, fromWire(got.Reponse))
+			assert.Equal(t, c.Want, testutil.FromSOAP(got.Reponse))
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aglae-connector/aglae-connector/internal/soap"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
 // nodeResult is what testdata/node/lookup.js prints for one case.
@@ -60,7 +61,7 @@ func TestNodeSoapInterop(t *testing.T) {
 	}
 
 	e := newEnv(t, soap.Options{})
-	cases := loadCases(t)
+	cases := testutil.LoadCases(t)
 	type batchArgs struct {
 		AnneeUniversitaire int      `json:"anneeUniversitaire,omitempty"`
 		Identifiant        []string `json:"identifiant"`

@@ -3,7 +3,6 @@ package soap_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"io"
@@ -24,8 +23,10 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 	"github.com/aglae-connector/aglae-connector/internal/soap/wsconnecteur"
+	"github.com/aglae-connector/aglae-connector/internal/testutil"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
@@ -39,44 +40,13 @@ func repo(parts ...string) string {
 
 // Reponse is an answer with the SPEC §3 field names, as cases.json writes
 // it; fields that do not apply are empty.
-type Reponse struct {
-	Identifiant        string `json:"identifiant,omitempty"`
-	AnneeUniversitaire int    `json:"anneeUniversitaire"`
-	Statut             string `json:"statut"`
-	TypeDecision       string `json:"typeDecision,omitempty"`
-	Echelon            string `json:"echelon,omitempty"`
-	NumeroDossier      string `json:"numeroDossier,omitempty"`
-	Correspondance     string `json:"correspondance,omitempty"`
-	IdentifiantAglae   string `json:"identifiantAglae,omitempty"`
-	Anomalie           string `json:"anomalie,omitempty"`
-}
+type Reponse = rest.Reponse
 
 // Case is one lookup of testdata/cases.json and its expected answer.
-type Case struct {
-	Name   string  `json:"name"`
-	Saisie Saisie  `json:"saisie"`
-	Want   Reponse `json:"want"`
-}
+type Case = testutil.Case
 
 // Saisie is a lookup as it travels in cases.json.
-type Saisie struct {
-	Identifiant       string `json:"identifiant,omitempty"`
-	Annee             int    `json:"anneeUniversitaire,omitempty"`
-	CodeEtablissement string `json:"codeEtablissement,omitempty"`
-	Nom               string `json:"nom,omitempty"`
-	Prenom            string `json:"prenom,omitempty"`
-	DateNaissance     string `json:"dateNaissance,omitempty"`
-}
-
-func loadCases(t *testing.T) []Case {
-	t.Helper()
-	b, err := os.ReadFile(repo("testdata", "cases.json"))
-	require.NoError(t, err)
-	var cs []Case
-	require.NoError(t, json.Unmarshal(b, &cs))
-	require.NotEmpty(t, cs)
-	return cs
-}
+type Saisie = testutil.Saisie
 
 // env is a SOAP service over a real, migrated PostgreSQL that holds
 // testdata/extract.jsonl, behind the server's body limit.
@@ -88,14 +58,8 @@ type env struct {
 
 func newEnv(t *testing.T, opts soap.Options) *env {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
-	f, err := os.Open(repo("testdata", "extract.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	res, err := postgres.Import(ctx, pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
-	require.Zero(t, res.Fautes)
+	pgtest.ImportFile(t, pool, repo("testdata", "extract.jsonl"))
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	}
@@ -188,56 +152,7 @@ func parseResponse(t testing.TB, r reply) Reponse {
 	require.NoError(t, xml.Unmarshal(r.body, &env), "%s", r.body)
 	require.NotNil(t, env.Body.Response, "no answer in %s", r.body)
 	require.NotNil(t, env.Body.Response.Reponse, "no reponse in %s", r.body)
-	return fromWire(env.Body.Response.Reponse)
-}
-
-// fromWire converts a generated answer (a single lookup's or a batch
-// item's) to the form cases.json uses.
-func fromWire(r *wsconnecteur.ReponseBoursier) Reponse {
-	out := Reponse{
-		Identifiant:        r.Identifiant,
-		AnneeUniversitaire: int(r.AnneeUniversitaire),
-		NumeroDossier:      r.NumeroDossier,
-		IdentifiantAglae:   r.IdentifiantAglae,
-	}
-	if r.Statut != nil {
-		out.Statut = string(*r.Statut)
-	}
-	if r.TypeDecision != nil {
-		out.TypeDecision = string(*r.TypeDecision)
-	}
-	if r.Echelon != nil {
-		out.Echelon = string(*r.Echelon)
-	}
-	if r.Correspondance != nil {
-		out.Correspondance = string(*r.Correspondance)
-	}
-	if r.Anomalie != nil {
-		out.Anomalie = string(*r.Anomalie)
-	}
-	return out
-}
-
-// snapshot is the whole content of Aglaé's tables, in a stable order.
-func snapshot(t testing.TB, pool *pgxpool.Pool) string {
-	t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT e::text FROM aglae.etudiant e ORDER BY identifiant`,
-		`SELECT d::text FROM aglae.dossier d ORDER BY numero_dossier`,
-		`SELECT v::text FROM aglae.voeu v ORDER BY numero_dossier, rang`,
-		`SELECT p::text FROM aglae.piece_manquante p ORDER BY numero_dossier, piece`,
-	} {
-		rows, err := pool.Query(context.Background(), q)
-		require.NoError(t, err)
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			b.WriteString(s + "\n")
-		}
-		require.NoError(t, rows.Err())
-	}
-	return b.String()
+	return testutil.FromSOAP(env.Body.Response.Reponse)
 }
 
 func TestSeedEnvelopeAnswersBoursier(t *testing.T) {
@@ -297,11 +212,7 @@ func TestAcceptedVariants(t *testing.T) {
 // identifier, the answer and its internal reason, or the fault's code.
 func TestAnnotations(t *testing.T) {
 	pool := pgtest.New(t)
-	f, err := os.Open(repo("testdata", "extract.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	_, err = postgres.Import(context.Background(), pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
+	pgtest.ImportFile(t, pool, repo("testdata", "extract.jsonl"))
 	h := soap.New(&bourse.Service{Store: postgres.NewStore(pool)}, soap.Options{})
 	serve := func(body []byte) (*httptest.ResponseRecorder, *web.Annotations) {
 		ctx, ann := web.WithAnnotations(context.Background())

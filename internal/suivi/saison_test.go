@@ -42,6 +42,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/rest"
 	"github.com/aglae-connector/aglae-connector/internal/suivi"
 )
 
@@ -385,7 +386,7 @@ func jouer(t *testing.T) saison {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	importer(t, pool, "../../testdata/extract.jsonl")
+	pgtest.ImportFile(t, pool, "../../testdata/extract.jsonl")
 
 	// September: Apogée's registration chains ask, for A and B. The
 	// consultations are stamped by clk, at the dates of the story.
@@ -435,7 +436,7 @@ func jouer(t *testing.T) saison {
 	fermer(t, j)
 
 	// November: a newer extract, decisions moved on.
-	importer(t, pool, "testdata/extract-novembre.jsonl")
+	pgtest.ImportFile(t, pool, "testdata/extract-novembre.jsonl")
 
 	// The night: the re-check of A, through the traced batch path.
 	t0 := clk.set(time.Date(2025, 11, 26, 2, 0, 0, 0, time.UTC))
@@ -482,16 +483,6 @@ func (h *horloge) set(t time.Time) time.Time {
 	}
 	h.now = t
 	return t
-}
-
-func importer(t *testing.T, pool *pgxpool.Pool, path string) {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	res, err := postgres.Import(context.Background(), pool, f, postgres.ImportOptions{})
-	require.NoError(t, err)
-	require.Zero(t, res.Fautes)
 }
 
 func ouvrir(t *testing.T, pool *pgxpool.Pool, clk *horloge) *journal.Journal {
@@ -559,7 +550,7 @@ func keys(m map[string]string) []string {
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// get asks the routes as the authenticated client c, as the server's
+// get asks the routes (the REST face's, on store) as the authenticated client c, as the server's
 // authentication middleware would leave the request.
 func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
@@ -569,7 +560,7 @@ func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *h
 			next.ServeHTTP(w, req.WithContext(auth.AvecClient(req.Context(), c)))
 		})
 	})
-	suivi.Mount(r, store, suivi.Options{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
+	rest.MountSuivi(r, suivi.Reader{Store: store}, rest.SuiviOptions{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if accept != "" {
 		req.Header.Set("Accept", accept)

@@ -1,26 +1,39 @@
-package suivi
+package rest
 
 import (
 	"bytes"
+	"context"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/rest"
+	"github.com/aglae-connector/aglae-connector/internal/suivi"
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
-// Options configures the HTTP routes.
-type Options struct {
+// FollowUp is what the follow-up routes read: package suivi's follow-up
+// and control lists over the consultation log (suivi.Reader). Its errors
+// are of kind Invalid, Unavailable or Internal.
+type FollowUp interface {
+	// Suivi returns the follow-up of the establishment uai since depuis
+	// (suivi.Suivi).
+	Suivi(ctx context.Context, uai string, depuis time.Time) ([]suivi.Changement, error)
+	// Liste returns the control list nom of the establishment uai for the
+	// academic year annee (suivi.Liste).
+	Liste(ctx context.Context, uai string, annee int, nom string) (suivi.Controle, error)
+}
+
+// SuiviOptions configures the follow-up routes.
+type SuiviOptions struct {
 	// Bascule gives the default academic year of the control lists.
 	Bascule bourse.Bascule
 	// Now is time.Now when nil.
@@ -30,14 +43,14 @@ type Options struct {
 	Logger *zap.Logger
 }
 
-// Operation names, as the access log shows them.
+// Operation names of the follow-up routes, as the access log shows them.
 const (
 	opSuivi    = "GET suivi"
 	opControle = "GET controle"
 )
 
-// Mount registers the routes on r, which must authenticate its requests
-// first (auth.Middleware puts the client in the context):
+// MountSuivi registers the follow-up routes on r, which must authenticate
+// its requests first (auth.Middleware puts the client in the context):
 //
 //	GET /v1/etablissements/{uai}/suivi?depuis=RFC3339            the follow-up
 //	GET /v1/etablissements/{uai}/controles/{liste}?annee=YYYY    a control list
@@ -47,42 +60,28 @@ const (
 // a client of another establishment, or an integrator (a client without a
 // UAI), gets 403. A malformed uai, depuis, annee or an unknown list gets
 // 400; every error is an application/problem+json.
-func Mount(r chi.Router, store Store, opts Options) {
-	h := &api{store: store, opts: opts, log: zap.NewNop()}
-	if opts.Logger != nil {
-		h.log = opts.Logger.Named("suivi")
+func MountSuivi(r chi.Router, src FollowUp, opts SuiviOptions) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
 	}
-	r.Get("/v1/etablissements/{uai}/suivi", h.handle(opSuivi, h.getSuivi))
-	r.Get("/v1/etablissements/{uai}/controles/{liste}", h.handle(opControle, h.getControle))
+	h := &suiviRoutes{api: &API{log: log.Named("suivi")}, src: src, opts: opts}
+	r.Get("/v1/etablissements/{uai}/suivi", h.api.handle(opSuivi, h.getSuivi))
+	r.Get("/v1/etablissements/{uai}/controles/{liste}", h.api.handle(opControle, h.getControle))
 }
 
-type api struct {
-	store Store
-	opts  Options
-	log   *zap.Logger
-}
-
-// handle adapts h: it names the operation for the access log and turns
-// the error h returns into a problem, logging a 5xx's cause.
-func (a *api) handle(op string, h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		web.Annotate(r.Context()).Operation = op
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		if k, _ := web.Classify(err); k.Status >= 500 {
-			a.log.Error("request failed", zap.String("request_id", middleware.GetReqID(r.Context())),
-				zap.String("operation", op), zap.Int("status", k.Status), zap.Error(err))
-		}
-		rest.WriteProblem(w, r, err)
-	}
+// suiviRoutes serves the follow-up routes; api gives them the REST
+// face's handle.
+type suiviRoutes struct {
+	api  *API
+	src  FollowUp
+	opts SuiviOptions
 }
 
 // etablissement returns the {uai} of the path once it checked that the
 // authenticated client belongs to it.
 func etablissement(r *http.Request) (string, error) {
-	uai, err := parseUAI(chi.URLParam(r, "uai"))
+	uai, err := suivi.ParseUAI(chi.URLParam(r, "uai"))
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +97,7 @@ func etablissement(r *http.Request) (string, error) {
 	return uai, nil
 }
 
-func (a *api) getSuivi(w http.ResponseWriter, r *http.Request) error {
+func (h *suiviRoutes) getSuivi(w http.ResponseWriter, r *http.Request) error {
 	uai, err := etablissement(r)
 	if err != nil {
 		return err
@@ -123,25 +122,25 @@ func (a *api) getSuivi(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return bourse.Invalid("depuis", "must be an RFC 3339 time, e.g. 2025-09-01T00:00:00+02:00")
 	}
-	cs, err := Suivi(r.Context(), a.store, uai, depuis)
+	cs, err := h.src.Suivi(r.Context(), uai, depuis)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := EcrireSuivi(&buf, format, uai, depuis, cs); err != nil {
+	if err := suivi.EcrireSuivi(&buf, format, uai, depuis, cs); err != nil {
 		return err
 	}
 	return envoyer(w, format, "suivi-"+uai+".csv", buf.Bytes())
 }
 
-func (a *api) getControle(w http.ResponseWriter, r *http.Request) error {
+func (h *suiviRoutes) getControle(w http.ResponseWriter, r *http.Request) error {
 	uai, err := etablissement(r)
 	if err != nil {
 		return err
 	}
 	nom := chi.URLParam(r, "liste")
-	if nom != ListeStatuts && filtres[nom] == nil {
-		return bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(Listes, ", "))
+	if !slices.Contains(suivi.Listes, nom) {
+		return bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(suivi.Listes, ", "))
 	}
 	format, err := negocier(r.Header.Values("Accept"))
 	if err != nil {
@@ -151,7 +150,7 @@ func (a *api) getControle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	annee := a.opts.Bascule.AnneeCourante(a.now())
+	annee := h.opts.Bascule.AnneeCourante(h.now())
 	if v := q.Get("annee"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || len(v) != 4 {
@@ -159,26 +158,26 @@ func (a *api) getControle(w http.ResponseWriter, r *http.Request) error {
 		}
 		annee = n
 	}
-	c, err := Liste(r.Context(), a.store, uai, annee, nom)
+	c, err := h.src.Liste(r.Context(), uai, annee, nom)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := EcrireListe(&buf, format, c); err != nil {
+	if err := suivi.EcrireListe(&buf, format, c); err != nil {
 		return err
 	}
 	return envoyer(w, format, nom+"-"+uai+"-"+strconv.Itoa(annee)+".csv", buf.Bytes())
 }
 
-func (a *api) now() time.Time {
-	if a.opts.Now != nil {
-		return a.opts.Now()
+func (h *suiviRoutes) now() time.Time {
+	if h.opts.Now != nil {
+		return h.opts.Now()
 	}
 	return time.Now()
 }
 
-// query parses the query string, which may hold the parameter allowed,
-// once, and nothing else.
+// query parses the query string, which may hold the parameter
+// allowed, once, and nothing else.
 func query(r *http.Request, allowed string) (url.Values, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -202,7 +201,7 @@ func query(r *http.Request, allowed string) (url.Values, error) {
 // 406.
 func negocier(accept []string) (string, error) {
 	if len(accept) == 0 {
-		return FormatJSON, nil
+		return suivi.FormatJSON, nil
 	}
 	best, bestQ, bestExplicit := "", 0.0, false
 	for _, h := range accept {
@@ -224,13 +223,13 @@ func negocier(accept []string) (string, error) {
 			explicit := false
 			switch mt {
 			case "application/json":
-				f, explicit = FormatJSON, true
+				f, explicit = suivi.FormatJSON, true
 			case "text/csv":
-				f, explicit = FormatCSV, true
+				f, explicit = suivi.FormatCSV, true
 			case "*/*", "application/*":
-				f = FormatJSON
+				f = suivi.FormatJSON
 			case "text/*":
-				f = FormatCSV
+				f = suivi.FormatCSV
 			default:
 				continue
 			}
@@ -248,7 +247,7 @@ func negocier(accept []string) (string, error) {
 // envoyer writes body, in format, with status 200.
 func envoyer(w http.ResponseWriter, format, fichier string, body []byte) error {
 	h := w.Header()
-	if format == FormatCSV {
+	if format == suivi.FormatCSV {
 		h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
 		h.Set("Content-Disposition", `attachment; filename="`+fichier+`"`)
 	} else {
