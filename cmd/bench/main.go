@@ -229,8 +229,11 @@ func parseAnnees(s string, now time.Time) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		y, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || y < bourse.AnneeMin || y > bourse.AnneeMax {
-			return nil, fmt.Errorf("--annees: %q is not a year between %d and %d", f, bourse.AnneeMin, bourse.AnneeMax)
+		if err != nil {
+			y = 0 // not a number: out of range
+		}
+		if err := bourse.ValidateAnnee("--annees", y); err != nil {
+			return nil, fmt.Errorf("%w, got %q", err, f)
 		}
 		if !slices.Contains(out, y) {
 			out = append(out, y)

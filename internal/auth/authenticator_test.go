@@ -559,7 +559,7 @@ func TestAuthenticateOverMutualTLS(t *testing.T) {
 	a, _, _ := fixture(t)
 	uvsq, _ := creds(t)
 	ca := newCA(t)
-	srv := httptest.NewUnstartedServer(auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+	srv := httptest.NewUnstartedServer(auth.Middleware(a, nil, func(w http.ResponseWriter, r *http.Request, err error) {
 		k, _ := web.Classify(err)
 		w.WriteHeader(k.Status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -612,7 +612,9 @@ func TestMiddleware(t *testing.T) {
 		err    error
 		called bool
 	}
-	h := auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+	// The server says which channel each route is.
+	canal := func(*http.Request) bourse.Canal { return bourse.CanalSOAP }
+	h := auth.Middleware(a, canal, func(w http.ResponseWriter, r *http.Request, err error) {
 		got.err = err
 		k, _ := web.Classify(err)
 		w.WriteHeader(k.Status)
@@ -621,13 +623,8 @@ func TestMiddleware(t *testing.T) {
 		got.ap, _ = bourse.AppelantDe(r.Context())
 		got.client, _ = auth.ClientDe(r.Context())
 	}))
-	// The server sets the channel per route, before authentication.
-	withCanal := func(r *http.Request) *http.Request {
-		return r.WithContext(bourse.AvecAppelant(r.Context(), bourse.Appelant{Canal: bourse.CanalSOAP}))
-	}
-
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, withCanal(basic(uvsq.id, uvsq.secret)))
+	h.ServeHTTP(w, basic(uvsq.id, uvsq.secret))
 	require.True(t, got.called)
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, bourse.Appelant{ClientID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", Canal: bourse.CanalSOAP}, got.ap)

@@ -15,10 +15,12 @@ const (
 )
 
 // Appelant is who asks: the authenticated API client and its establishment.
+// Authentication sets it (auth.Middleware), once per request; the
+// consultation log reads it.
 type Appelant struct {
 	ClientID string
 	Nom      string
-	UAI      string // the client's establishment; "" for an integrator
+	UAI      UAI // the client's establishment, validated; "" for an integrator
 	Canal    Canal
 }
 

@@ -3,8 +3,6 @@ package bourse
 import (
 	"context"
 	"strings"
-
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 )
 
 // MaxLot is the largest number of identifiers one batch lookup takes.
@@ -27,26 +25,9 @@ type ReponseLot struct {
 	Err     error // of kind Invalid; nil when Reponse holds the answer
 }
 
-// ConsultantLot answers batch lookups.
-type ConsultantLot interface {
-	// ConsulterLot answers every identifier of l, in the same order. The
-	// error is of kind Invalid (the batch as a whole is wrong: too many
-	// identifiers, a bad year), Unavailable or Internal.
-	ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
-}
-
-// StoreLot reads the dossiers of many identifiers at once.
-type StoreLot interface {
-	// DossiersLot returns, for the year, the dossiers of every identifier,
-	// by identifier, in one query. Errors are of kind Unavailable or
-	// Internal.
-	DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]Dossier, error)
-}
-
-var _ ConsultantLot = (*Service)(nil)
+var _ Consultant = (*Service)(nil)
 
 // ConsulterLot answers a batch with one query for all its identifiers.
-// The Service's Store must implement StoreLot.
 func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error) {
 	if len(l.Identifiants) == 0 {
 		return nil, Invalid("identifiants", "at least one identifier is required")
@@ -56,18 +37,14 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 	}
 	annee := s.AnneeCourante()
 	if l.Annee != 0 {
-		if l.Annee < AnneeMin || l.Annee > AnneeMax {
-			return nil, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		if err := ValidateAnnee("anneeUniversitaire", l.Annee); err != nil {
+			return nil, err
 		}
 		annee = l.Annee
 	}
-	var uai string
-	if strings.TrimSpace(l.CodeEtablissement) != "" {
-		u, err := ident.ParseUAI(l.CodeEtablissement)
-		if err != nil {
-			return nil, identError("codeEtablissement", err)
-		}
-		uai = u
+	uai, err := ParseOptionalUAI("codeEtablissement", l.CodeEtablissement)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]ReponseLot, len(l.Identifiants))
 	queries := make([]Demande, len(l.Identifiants))
@@ -85,21 +62,17 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 			out[i].Err = err
 			continue
 		}
-		d.CodeEtablissement = uai
+		d.CodeEtablissement = string(uai)
 		queries[i] = d
 		valids = append(valids, d.Identifiant)
 	}
 	if len(valids) > 0 {
-		store, ok := s.Store.(StoreLot)
-		if !ok {
-			return nil, Internal("batch lookup", errNoBatchStore)
-		}
 		if s.Timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 			defer cancel()
 		}
-		byID, err := store.DossiersLot(ctx, annee, valids)
+		byID, err := s.Store.DossiersLot(ctx, annee, valids)
 		if err != nil {
 			return nil, err
 		}
@@ -111,9 +84,3 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 	}
 	return out, nil
 }
-
-type batchError string
-
-func (e batchError) Error() string { return string(e) }
-
-const errNoBatchStore = batchError("the store cannot read batches")

@@ -159,6 +159,10 @@ type Consultant interface {
 	// Consulter validates in and answers it. Errors are of kind Invalid,
 	// Unavailable or Internal.
 	Consulter(ctx context.Context, in Saisie) (Reponse, error)
+	// ConsulterLot answers every identifier of l, in the same order. The
+	// error is of kind Invalid (the batch as a whole is wrong: too many
+	// identifiers, a bad year), Unavailable or Internal.
+	ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 }
 
 // Store reads Aglaé's dossiers.
@@ -168,4 +172,8 @@ type Store interface {
 	// every student with that normalised identity, in one round trip.
 	// It returns errors of kind Unavailable or Internal.
 	Dossiers(ctx context.Context, d Demande) (byIdentifiant, byIdentity []Dossier, err error)
+	// DossiersLot returns, for the year, the dossiers of every identifier,
+	// by identifier, in one query. Errors are of kind Unavailable or
+	// Internal.
+	DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]Dossier, error)
 }

@@ -22,12 +22,8 @@ type Saisie struct {
 	DateNaissance     string // YYYY-MM-DD
 }
 
-// Bounds of a valid lookup.
-const (
-	AnneeMin = 2000
-	AnneeMax = 2099
-	maxNom   = 100
-)
+// maxNom bounds the length of a nom or prénom.
+const maxNom = 100
 
 // Bascule is the day the current academic year switches to the next one.
 type Bascule struct {
@@ -79,20 +75,18 @@ func (b Bascule) AnneeCourante(now time.Time) int {
 func (s Saisie) Valider(annee int) (Demande, error) {
 	var d Demande
 	if s.Annee != 0 {
-		if s.Annee < AnneeMin || s.Annee > AnneeMax {
-			return d, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		if err := ValidateAnnee("anneeUniversitaire", s.Annee); err != nil {
+			return d, err
 		}
 		annee = s.Annee
 	}
 	d.Annee = annee
 
-	if strings.TrimSpace(s.CodeEtablissement) != "" {
-		uai, err := ident.ParseUAI(s.CodeEtablissement)
-		if err != nil {
-			return d, identError("codeEtablissement", err)
-		}
-		d.CodeEtablissement = uai
+	uai, err := ParseOptionalUAI("codeEtablissement", s.CodeEtablissement)
+	if err != nil {
+		return d, err
 	}
+	d.CodeEtablissement = string(uai)
 
 	if strings.TrimSpace(s.Identifiant) != "" {
 		id, err := ident.ParseIdentifiant(s.Identifiant)
@@ -129,7 +123,6 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 		return d, Invalid(missing[0], "the identity needs nom, prenom and dateNaissance together: %s missing", strings.Join(missing, " and "))
 	}
 	id := Identity{}
-	var err error
 	if id.Nom, err = validateNom("nom", s.Nom); err != nil {
 		return d, err
 	}

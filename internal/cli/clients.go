@@ -13,7 +13,6 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
@@ -67,11 +66,11 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 		return exitError{2, fmt.Errorf("--nom has %d characters, at most 200 are allowed", n)}
 	}
 	if *uai != "" {
-		v, err := ident.ParseUAI(*uai)
+		v, err := bourse.ParseUAI("--uai", *uai)
 		if err != nil {
-			return exitError{2, fmt.Errorf("--uai: %w", err)}
+			return exitError{2, err}
 		}
-		c.UAI = v
+		c.UAI = string(v)
 	}
 	if c.Debit < 0 || math.IsNaN(c.Debit) || math.IsInf(c.Debit, 0) || c.Debit > math.MaxFloat32 {
 		return exitError{2, errors.New("--debit must be a positive number of lookups per second")}

@@ -148,8 +148,11 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	} else {
 		for _, s := range strings.Split(*annees, ",") {
 			y, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || y < bourse.AnneeMin || y > bourse.AnneeMax {
-				return exitError{2, fmt.Errorf("--annees: %q is not a year between %d and %d", s, bourse.AnneeMin, bourse.AnneeMax)}
+			if err != nil {
+				y = 0 // not a number: out of range
+			}
+			if err := bourse.ValidateAnnee("--annees", y); err != nil {
+				return exitError{2, fmt.Errorf("%w, got %q", err, s)}
 			}
 			opts.Annees = append(opts.Annees, y)
 		}

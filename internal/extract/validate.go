@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -48,8 +49,6 @@ type ValidDecision struct {
 
 // Bounds of plausible values.
 const (
-	anneeMin   = 2000
-	anneeMax   = 2099
 	maxNom     = 100
 	maxText    = 300
 	maxMontant = 99999.99
@@ -68,6 +67,21 @@ type validator struct {
 
 func (v *validator) add(field, format string, args ...any) {
 	v.faults = append(v.faults, Faute{Ligne: v.line, Champ: field, Raison: fmt.Sprintf(format, args...)})
+}
+
+// check adds err, an error of bourse's rules (a *bourse.Error about a
+// field), as a fault, and reports whether there was one.
+func (v *validator) check(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *bourse.Error
+	if errors.As(err, &e) {
+		v.add(e.Field, "%s", e.Message)
+	} else {
+		v.add("", "%s", err.Error())
+	}
+	return true
 }
 
 // Validate validates one decoded line; n is its line number. It returns the
@@ -104,8 +118,7 @@ func (v *validator) validate(x Line) Dossier {
 	switch {
 	case x.AnneeUniversitaire == 0:
 		v.add("anneeUniversitaire", "required")
-	case x.AnneeUniversitaire < anneeMin || x.AnneeUniversitaire > anneeMax:
-		v.add("anneeUniversitaire", "must be between %d and %d, got %d", anneeMin, anneeMax, x.AnneeUniversitaire)
+	case v.check(bourse.ValidateAnnee("anneeUniversitaire", x.AnneeUniversitaire)):
 	default:
 		d.Annee = x.AnneeUniversitaire
 	}
@@ -182,7 +195,7 @@ func (v *validator) date(field, s string, required bool) time.Time {
 		v.add(field, "must be a date YYYY-MM-DD")
 		return time.Time{}
 	}
-	if t.Year() < 1900 || t.Year() > anneeMax {
+	if t.Year() < 1900 || t.Year() > bourse.AnneeMax {
 		v.add(field, "year %d is out of range", t.Year())
 		return time.Time{}
 	}
@@ -273,8 +286,8 @@ func (v *validator) decision(x *Decision, etat bourse.Etat, annee int) *ValidDec
 	// A rejection is computed against a barème too (that year's resources
 	// ceiling, with the points de charge): Aglaé's rejections may carry it.
 	if b := x.Bareme; b != nil {
-		if *b < anneeMin || (annee != 0 && *b > annee) {
-			v.add("decision.bareme", "must be a year between %d and the dossier's year", anneeMin)
+		if *b < bourse.AnneeMin || (annee != 0 && *b > annee) {
+			v.add("decision.bareme", "must be a year between %d and the dossier's year", bourse.AnneeMin)
 		} else {
 			d.Bareme = b
 		}
@@ -323,11 +336,9 @@ func (v *validator) voeux(xs []Voeu) []Voeu {
 		if !reAcademie.MatchString(x.Academie) {
 			v.add(field+".academie", "must be 3 upper-case letters")
 		}
-		uai, err := ident.ParseUAI(x.UAI)
-		if err != nil {
-			v.add(field+".uai", "%s", identRaison(err))
-		}
-		x.UAI = uai
+		uai, err := bourse.ParseUAI(field+".uai", x.UAI)
+		v.check(err)
+		x.UAI = string(uai)
 		x.Etablissement = v.text(field+".etablissement", x.Etablissement)
 		x.Formation = v.text(field+".formation", x.Formation)
 		out = append(out, x)

@@ -18,6 +18,13 @@ import (
 // format.
 type Format int
 
+// The academic years a dossier number may carry, and the connector serves
+// (bourse.AnneeMin and AnneeMax).
+const (
+	AnneeMin = 2000
+	AnneeMax = 2099
+)
+
 // The INE formats. They are disjoint: a valid INE has exactly one.
 const (
 	FormatBEA         Format = iota + 1 // 10 digits + a key letter (rectorat)
@@ -424,9 +431,9 @@ func checkDossier(v, what string) (NumeroDossier, error) {
 		}
 		annee = annee*10 + int(v[i]-'0')
 	}
-	if annee < 2000 || annee > 2099 {
-		return NumeroDossier{}, fail(what, RuleYear,
-			"the year (characters 1–4 of a dossier number) must be from 2000 to 2099")
+	if annee < AnneeMin || annee > AnneeMax {
+		return NumeroDossier{}, fail(what, RuleYear, "the year (characters 1–4 of a dossier number) must be from "+
+			strconv.Itoa(AnneeMin)+" to "+strconv.Itoa(AnneeMax))
 	}
 	for i := 4; i < 7; i++ {
 		if !isLetter(v[i]) {

@@ -49,6 +49,17 @@ func (f fake) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, 
 	return a.r, a.err
 }
 
+// ConsulterLot answers each identifier as Consulter would.
+func (f fake) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+	f.clk.advance(2 * time.Millisecond)
+	out := make([]bourse.ReponseLot, len(l.Identifiants))
+	for i, id := range l.Identifiants {
+		a := f.answers[id]
+		out[i] = bourse.ReponseLot{Reponse: a.r, Err: a.err}
+	}
+	return out, nil
+}
+
 func TestTracer(t *testing.T) {
 	store := &fakeStore{}
 	clk := &clock{now: base}
@@ -72,7 +83,7 @@ func TestTracer(t *testing.T) {
 	}}, j)
 
 	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{
-		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: clientUAI, Canal: bourse.CanalSOAP,
+		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: bourse.UAI(clientUAI), Canal: bourse.CanalSOAP,
 	})
 	ctx1 := context.WithValue(ctx, middleware.RequestIDKey, "req-ident")
 	r, err := svc.Consulter(ctx1, bourse.Saisie{Identifiant: "1234567890A", CodeEtablissement: " 0781944p "})

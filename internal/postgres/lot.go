@@ -17,7 +17,7 @@ const sqlLot = `SELECT q.i::int, ` + colonnesDossier + `
 	JOIN aglae.dossier d ON d.identifiant = q.identifiant AND d.annee_universitaire = q.annee
 	JOIN aglae.etudiant e ON e.identifiant = d.identifiant`
 
-var _ bourse.StoreLot = (*Store)(nil)
+var _ bourse.Store = (*Store)(nil)
 
 // DossiersLot returns the dossiers of every identifier for the year, by
 // identifier, in one query, run once more if its connection was dead.

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -44,10 +43,6 @@ func (a *API) postBatch(w http.ResponseWriter, r *http.Request) error {
 	if err := checkContentType(r); err != nil {
 		return err
 	}
-	batch, ok := a.svc.(bourse.ConsultantLot)
-	if !ok {
-		return bourse.Internal("batch lookup", errors.New("the consultant cannot answer batches"))
-	}
 	buf, err := readBody(r)
 	if err != nil {
 		return err
@@ -66,7 +61,7 @@ func (a *API) postBatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	rs, err := batch.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
+	rs, err := a.svc.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
 		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
 	if err != nil {
 		return err

@@ -178,7 +178,10 @@ func queryAnnee(raw string) (int, error) {
 	}
 	n, ok := year(v)
 	if !ok {
-		return 0, bourse.Invalid("annee", "must be a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)
+		n = 0 // zero, or too large for an int: out of range
+	}
+	if err := bourse.ValidateAnnee("annee", n); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

@@ -388,7 +388,7 @@ func handler(d deps) http.Handler {
 	})
 
 	r.Group(func(r chi.Router) {
-		r.Use(canal, protect(shedding, auth.Middleware(d.authn, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
+		r.Use(protect(shedding, auth.Middleware(d.authn, canal, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
 			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
@@ -399,20 +399,16 @@ func handler(d deps) http.Handler {
 	return r
 }
 
-// canal tells the consultation log which face a lookup came through.
-func canal(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := bourse.CanalREST
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/ws/"):
-			c = bourse.CanalSOAP
-		case r.URL.Path == "/v1/consultations/lot":
-			c = bourse.CanalLot
-		}
-		ap, _ := bourse.AppelantDe(r.Context())
-		ap.Canal = c
-		next.ServeHTTP(w, r.WithContext(bourse.AvecAppelant(r.Context(), ap)))
-	})
+// canal tells the consultation log which face a lookup came through; the
+// authentication puts it in the request's bourse.Appelant.
+func canal(r *http.Request) bourse.Canal {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/ws/"):
+		return bourse.CanalSOAP
+	case r.URL.Path == "/v1/consultations/lot":
+		return bourse.CanalLot
+	}
+	return bourse.CanalREST
 }
 
 // protect applies the access-control middleware to every request of the

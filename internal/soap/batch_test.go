@@ -207,27 +207,16 @@ func TestEncodeBatchResponse(t *testing.T) {
 		`</consulterBoursiersResponse></soap:Body></soap:Envelope>`+"\n", b.String())
 }
 
-// batchFailing answers batches with an error.
-type batchFailing struct {
-	failing
-}
-
-func (f batchFailing) ConsulterLot(context.Context, bourse.Lot) ([]bourse.ReponseLot, error) {
-	return nil, f.err
-}
-
 // TestBatchFaults: a batch the domain refuses as a whole is a soap:Client
-// fault; a failure a soap:Server fault; a consultant that cannot answer
-// batches too.
+// fault; a failure a soap:Server fault.
 func TestBatchFaults(t *testing.T) {
 	for _, c := range []struct {
 		name       string
 		svc        bourse.Consultant
 		code, kind string
 	}{
-		{"unavailable", batchFailing{failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}}, "soap:Server", "UNAVAILABLE"},
-		{"invalid", batchFailing{failing{bourse.Invalid("identifiants", "at most 1000")}}, "soap:Client", "INVALID_INPUT"},
-		{"no_batches", failing{errors.New("unused")}, "soap:Server", "INTERNAL"},
+		{"unavailable", failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}, "soap:Server", "UNAVAILABLE"},
+		{"invalid", failing{bourse.Invalid("identifiants", "at most 1000")}, "soap:Client", "INVALID_INPUT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := soap.New(c.svc, soap.Options{})

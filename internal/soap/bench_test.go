@@ -49,6 +49,14 @@ func (constant) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, error
 	return seedAnswer, nil
 }
 
+func (constant) ConsulterLot(_ context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+	out := make([]bourse.ReponseLot, len(l.Identifiants))
+	for i := range out {
+		out[i].Reponse = seedAnswer
+	}
+	return out, nil
+}
+
 // BenchmarkServeHTTP is the whole SOAP handling of a lookup but the
 // database: content type, body, envelope, answer.
 func BenchmarkServeHTTP(b *testing.B) {

@@ -676,7 +676,7 @@ func parseAnnee(t []byte) (int, error) {
 		}
 	}
 	if neg || big || n == 0 {
-		return 0, bourse.Invalid("anneeUniversitaire", "must be a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)
+		return 0, bourse.ValidateAnnee("anneeUniversitaire", 0) // negative, zero or overflowing: out of range
 	}
 	return n, nil
 }

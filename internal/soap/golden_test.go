@@ -93,6 +93,10 @@ func TestEncodeResponse(t *testing.T) {
 // failing is a Consultant that fails.
 type failing struct{ err error }
 
+func (f failing) ConsulterLot(context.Context, bourse.Lot) ([]bourse.ReponseLot, error) {
+	return nil, f.err
+}
+
 func (f failing) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, error) {
 	return bourse.Reponse{}, f.err
 }
@@ -102,6 +106,10 @@ type emptyStore struct{}
 
 func (emptyStore) Dossiers(context.Context, bourse.Demande) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
 	return nil, nil, nil
+}
+
+func (emptyStore) DossiersLot(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
+	return nil, nil
 }
 
 // TestServerFaults: a failure is a soap:Server fault with a generic

@@ -144,7 +144,7 @@ func Liste(ctx context.Context, store Store, uai string, annee int, nom string) 
 	if err != nil {
 		return Controle{}, err
 	}
-	if err := checkAnnee(annee); err != nil {
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return Controle{}, err
 	}
 	es, err := etudiants(ctx, store, u, annee)

@@ -6,6 +6,7 @@ package suivi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -165,6 +166,11 @@ type fakeLot struct {
 	lots    []bourse.Lot
 	callers []bourse.Appelant
 	short   bool // answers one identifier fewer than asked
+}
+
+// Consulter is not used by the re-check, which asks in batches.
+func (f *fakeLot) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, error) {
+	return bourse.Reponse{}, bourse.Internal("single lookup", errors.New("fakeLot answers batches only"))
 }
 
 func (f *fakeLot) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {

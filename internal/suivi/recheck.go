@@ -33,7 +33,7 @@ type Resultat struct {
 
 // Appelant is who the re-check's lookups are recorded as, for the
 // establishment uai.
-func Appelant(uai string) bourse.Appelant {
+func Appelant(uai bourse.UAI) bourse.Appelant {
 	return bourse.Appelant{ClientID: "recheck", Nom: "recheck", UAI: uai, Canal: bourse.CanalRecheck}
 }
 
@@ -49,13 +49,13 @@ func Appelant(uai string) bourse.Appelant {
 // gets one more identical row, which is no change. Errors are of kind
 // Invalid (uai, annee), Unavailable or Internal; the Resultat then counts
 // what was done before.
-func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai string, annee int) (Resultat, error) {
+func Recheck(ctx context.Context, store Store, svc bourse.Consultant, uai string, annee int) (Resultat, error) {
 	var res Resultat
 	u, err := parseUAI(uai)
 	if err != nil {
 		return res, err
 	}
-	if err := checkAnnee(annee); err != nil {
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return res, err
 	}
 	es, err := etudiants(ctx, store, u, annee)
@@ -75,7 +75,7 @@ func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai str
 		}
 	}
 
-	ctx = bourse.AvecAppelant(ctx, Appelant(u))
+	ctx = bourse.AvecAppelant(ctx, Appelant(bourse.UAI(u)))
 	ids := make([]string, 0, min(len(cands), bourse.MaxLot))
 	for start := 0; start < len(cands); start += bourse.MaxLot {
 		lot := cands[start:min(start+bourse.MaxLot, len(cands))]
