@@ -369,7 +369,7 @@ func Middleware(a *Authenticator, canal func(*http.Request) bourse.Canal, onErro
 			if canal != nil {
 				ap.Canal = canal(r)
 			}
-			ctx := bourse.AvecAppelant(AvecClient(r.Context(), c), ap)
+			ctx := bourse.WithAppelant(WithClient(r.Context(), c), ap)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

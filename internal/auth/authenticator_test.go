@@ -63,7 +63,7 @@ func (s *fakeStore) BySubject(_ context.Context, subject string) (auth.Client, e
 		return auth.Client{}, s.err
 	}
 	for _, c := range s.clients {
-		if c.SujetCertificat != "" && c.SujetCertificat == subject {
+		if c.CertSubject != "" && c.CertSubject == subject {
 			return c, nil
 		}
 	}
@@ -133,9 +133,9 @@ func (c *clock) Advance(d time.Duration) {
 func fixture(t testing.TB) (*auth.Authenticator, *fakeStore, *clock) {
 	uvsq, integ := creds(t)
 	s := &fakeStore{clients: map[string]auth.Client{
-		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", SujetCertificat: subjectUVSQ,
-			CreeLe: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
-		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Debit: 10, Rafale: 20},
+		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", CertSubject: subjectUVSQ,
+			CreatedAt: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
+		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Rate: 10, Burst: 20},
 	}}
 	clk := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	a := &auth.Authenticator{Store: s, CacheTTL: 5 * time.Second}
@@ -253,7 +253,7 @@ func TestAuthenticateRevokedAfterTTL(t *testing.T) {
 	require.NoError(t, err)
 
 	revoked := clk.Now()
-	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+	s.update(uvsq.id, func(c *auth.Client) { c.RevokedAt = &revoked })
 
 	clk.Advance(4 * time.Second)
 	_, err = a.Authenticate(bearer(uvsq.secret))
@@ -546,7 +546,7 @@ func TestAuthenticateClientCertificate(t *testing.T) {
 	assert.Equal(t, auth.ErrUnauthorized, err)
 
 	revoked := clk.Now()
-	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+	s.update(uvsq.id, func(c *auth.Client) { c.RevokedAt = &revoked })
 	clk.Advance(10 * time.Second)
 	_, err = a.Authenticate(withCert(cert, true))
 	assert.Equal(t, auth.ErrUnauthorized, err, "a revoked client's certificate")
@@ -563,7 +563,7 @@ func TestAuthenticateOverMutualTLS(t *testing.T) {
 		k, _ := web.Classify(err)
 		w.WriteHeader(k.Status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ap, _ := bourse.AppelantDe(r.Context())
+		ap, _ := bourse.AppelantFrom(r.Context())
 		_, _ = w.Write([]byte(ap.ClientID))
 	})))
 	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.pool}
@@ -620,7 +620,7 @@ func TestMiddleware(t *testing.T) {
 		w.WriteHeader(k.Status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.called = true
-		got.ap, _ = bourse.AppelantDe(r.Context())
+		got.ap, _ = bourse.AppelantFrom(r.Context())
 		got.client, _ = auth.ClientDe(r.Context())
 	}))
 	w := httptest.NewRecorder()

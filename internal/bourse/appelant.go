@@ -9,7 +9,7 @@ type Canal string
 const (
 	CanalREST    Canal = "REST"
 	CanalSOAP    Canal = "SOAP"
-	CanalLot     Canal = "LOT"     // the batch re-check
+	CanalBatch   Canal = "LOT"     // the batch re-check
 	CanalRecheck Canal = "RECHECK" // the nightly re-check of an establishment
 	CanalCLI     Canal = "CLI"
 )
@@ -26,13 +26,13 @@ type Appelant struct {
 
 type appelantKey struct{}
 
-// AvecAppelant returns a context that carries a.
-func AvecAppelant(ctx context.Context, a Appelant) context.Context {
+// WithAppelant returns a context that carries a.
+func WithAppelant(ctx context.Context, a Appelant) context.Context {
 	return context.WithValue(ctx, appelantKey{}, a)
 }
 
-// AppelantDe returns the caller ctx carries, and whether it carries one.
-func AppelantDe(ctx context.Context) (Appelant, bool) {
+// AppelantFrom returns the caller ctx carries, and whether it carries one.
+func AppelantFrom(ctx context.Context) (Appelant, bool) {
 	a, ok := ctx.Value(appelantKey{}).(Appelant)
 	return a, ok
 }

@@ -5,37 +5,37 @@ import (
 	"strings"
 )
 
-// MaxLot is the largest number of identifiers one batch lookup takes.
-const MaxLot = 1000
+// MaxBatch is the largest number of identifiers one batch lookup takes.
+const MaxBatch = 1000
 
 // Lot is a batch re-check: many identifiers, one academic year, no
 // identity. It is how establishments re-ask, each night, about every
 // student still waiting.
-type Lot struct {
+type Batch struct {
 	Annee             int // 0: the current academic year
 	CodeEtablissement string
 	Identifiants      []string
 }
 
-// ReponseLot is the answer for one identifier of a batch: an answer, or the
+// BatchReponse is the answer for one identifier of a batch: an answer, or the
 // error that identifier alone got (an invalid one does not spoil the
 // others).
-type ReponseLot struct {
+type BatchReponse struct {
 	Reponse Reponse
 	Err     error // of kind Invalid; nil when Reponse holds the answer
 }
 
 var _ Consultant = (*Service)(nil)
 
-// ConsulterLot answers a batch with one query for all its identifiers.
-func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error) {
+// ConsultBatch answers a batch with one query for all its identifiers.
+func (s *Service) ConsultBatch(ctx context.Context, l Batch) ([]BatchReponse, error) {
 	if len(l.Identifiants) == 0 {
 		return nil, Invalid("identifiants", "at least one identifier is required")
 	}
-	if len(l.Identifiants) > MaxLot {
-		return nil, Invalid("identifiants", "at most %d identifiers per batch, got %d", MaxLot, len(l.Identifiants))
+	if len(l.Identifiants) > MaxBatch {
+		return nil, Invalid("identifiants", "at most %d identifiers per batch, got %d", MaxBatch, len(l.Identifiants))
 	}
-	annee := s.AnneeCourante()
+	annee := s.CurrentAnnee()
 	if l.Annee != 0 {
 		if err := ValidateAnnee("anneeUniversitaire", l.Annee); err != nil {
 			return nil, err
@@ -46,15 +46,15 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ReponseLot, len(l.Identifiants))
-	queries := make([]Demande, len(l.Identifiants))
+	out := make([]BatchReponse, len(l.Identifiants))
+	queries := make([]Query, len(l.Identifiants))
 	valids := make([]string, 0, len(l.Identifiants))
 	for i, raw := range l.Identifiants {
 		if strings.TrimSpace(raw) == "" {
 			out[i].Err = Invalid("identifiant", "empty identifier")
 			continue
 		}
-		d, err := Saisie{Identifiant: raw, Annee: annee}.Valider(annee)
+		d, err := Saisie{Identifiant: raw, Annee: annee}.Validate(annee)
 		if err == nil && d.Annee != annee {
 			err = Invalid("identifiant", "a dossier number of %d in a batch for %d", d.Annee, annee)
 		}
@@ -72,7 +72,7 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 			ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 			defer cancel()
 		}
-		byID, err := s.Store.DossiersLot(ctx, annee, valids)
+		byID, err := s.Store.DossiersBatch(ctx, annee, valids)
 		if err != nil {
 			return nil, err
 		}

@@ -200,7 +200,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), Bascule: b}, j)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), SwitchDate: b}, j)
 	start := time.Now()
 	res, rerr := suivi.Recheck(ctx, postgres.NewSuivi(pool), svc, u, a)
 

@@ -135,13 +135,13 @@ func validate(l extract.Line) []string {
 	ine, err := ident.ParseINE(l.Identifiant)
 	if err != nil {
 		bad("identifiant: " + err.Error())
-	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisional {
+	} else if ine.Value != l.Identifiant || ine.Format == ident.FormatProvisional {
 		bad("identifiant not normalised or provisional")
 	}
 	nd, err := ident.ParseNumeroDossier(l.NumeroDossier)
 	if err != nil {
 		bad("numeroDossier: " + err.Error())
-	} else if nd.Annee != l.AnneeUniversitaire || nd.Academie != l.Academie || nd.INE.Valeur != l.Identifiant {
+	} else if nd.Annee != l.AnneeUniversitaire || nd.Academie != l.Academie || nd.INE.Value != l.Identifiant {
 		bad("numeroDossier does not match year, académie, identifiant")
 	}
 	if academieIndex(l.Academie) < 0 {
@@ -326,17 +326,17 @@ func TestImportable(t *testing.T) {
 	for _, anneeSet := range [][]int{annees, {2014, 2015}} {
 		b := write(t, Options{Dossiers: 20000, Annees: anneeSet, Seed: 21})
 		faults := 0
-		rd := extract.NewLecteur(bytes.NewReader(b), func(f extract.Faute) {
+		rd := extract.NewReader(bytes.NewReader(b), func(f extract.Fault) {
 			if faults++; faults <= 10 {
 				t.Error(f)
 			}
 		})
 		n := 0
-		for _, ok := rd.Suivant(); ok; _, ok = rd.Suivant() {
+		for _, ok := rd.Next(); ok; _, ok = rd.Next() {
 			n++
 		}
-		if rd.Err() != nil || n != 20000 || rd.Fautes() != 0 {
-			t.Errorf("%v: %d valid dossiers of 20000, %d faults, %v", anneeSet, n, rd.Fautes(), rd.Err())
+		if rd.Err() != nil || n != 20000 || rd.Faults() != 0 {
+			t.Errorf("%v: %d valid dossiers of 20000, %d faults, %v", anneeSet, n, rd.Faults(), rd.Err())
 		}
 	}
 }

@@ -17,19 +17,19 @@ import (
 // Dossier is a valid line of the extract, normalised and typed, ready to be
 // stored.
 type Dossier struct {
-	Ligne           int
-	NumeroDossier   string
-	Annee           int
-	Academie        string
-	Identifiant     string
-	Nom, Prenom     string
-	NomNormalise    string
-	PrenomNormalise string
-	DateNaissance   time.Time
-	Etat            bourse.Etat
-	Decision        *ValidDecision
-	Pieces          []string
-	Voeux           []Voeu
+	Line             int
+	NumeroDossier    string
+	Annee            int
+	Academie         string
+	Identifiant      string
+	Nom, Prenom      string
+	NormalizedNom    string
+	NormalizedPrenom string
+	DateNaissance    time.Time
+	Etat             bourse.Etat
+	Decision         *ValidDecision
+	Pieces           []string
+	Voeux            []Voeu
 }
 
 // ValidDecision is a valid decision. Pointers are nil where the field does
@@ -42,7 +42,7 @@ type ValidDecision struct {
 	Bareme                 *int
 	Date                   time.Time
 	SousReserveProgression bool
-	ProgressionVerifiee    bool
+	ProgressionVerified    bool
 	PointsCharge           *int
 	PointsDistance         *int
 }
@@ -62,11 +62,11 @@ var reAcademie = regexp.MustCompile(`^[A-Z]{3}$`)
 // validator collects the faults of one line.
 type validator struct {
 	line   int
-	faults []Faute
+	faults []Fault
 }
 
 func (v *validator) add(field, format string, args ...any) {
-	v.faults = append(v.faults, Faute{Ligne: v.line, Champ: field, Raison: fmt.Sprintf(format, args...)})
+	v.faults = append(v.faults, Fault{Line: v.line, Field: field, Raison: fmt.Sprintf(format, args...)})
 }
 
 // check adds err, an error of bourse's rules (a *bourse.Error about a
@@ -86,7 +86,7 @@ func (v *validator) check(err error) bool {
 
 // Validate validates one decoded line; n is its line number. It returns the
 // dossier and the faults found (none when the line is valid).
-func Validate(n int, x Line) (Dossier, []Faute) {
+func Validate(n int, x Line) (Dossier, []Fault) {
 	v := validator{line: n}
 	d := v.validate(x)
 	return d, v.faults
@@ -102,16 +102,16 @@ func (v *validator) line_(line []byte) Dossier {
 }
 
 func (v *validator) validate(x Line) Dossier {
-	d := Dossier{Ligne: v.line}
+	d := Dossier{Line: v.line}
 
 	// Identity of the student.
 	if ine, err := ident.ParseINE(x.Identifiant); err != nil {
 		v.add("identifiant", "%s", identRaison(err))
 	} else {
-		d.Identifiant = ine.Valeur
+		d.Identifiant = ine.Value
 	}
-	d.Nom, d.NomNormalise = v.nom("nom", x.Nom)
-	d.Prenom, d.PrenomNormalise = v.nom("prenom", x.Prenom)
+	d.Nom, d.NormalizedNom = v.nom("nom", x.Nom)
+	d.Prenom, d.NormalizedPrenom = v.nom("prenom", x.Prenom)
 	d.DateNaissance = v.date("dateNaissance", x.DateNaissance, true)
 
 	// The dossier.
@@ -141,7 +141,7 @@ func (v *validator) validate(x Line) Dossier {
 		if d.Academie != "" && num.Academie != d.Academie {
 			v.add("numeroDossier", "its académie %s contradicts academie %s", num.Academie, d.Academie)
 		}
-		if d.Identifiant != "" && num.INE.Valeur != d.Identifiant {
+		if d.Identifiant != "" && num.INE.Value != d.Identifiant {
 			v.add("numeroDossier", "its identifier contradicts identifiant")
 		}
 	}
@@ -174,7 +174,7 @@ func (v *validator) nom(field, s string) (string, string) {
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		v.add(field, "contains a control character")
 	default:
-		n := bourse.NormaliserNom(s)
+		n := bourse.NormalizeNom(s)
 		if n == "" {
 			v.add(field, "must contain a letter")
 		}
@@ -238,7 +238,7 @@ func (v *validator) decision(x *Decision, etat bourse.Etat, annee int) *ValidDec
 	d := &ValidDecision{
 		Nature:                 bourse.Nature(x.Nature),
 		SousReserveProgression: x.SousReserveProgression,
-		ProgressionVerifiee:    x.ProgressionVerified,
+		ProgressionVerified:    x.ProgressionVerified,
 	}
 	switch {
 	case x.Nature == "":

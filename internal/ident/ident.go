@@ -132,7 +132,7 @@ func Normalize(s string) string {
 // INE is a valid INE: Value is normalised (11 characters [0-9A-Z]) and
 // Format is its format.
 type INE struct {
-	Valeur string
+	Value  string
 	Format Format
 }
 
@@ -154,7 +154,7 @@ func ParseINE(s string) (INE, error) {
 	if err != nil {
 		return INE{}, err
 	}
-	return INE{Valeur: v, Format: f}, nil
+	return INE{Value: v, Format: f}, nil
 }
 
 // NumeroDossier is a valid DSE dossier number, e.g. "2014MON1111037734L":
@@ -207,7 +207,7 @@ func ParseIdentifiant(s string) (Identifiant, error) {
 		if err != nil {
 			return Identifiant{}, err
 		}
-		return Identifiant{INE: INE{Valeur: v, Format: f}}, nil
+		return Identifiant{INE: INE{Value: v, Format: f}}, nil
 	case lenDossier:
 		d, err := checkDossier(v, whatIdentifiant)
 		if err != nil {
@@ -449,7 +449,7 @@ func checkDossier(v, what string) (NumeroDossier, error) {
 		Value:    v,
 		Annee:    annee,
 		Academie: v[4:7],
-		INE:      INE{Valeur: v[7:], Format: f},
+		INE:      INE{Value: v[7:], Format: f},
 	}, nil
 }
 

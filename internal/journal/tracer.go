@@ -10,7 +10,7 @@ import (
 )
 
 // Tracer wraps next so that every answered lookup is recorded in j. It
-// times each Consulter on j's clock (Options.Now) and, when it returns no
+// times each Consult on j's clock (Options.Now) and, when it returns no
 // error, records a Consultation: the caller from the bourse.Appelant ctx carries (client
 // id, canal; establishment: the saisie's CodeEtablissement when given,
 // else the client's), the request id chi's middleware.GetReqID finds in
@@ -34,9 +34,9 @@ type tracer struct {
 	j    *Journal
 }
 
-func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+func (t *tracer) Consult(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
 	start := t.j.now()
-	r, err := t.next.Consulter(ctx, in)
+	r, err := t.next.Consult(ctx, in)
 	if err != nil {
 		return r, err
 	}
@@ -44,11 +44,11 @@ func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Repons
 	return r, nil
 }
 
-// ConsulterLot answers a batch through next and records every answered
+// ConsultBatch answers a batch through next and records every answered
 // identifier.
-func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+func (t *tracer) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
 	start := t.j.now()
-	rs, err := t.next.ConsulterLot(ctx, l)
+	rs, err := t.next.ConsultBatch(ctx, l)
 	if err != nil {
 		return rs, err
 	}
@@ -62,7 +62,7 @@ func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Repon
 }
 
 func (t *tracer) record(ctx context.Context, start time.Time, latence time.Duration, codeEtablissement string, r bourse.Reponse) {
-	a, _ := bourse.AppelantDe(ctx)
+	a, _ := bourse.AppelantFrom(ctx)
 	uai := a.UAI
 	// The lookup's own establishment, when given: Valider accepted it, so
 	// it parses; its normalised form is kept.

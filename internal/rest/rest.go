@@ -97,7 +97,7 @@ func (a *API) getBoursier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refused(r, id, err)
 	}
-	rep, err := a.svc.Consulter(r.Context(), bourse.Saisie{Identifiant: id, Annee: annee})
+	rep, err := a.svc.Consult(r.Context(), bourse.Saisie{Identifiant: id, Annee: annee})
 	if err != nil {
 		// The service speaks of anneeUniversitaire, the body's name; here the
 		// caller wrote annee.
@@ -209,7 +209,7 @@ func (a *API) postConsultation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.svc.Consulter(r.Context(), in)
+	rep, err := a.svc.Consult(r.Context(), in)
 	if err != nil {
 		return refused(r, in.Identifiant, err)
 	}

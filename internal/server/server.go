@@ -53,7 +53,7 @@ type Config struct {
 	IdleTimeout          time.Duration
 	ShutdownTimeout      time.Duration
 	LookupTimeout        time.Duration // a lookup's deadline, carried down to the query
-	Bascule              bourse.Bascule
+	SwitchDate           bourse.Bascule
 
 	TLSCert     string // PEM certificate and key: HTTPS when set
 	TLSKey      string
@@ -82,7 +82,7 @@ func Defaults() Config {
 		MaxBatches:           2,
 		MaxBatchesPerClient:  4,
 		MemoryLimit:          DefaultMemoryLimit,
-		Bascule:              bourse.BasculeParDefaut,
+		SwitchDate:           bourse.DefaultSwitchDate,
 		MetricsListen:        "127.0.0.1:9464",
 		RateLimit:            float64(auth.DefaultRate),
 		RateBurst:            auth.DefaultBurst,
@@ -172,7 +172,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Timeout: m.Config.LookupTimeout}, m.journal)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), SwitchDate: m.Config.SwitchDate, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
 		log:  m.Logger,
@@ -393,7 +393,7 @@ func handler(d deps) http.Handler {
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
-			suivi.Mount(r, postgres.NewSuivi(d.suiviPool), suivi.Options{Bascule: d.cfg.Bascule, Logger: d.log})
+			suivi.Mount(r, postgres.NewSuivi(d.suiviPool), suivi.Options{Bascule: d.cfg.SwitchDate, Logger: d.log})
 		}
 	})
 	return r
@@ -406,7 +406,7 @@ func canal(r *http.Request) bourse.Canal {
 	case strings.HasPrefix(r.URL.Path, "/ws/"):
 		return bourse.CanalSOAP
 	case r.URL.Path == "/v1/consultations/lot":
-		return bourse.CanalLot
+		return bourse.CanalBatch
 	}
 	return bourse.CanalREST
 }

@@ -200,7 +200,7 @@ func (s *Service) lookup(w http.ResponseWriter, r *http.Request) {
 	in := req.saisie
 	ann.Identifiant = web.Mask(strings.TrimSpace(in.Identifiant))
 
-	rep, err := s.svc.Consulter(ctx, in)
+	rep, err := s.svc.Consult(ctx, in)
 	if err != nil {
 		s.fault(w, r, err)
 		return
@@ -221,12 +221,12 @@ func (s *Service) lookup(w http.ResponseWriter, r *http.Request) {
 // bourse.CanalLot, the batch re-check's, whatever the face (the server's
 // middleware, which sees only the path, said SOAP): the consultation log
 // records the batch's lookups as POST /v1/consultations/lot's.
-func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Lot) {
+func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Batch) {
 	ctx := r.Context()
 	web.Annotate(ctx).Identifiant = strconv.Itoa(len(l.Identifiants)) + " identifiers"
-	if ap, ok := bourse.AppelantDe(ctx); ok {
-		ap.Canal = bourse.CanalLot
-		ctx = bourse.AvecAppelant(ctx, ap)
+	if ap, ok := bourse.AppelantFrom(ctx); ok {
+		ap.Canal = bourse.CanalBatch
+		ctx = bourse.WithAppelant(ctx, ap)
 	}
 	release, err := web.ChargeBatch(ctx, len(l.Identifiants))
 	if err != nil {
@@ -234,7 +234,7 @@ func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes
 		return
 	}
 	defer release()
-	rs, err := s.svc.ConsulterLot(ctx, l)
+	rs, err := s.svc.ConsultBatch(ctx, l)
 	if err != nil {
 		s.fault(w, r, err)
 		return

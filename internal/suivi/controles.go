@@ -181,7 +181,7 @@ var filtres = map[string]func(es []Etudiant) []Etudiant{
 			}
 		}
 		out := garder(es, func(e *Etudiant) bool {
-			if e.Correspondance != bourse.ParIdentite {
+			if e.Correspondance != bourse.ByIdentity {
 				return false
 			}
 			// Corrected: the establishment asked about Aglaé's number since.
