@@ -121,7 +121,7 @@ func randomBEA(r *rand.Rand) string {
 		}
 		b[10] = ident.BEAKey(string(b[:10]))
 		if ine, err := ident.ParseINE(string(b)); err == nil && ine.Format == ident.FormatBEA {
-			return ine.Valeur
+			return ine.Value
 		}
 	}
 }

@@ -223,14 +223,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 // the two before.
 func parseAnnees(s string, now time.Time) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
-		cur := bourse.BasculeParDefaut.AnneeCourante(now)
+		cur := bourse.DefaultSwitchDate.AnneeCourante(now)
 		return []int{cur - 2, cur - 1, cur}, nil
 	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		y, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || y < bourse.AnneeMin || y > bourse.AnneeMax {
-			return nil, fmt.Errorf("--annees: %q is not a year between %d and %d", f, bourse.AnneeMin, bourse.AnneeMax)
+		if err != nil {
+			y = 0 // not a number: out of range
+		}
+		if err := bourse.ValidateAnnee("--annees", y); err != nil {
+			return nil, fmt.Errorf("%w, got %q", err, f)
 		}
 		if !slices.Contains(out, y) {
 			out = append(out, y)

@@ -517,7 +517,7 @@ func (b *bench) dbPhase(ctx context.Context) error {
 					i := n.Add(1) - 1
 					k := b.keys.at(stream, i)
 					t0 := time.Now()
-					own, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: k.id, Annee: k.annee})
+					own, _, err := store.Dossiers(ctx, bourse.Query{Identifiant: k.id, Annee: k.annee})
 					lat := time.Since(t0)
 					if ctx.Err() != nil {
 						break // interrupted: not the database's error

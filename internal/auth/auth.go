@@ -24,14 +24,14 @@ import (
 
 // Client is an API client as the store records it.
 type Client struct {
-	ID              string
-	Nom             string
-	UAI             string // the client's establishment; "" for an integrator
-	SujetCertificat string // subject of the client certificate that authenticates it over mutual TLS; "" for none
-	Debit           float64
-	Rafale          int
-	CreeLe          time.Time
-	RevoqueLe       *time.Time // nil while the client is active
+	ID          string
+	Nom         string
+	UAI         string // the client's establishment; "" for an integrator
+	CertSubject string // subject of the client certificate that authenticates it over mutual TLS; "" for none
+	Rate        float64
+	Burst       int
+	CreatedAt   time.Time
+	RevokedAt   *time.Time // nil while the client is active
 
 	// SecretHash is the argon2id hash of the client's secret, in PHC
 	// string format. The store fills it in ByID and BySubject only, for
@@ -41,18 +41,18 @@ type Client struct {
 }
 
 // Revoked reports whether the client was revoked.
-func (c Client) Revoked() bool { return c.RevoqueLe != nil }
+func (c Client) Revoked() bool { return c.RevokedAt != nil }
 
 // NewClient is a client to create. SecretHash is HashSecret's result;
 // Debit and Rafale are 0 for the service's default.
 type NewClient struct {
-	ID              string
-	Nom             string
-	UAI             string
-	SujetCertificat string
-	SecretHash      string
-	Debit           float64
-	Rafale          int
+	ID          string
+	Nom         string
+	UAI         string
+	CertSubject string
+	SecretHash  string
+	Rate        float64
+	Burst       int
 }
 
 // Store finds API clients for the Authenticator.
@@ -73,8 +73,8 @@ var ErrUnauthorized = errors.New("auth: unauthorized")
 
 type clientKey struct{}
 
-// AvecClient returns a context that carries the authenticated client c.
-func AvecClient(ctx context.Context, c Client) context.Context {
+// WithClient returns a context that carries the authenticated client c.
+func WithClient(ctx context.Context, c Client) context.Context {
 	c.SecretHash = ""
 	return context.WithValue(ctx, clientKey{}, c)
 }

@@ -336,13 +336,14 @@ func (a *Authenticator) flight(ctx context.Context, key string, f func(context.C
 }
 
 // Middleware authenticates every request with a. On success the request's
-// context carries the client (ClientDe) and a bourse.Appelant naming it
-// (its Canal kept from an Appelant already there). On failure it calls
+// context carries the client (ClientDe) and the bourse.Appelant made from
+// it, its UAI validated, its Canal what canal says of the request (none
+// when canal is nil). It is the one place the Appelant is made. On failure it calls
 // onError with an error web.Classify maps to web.Unauthorized, after
 // setting WWW-Authenticate; to web.TooManyRequests, after setting
 // Retry-After, when the client id is throttled for its failures; or with
 // the store's error.
-func Middleware(a *Authenticator, onError func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
+func Middleware(a *Authenticator, canal func(*http.Request) bourse.Canal, onError func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := a.Authenticate(r)
@@ -359,10 +360,16 @@ func Middleware(a *Authenticator, onError func(w http.ResponseWriter, r *http.Re
 				onError(w, r, err)
 				return
 			}
-			ctx := r.Context()
-			ap, _ := bourse.AppelantDe(ctx)
-			ap.ClientID, ap.Nom, ap.UAI = c.ID, c.Nom, c.UAI
-			ctx = bourse.AvecAppelant(AvecClient(ctx, c), ap)
+			uai, err := bourse.ParseOptionalUAI("uai", c.UAI)
+			if err != nil {
+				onError(w, r, bourse.Internal("client "+c.ID+": stored UAI", err))
+				return
+			}
+			ap := bourse.Appelant{ClientID: c.ID, Nom: c.Nom, UAI: uai}
+			if canal != nil {
+				ap.Canal = canal(r)
+			}
+			ctx := bourse.WithAppelant(WithClient(r.Context(), c), ap)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

@@ -64,7 +64,7 @@ func (s *fakeStore) BySubject(_ context.Context, subject string) (auth.Client, e
 		return auth.Client{}, s.err
 	}
 	for _, c := range s.clients {
-		if c.SujetCertificat != "" && c.SujetCertificat == subject {
+		if c.CertSubject != "" && c.CertSubject == subject {
 			return c, nil
 		}
 	}
@@ -116,9 +116,9 @@ const subjectUVSQ = "CN=apogee.uvsq.fr,OU=DSI,O=UVSQ,C=FR"
 func fixture(t testing.TB) (*auth.Authenticator, *fakeStore, *testutil.Clock) {
 	uvsq, integ := creds(t)
 	s := &fakeStore{clients: map[string]auth.Client{
-		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", SujetCertificat: subjectUVSQ,
-			CreeLe: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
-		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Debit: 10, Rafale: 20},
+		uvsq.id: {ID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", CertSubject: subjectUVSQ,
+			CreatedAt: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), SecretHash: uvsq.hash},
+		integ.id: {ID: integ.id, Nom: "Intégrateur", SecretHash: integ.hash, Rate: 10, Burst: 20},
 	}}
 	clk := testutil.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	a := &auth.Authenticator{Store: s, CacheTTL: 5 * time.Second}
@@ -236,7 +236,7 @@ func TestAuthenticateRevokedAfterTTL(t *testing.T) {
 	require.NoError(t, err)
 
 	revoked := clk.Now()
-	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+	s.update(uvsq.id, func(c *auth.Client) { c.RevokedAt = &revoked })
 
 	clk.Advance(4 * time.Second)
 	_, err = a.Authenticate(bearer(uvsq.secret))
@@ -529,7 +529,7 @@ func TestAuthenticateClientCertificate(t *testing.T) {
 	assert.Equal(t, auth.ErrUnauthorized, err)
 
 	revoked := clk.Now()
-	s.update(uvsq.id, func(c *auth.Client) { c.RevoqueLe = &revoked })
+	s.update(uvsq.id, func(c *auth.Client) { c.RevokedAt = &revoked })
 	clk.Advance(10 * time.Second)
 	_, err = a.Authenticate(withCert(cert, true))
 	assert.Equal(t, auth.ErrUnauthorized, err, "a revoked client's certificate")
@@ -542,11 +542,11 @@ func TestAuthenticateOverMutualTLS(t *testing.T) {
 	a, _, _ := fixture(t)
 	uvsq, _ := creds(t)
 	ca := newCA(t)
-	srv := httptest.NewUnstartedServer(auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+	srv := httptest.NewUnstartedServer(auth.Middleware(a, nil, func(w http.ResponseWriter, r *http.Request, err error) {
 		k, _ := web.Classify(err)
 		w.WriteHeader(k.Status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ap, _ := bourse.AppelantDe(r.Context())
+		ap, _ := bourse.AppelantFrom(r.Context())
 		_, _ = w.Write([]byte(ap.ClientID))
 	})))
 	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.pool}
@@ -595,22 +595,19 @@ func TestMiddleware(t *testing.T) {
 		err    error
 		called bool
 	}
-	h := auth.Middleware(a, func(w http.ResponseWriter, r *http.Request, err error) {
+	// The server says which channel each route is.
+	canal := func(*http.Request) bourse.Canal { return bourse.CanalSOAP }
+	h := auth.Middleware(a, canal, func(w http.ResponseWriter, r *http.Request, err error) {
 		got.err = err
 		k, _ := web.Classify(err)
 		w.WriteHeader(k.Status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.called = true
-		got.ap, _ = bourse.AppelantDe(r.Context())
+		got.ap, _ = bourse.AppelantFrom(r.Context())
 		got.client, _ = auth.ClientDe(r.Context())
 	}))
-	// The server sets the channel per route, before authentication.
-	withCanal := func(r *http.Request) *http.Request {
-		return r.WithContext(bourse.AvecAppelant(r.Context(), bourse.Appelant{Canal: bourse.CanalSOAP}))
-	}
-
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, withCanal(basic(uvsq.id, uvsq.secret)))
+	h.ServeHTTP(w, basic(uvsq.id, uvsq.secret))
 	require.True(t, got.called)
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, bourse.Appelant{ClientID: uvsq.id, Nom: "UVSQ Apogée", UAI: "0781944P", Canal: bourse.CanalSOAP}, got.ap)

@@ -53,11 +53,11 @@ func (l *Limiter) settings(c Client) (rate.Limit, int) {
 	if b <= 0 {
 		b = DefaultBurst
 	}
-	if c.Debit > 0 {
-		r = rate.Limit(c.Debit)
+	if c.Rate > 0 {
+		r = rate.Limit(c.Rate)
 	}
-	if c.Rafale > 0 {
-		b = c.Rafale
+	if c.Burst > 0 {
+		b = c.Burst
 	}
 	return r, b
 }

@@ -28,7 +28,7 @@ func limited(l *auth.Limiter) (http.Handler, *error) {
 
 func as(c auth.Client) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/v1/verifications", nil)
-	return r.WithContext(auth.AvecClient(r.Context(), c))
+	return r.WithContext(auth.WithClient(r.Context(), c))
 }
 
 func TestLimiterBurstThen429(t *testing.T) {
@@ -65,7 +65,7 @@ func TestLimiterBurstThen429(t *testing.T) {
 func TestLimiterPerClientSettings(t *testing.T) {
 	l := &auth.Limiter{Default: 1000, DefaultBurst: 1000}
 	h, last := limited(l)
-	slow := auth.Client{ID: "slow00000000", Debit: 0.25, Rafale: 2}
+	slow := auth.Client{ID: "slow00000000", Rate: 0.25, Burst: 2}
 	for range 2 {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, as(slow))
@@ -79,11 +79,11 @@ func TestLimiterPerClientSettings(t *testing.T) {
 	assert.Equal(t, "rate limit of 0.25 lookups per second exceeded for this client; retry after 4 s", detail)
 
 	// A client whose record changes gets its new settings.
-	slow.Rafale = 10
+	slow.Burst = 10
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, as(slow))
 	assert.Equal(t, http.StatusTooManyRequests, w.Code, "a larger burst does not refill the bucket")
-	slow.Debit = 1000
+	slow.Rate = 1000
 	h.ServeHTTP(httptest.NewRecorder(), as(slow)) // sets the new rate
 	time.Sleep(10 * time.Millisecond)
 	w = httptest.NewRecorder()
@@ -120,7 +120,7 @@ func TestLimiterEvictsIdleClients(t *testing.T) {
 	assert.Equal(t, 1, l.Len(), "the idle clients' buckets are gone")
 
 	// A bucket that has not refilled yet is kept however long IdleAfter is.
-	slow := auth.Client{ID: "slow00000000", Debit: 0.001, Rafale: 5}
+	slow := auth.Client{ID: "slow00000000", Rate: 0.001, Burst: 5}
 	for range 5 {
 		l.Reserve(slow, t0.Add(2*time.Minute))
 	}

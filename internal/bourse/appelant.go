@@ -9,28 +9,30 @@ type Canal string
 const (
 	CanalREST    Canal = "REST"
 	CanalSOAP    Canal = "SOAP"
-	CanalLot     Canal = "LOT"     // the batch re-check
+	CanalBatch   Canal = "LOT"     // the batch re-check
 	CanalRecheck Canal = "RECHECK" // the nightly re-check of an establishment
 	CanalCLI     Canal = "CLI"
 )
 
 // Appelant is who asks: the authenticated API client and its establishment.
+// Authentication sets it (auth.Middleware), once per request; the
+// consultation log reads it.
 type Appelant struct {
 	ClientID string
 	Nom      string
-	UAI      string // the client's establishment; "" for an integrator
+	UAI      UAI // the client's establishment, validated; "" for an integrator
 	Canal    Canal
 }
 
 type appelantKey struct{}
 
-// AvecAppelant returns a context that carries a.
-func AvecAppelant(ctx context.Context, a Appelant) context.Context {
+// WithAppelant returns a context that carries a.
+func WithAppelant(ctx context.Context, a Appelant) context.Context {
 	return context.WithValue(ctx, appelantKey{}, a)
 }
 
-// AppelantDe returns the caller ctx carries, and whether it carries one.
-func AppelantDe(ctx context.Context) (Appelant, bool) {
+// AppelantFrom returns the caller ctx carries, and whether it carries one.
+func AppelantFrom(ctx context.Context) (Appelant, bool) {
 	a, ok := ctx.Value(appelantKey{}).(Appelant)
 	return a, ok
 }

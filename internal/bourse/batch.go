@@ -3,81 +3,58 @@ package bourse
 import (
 	"context"
 	"strings"
-
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 )
 
-// MaxLot is the largest number of identifiers one batch lookup takes.
-const MaxLot = 1000
+// MaxBatch is the largest number of identifiers one batch lookup takes.
+const MaxBatch = 1000
 
 // Lot is a batch re-check: many identifiers, one academic year, no
 // identity. It is how establishments re-ask, each night, about every
 // student still waiting.
-type Lot struct {
+type Batch struct {
 	Annee             int // 0: the current academic year
 	CodeEtablissement string
 	Identifiants      []string
 }
 
-// ReponseLot is the answer for one identifier of a batch: an answer, or the
+// BatchReponse is the answer for one identifier of a batch: an answer, or the
 // error that identifier alone got (an invalid one does not spoil the
 // others).
-type ReponseLot struct {
+type BatchReponse struct {
 	Reponse Reponse
 	Err     error // of kind Invalid; nil when Reponse holds the answer
 }
 
-// ConsultantLot answers batch lookups.
-type ConsultantLot interface {
-	// ConsulterLot answers every identifier of l, in the same order. The
-	// error is of kind Invalid (the batch as a whole is wrong: too many
-	// identifiers, a bad year), Unavailable or Internal.
-	ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
-}
+var _ Consultant = (*Service)(nil)
 
-// StoreLot reads the dossiers of many identifiers at once.
-type StoreLot interface {
-	// DossiersLot returns, for the year, the dossiers of every identifier,
-	// by identifier, in one query. Errors are of kind Unavailable or
-	// Internal.
-	DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]Dossier, error)
-}
-
-var _ ConsultantLot = (*Service)(nil)
-
-// ConsulterLot answers a batch with one query for all its identifiers.
-// The Service's Store must implement StoreLot.
-func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error) {
+// ConsultBatch answers a batch with one query for all its identifiers.
+func (s *Service) ConsultBatch(ctx context.Context, l Batch) ([]BatchReponse, error) {
 	if len(l.Identifiants) == 0 {
 		return nil, Invalid("identifiants", "at least one identifier is required")
 	}
-	if len(l.Identifiants) > MaxLot {
-		return nil, Invalid("identifiants", "at most %d identifiers per batch, got %d", MaxLot, len(l.Identifiants))
+	if len(l.Identifiants) > MaxBatch {
+		return nil, Invalid("identifiants", "at most %d identifiers per batch, got %d", MaxBatch, len(l.Identifiants))
 	}
-	annee := s.AnneeCourante()
+	annee := s.CurrentAnnee()
 	if l.Annee != 0 {
-		if l.Annee < AnneeMin || l.Annee > AnneeMax {
-			return nil, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		if err := ValidateAnnee("anneeUniversitaire", l.Annee); err != nil {
+			return nil, err
 		}
 		annee = l.Annee
 	}
-	var uai string
-	if strings.TrimSpace(l.CodeEtablissement) != "" {
-		u, err := ident.ParseUAI(l.CodeEtablissement)
-		if err != nil {
-			return nil, identError("codeEtablissement", err)
-		}
-		uai = u
+	uai, err := ParseOptionalUAI("codeEtablissement", l.CodeEtablissement)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]ReponseLot, len(l.Identifiants))
-	queries := make([]Demande, len(l.Identifiants))
+	out := make([]BatchReponse, len(l.Identifiants))
+	queries := make([]Query, len(l.Identifiants))
 	valids := make([]string, 0, len(l.Identifiants))
 	for i, raw := range l.Identifiants {
 		if strings.TrimSpace(raw) == "" {
 			out[i].Err = Invalid("identifiant", "empty identifier")
 			continue
 		}
-		d, err := Saisie{Identifiant: raw, Annee: annee}.Valider(annee)
+		d, err := Saisie{Identifiant: raw, Annee: annee}.Validate(annee)
 		if err == nil && d.Annee != annee {
 			err = Invalid("identifiant", "a dossier number of %d in a batch for %d", d.Annee, annee)
 		}
@@ -85,21 +62,17 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 			out[i].Err = err
 			continue
 		}
-		d.CodeEtablissement = uai
+		d.CodeEtablissement = string(uai)
 		queries[i] = d
 		valids = append(valids, d.Identifiant)
 	}
 	if len(valids) > 0 {
-		store, ok := s.Store.(StoreLot)
-		if !ok {
-			return nil, Internal("batch lookup", errNoBatchStore)
-		}
 		if s.Timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 			defer cancel()
 		}
-		byID, err := store.DossiersLot(ctx, annee, valids)
+		byID, err := s.Store.DossiersBatch(ctx, annee, valids)
 		if err != nil {
 			return nil, err
 		}
@@ -111,9 +84,3 @@ func (s *Service) ConsulterLot(ctx context.Context, l Lot) ([]ReponseLot, error)
 	}
 	return out, nil
 }
-
-type batchError string
-
-func (e batchError) Error() string { return string(e) }
-
-const errNoBatchStore = batchError("the store cannot read batches")

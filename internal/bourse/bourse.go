@@ -68,8 +68,8 @@ type Correspondance string
 
 // The ways a dossier is found.
 const (
-	ParIdentifiant Correspondance = "IDENTIFIANT"
-	ParIdentite    Correspondance = "IDENTITE"
+	ByIdentifiant Correspondance = "IDENTIFIANT"
+	ByIdentity    Correspondance = "IDENTITE"
 )
 
 // Anomalie is a public warning sent with the answer.
@@ -110,7 +110,7 @@ type Decision struct {
 	Echelon                string // "" for a REJET
 	Date                   time.Time
 	SousReserveProgression bool
-	ProgressionVerifiee    bool
+	ProgressionVerified    bool
 }
 
 // Dossier is what the engine needs of a DSE dossier: its number, its owner
@@ -119,17 +119,17 @@ type Dossier struct {
 	NumeroDossier string
 	Identifiant   string // the number under which Aglaé knows the student
 	Annee         int
-	Identite      Identity
+	Identity      Identity
 	Etat          Etat
 	Decision      *Decision // nil while no decision was taken
 }
 
-// Demande is one lookup: an identifier, an identity, or both, for one
+// Query is one lookup: an identifier, an identity, or both, for one
 // academic year. Its fields are already validated and normalised.
-type Demande struct {
+type Query struct {
 	Identifiant string    // normalised INE; "" for a lookup by identity only
 	Annee       int       // academic year, named by its first year
-	Identite    *Identity // nil when the caller sent no identity
+	Identity    *Identity // nil when the caller sent no identity
 
 	// CodeEtablissement is the UAI of the establishment that asks, when it
 	// said; the engine does not use it, the consultation log does.
@@ -156,9 +156,13 @@ type Reponse struct {
 // Consultant answers lookups. *Service is the plain one; wrappers add the
 // consultation log.
 type Consultant interface {
-	// Consulter validates in and answers it. Errors are of kind Invalid,
+	// Consult validates in and answers it. Errors are of kind Invalid,
 	// Unavailable or Internal.
-	Consulter(ctx context.Context, in Saisie) (Reponse, error)
+	Consult(ctx context.Context, in Saisie) (Reponse, error)
+	// ConsultBatch answers every identifier of l, in the same order. The
+	// error is of kind Invalid (the batch as a whole is wrong: too many
+	// identifiers, a bad year), Unavailable or Internal.
+	ConsultBatch(ctx context.Context, l Batch) ([]BatchReponse, error)
 }
 
 // Store reads Aglaé's dossiers.
@@ -167,5 +171,9 @@ type Store interface {
 	// demande's identifier and, when it carries an identity, the dossiers of
 	// every student with that normalised identity, in one round trip.
 	// It returns errors of kind Unavailable or Internal.
-	Dossiers(ctx context.Context, d Demande) (byIdentifiant, byIdentity []Dossier, err error)
+	Dossiers(ctx context.Context, d Query) (byIdentifiant, byIdentity []Dossier, err error)
+	// DossiersBatch returns, for the year, the dossiers of every identifier,
+	// by identifier, in one query. Errors are of kind Unavailable or
+	// Internal.
+	DossiersBatch(ctx context.Context, annee int, identifiants []string) (map[string][]Dossier, error)
 }

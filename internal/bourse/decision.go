@@ -11,7 +11,7 @@ import (
 // byIdentifiant are the dossiers of the demande's identifier, byIdentity
 // those of the students who share the demande's identity; dossiers of
 // another year are ignored, and so are cancelled ones.
-func Decide(d Demande, byIdentifiant, byIdentity []Dossier) Reponse {
+func Decide(d Query, byIdentifiant, byIdentity []Dossier) Reponse {
 	r := Reponse{Identifiant: d.Identifiant, AnneeUniversitaire: d.Annee}
 
 	var own []Dossier
@@ -19,12 +19,12 @@ func Decide(d Demande, byIdentifiant, byIdentity []Dossier) Reponse {
 		own = active(byIdentifiant, d.Annee, func(x Dossier) bool { return x.Identifiant == d.Identifiant })
 	}
 	var who key
-	if d.Identite != nil {
-		who = d.Identite.key() // normalised once
+	if d.Identity != nil {
+		who = d.Identity.key() // normalised once
 	}
 	if len(own) > 0 {
-		if d.Identite != nil {
-			own = active(own, d.Annee, func(x Dossier) bool { return x.Identite.key() == who })
+		if d.Identity != nil {
+			own = active(own, d.Annee, func(x Dossier) bool { return x.Identity.key() == who })
 			if len(own) == 0 {
 				// The number belongs to someone else: say nothing of their dossier.
 				r.Statut = StatutEnAttente
@@ -33,17 +33,17 @@ func Decide(d Demande, byIdentifiant, byIdentity []Dossier) Reponse {
 				return r
 			}
 		}
-		return answer(r, best(own), ParIdentifiant)
+		return answer(r, best(own), ByIdentifiant)
 	}
 
-	if d.Identite != nil {
+	if d.Identity != nil {
 		candidates := active(byIdentity, d.Annee, func(x Dossier) bool {
-			return x.Identifiant != d.Identifiant && x.Identite.key() == who
+			return x.Identifiant != d.Identifiant && x.Identity.key() == who
 		})
 		switch identifiants(candidates) {
 		case 0:
 		case 1:
-			return answer(r, best(candidates), ParIdentite)
+			return answer(r, best(candidates), ByIdentity)
 		default:
 			// Never answer on a homonym.
 			r.Statut = StatutInconnu
@@ -88,7 +88,7 @@ func evaluate(x Dossier) verdict {
 	case x.Etat == EtatPiecesManquantes:
 		return verdict{rangEnAttente, RaisonPiecesManquantes}
 	case x.Etat == EtatValide && dec != nil && dec.Nature == NatureConditionnelle &&
-		dec.SousReserveProgression && !dec.ProgressionVerifiee:
+		dec.SousReserveProgression && !dec.ProgressionVerified:
 		return verdict{rangEnAttente, RaisonProgressionAVerifier}
 	case x.Etat == EtatValide && dec != nil && dec.Nature == NatureConditionnelle:
 		return verdict{rangConditionnelle, RaisonConditionnelle}
@@ -132,7 +132,7 @@ func answer(r Reponse, x Dossier, c Correspondance) Reponse {
 	r.Raison = v.raison
 	r.NumeroDossier = x.NumeroDossier
 	r.Correspondance = c
-	if c == ParIdentite {
+	if c == ByIdentity {
 		r.IdentifiantAglae = x.Identifiant
 	}
 	switch v.rang {

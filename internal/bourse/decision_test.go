@@ -52,7 +52,7 @@ func conditionnelle(echelon string, date time.Time) *bourse.Decision {
 func sousReserve(echelon string, date time.Time, verified bool) *bourse.Decision {
 	return &bourse.Decision{
 		Nature: bourse.NatureConditionnelle, Echelon: echelon, Date: date,
-		SousReserveProgression: true, ProgressionVerifiee: verified,
+		SousReserveProgression: true, ProgressionVerified: verified,
 	}
 }
 
@@ -67,7 +67,7 @@ func dossierOf(id string, idt bourse.Identity, acad string, etat bourse.Etat, de
 		NumeroDossier: fmt.Sprintf("%d%s%s", annee, acad, id),
 		Identifiant:   id,
 		Annee:         annee,
-		Identite:      idt,
+		Identity:      idt,
 		Etat:          etat,
 		Decision:      dec,
 	}
@@ -102,7 +102,7 @@ func gaps(got, want bourse.Reponse) string {
 
 // verify compares got and want field by field, then checks the rules of
 // SPEC §3 that hold for every answer.
-func verify(t *testing.T, d bourse.Demande, got, want bourse.Reponse) {
+func verify(t *testing.T, d bourse.Query, got, want bourse.Reponse) {
 	t.Helper()
 	if got != want {
 		t.Errorf("Decider:\n got %+v\nwant %+v%s", got, want, gaps(got, want))
@@ -115,7 +115,7 @@ func verify(t *testing.T, d bourse.Demande, got, want bourse.Reponse) {
 // inconsistencies returns the rules of SPEC §3 that r breaks, whatever the
 // dossiers: the echo of the demande, which fields go with which statut, and
 // that an internal reason is always recorded.
-func inconsistencies(d bourse.Demande, r bourse.Reponse) []string {
+func inconsistencies(d bourse.Query, r bourse.Reponse) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if r.Identifiant != d.Identifiant || r.AnneeUniversitaire != d.Annee {
@@ -142,7 +142,7 @@ func inconsistencies(d bourse.Demande, r bourse.Reponse) []string {
 	if (r.NumeroDossier != "") != (r.Correspondance != "") {
 		add("numeroDossier %q with correspondance %q", r.NumeroDossier, r.Correspondance)
 	}
-	if (r.Correspondance == bourse.ParIdentite) != (r.IdentifiantAglae != "") {
+	if (r.Correspondance == bourse.ByIdentity) != (r.IdentifiantAglae != "") {
 		add("correspondance %q with identifiantAglae %q", r.Correspondance, r.IdentifiantAglae)
 	}
 	if r.Anomalie != "" && (r.Statut != bourse.StatutEnAttente || r.NumeroDossier != "") {
@@ -155,7 +155,7 @@ func inconsistencies(d bourse.Demande, r bourse.Reponse) []string {
 }
 
 // byINE is the plain lookup of ine, without identity.
-var byINE = bourse.Demande{Identifiant: ine, Annee: annee}
+var byINE = bourse.Query{Identifiant: ine, Annee: annee}
 
 // Answers of the lookup byINE, by the row of the decision table that gave them.
 func inconnu(raison bourse.Raison) bourse.Reponse {
@@ -165,7 +165,7 @@ func inconnu(raison bourse.Raison) bourse.Reponse {
 func boursier(t bourse.TypeDecision, echelon, numero string, raison bourse.Raison) bourse.Reponse {
 	return bourse.Reponse{
 		Identifiant: ine, AnneeUniversitaire: annee, Statut: bourse.StatutBoursier,
-		TypeDecision: t, Echelon: echelon, NumeroDossier: numero, Correspondance: bourse.ParIdentifiant,
+		TypeDecision: t, Echelon: echelon, NumeroDossier: numero, Correspondance: bourse.ByIdentifiant,
 		Raison: raison,
 	}
 }
@@ -173,14 +173,14 @@ func boursier(t bourse.TypeDecision, echelon, numero string, raison bourse.Raiso
 func enAttente(numero string, raison bourse.Raison) bourse.Reponse {
 	return bourse.Reponse{
 		Identifiant: ine, AnneeUniversitaire: annee, Statut: bourse.StatutEnAttente,
-		NumeroDossier: numero, Correspondance: bourse.ParIdentifiant, Raison: raison,
+		NumeroDossier: numero, Correspondance: bourse.ByIdentifiant, Raison: raison,
 	}
 }
 
 func nonBoursier(numero string) bourse.Reponse {
 	return bourse.Reponse{
 		Identifiant: ine, AnneeUniversitaire: annee, Statut: bourse.StatutNonBoursier,
-		NumeroDossier: numero, Correspondance: bourse.ParIdentifiant, Raison: bourse.RaisonRejet,
+		NumeroDossier: numero, Correspondance: bourse.ByIdentifiant, Raison: bourse.RaisonRejet,
 	}
 }
 
@@ -541,28 +541,28 @@ func TestDecideSeveralDossiers(t *testing.T) {
 // number, a number that differs from the one Aglaé knows, homonyms, the
 // lookup by identity only, and how names are folded before they compare.
 func TestDecideIdentity(t *testing.T) {
-	with := func(id string, idt bourse.Identity) bourse.Demande {
-		return bourse.Demande{Identifiant: id, Annee: annee, Identite: &idt}
+	with := func(id string, idt bourse.Identity) bourse.Query {
+		return bourse.Query{Identifiant: id, Annee: annee, Identity: &idt}
 	}
 	mon := num("MON")
 	crousMon := dossierOf(ineCrous, lan, "MON", bourse.EtatValide, conditionnelle("4", june))
 
 	// byIdentity answers a lookup of ineApogee or of no identifier that the
 	// identity found in the dossier numero of identifiantAglae.
-	byIdentity := func(d bourse.Demande, st bourse.Statut, t bourse.TypeDecision, echelon, numero, identifiantAglae string, raison bourse.Raison) bourse.Reponse {
+	byIdentity := func(d bourse.Query, st bourse.Statut, t bourse.TypeDecision, echelon, numero, identifiantAglae string, raison bourse.Raison) bourse.Reponse {
 		return bourse.Reponse{
 			Identifiant: d.Identifiant, AnneeUniversitaire: annee, Statut: st, TypeDecision: t, Echelon: echelon,
-			NumeroDossier: numero, Correspondance: bourse.ParIdentite, IdentifiantAglae: identifiantAglae,
+			NumeroDossier: numero, Correspondance: bourse.ByIdentity, IdentifiantAglae: identifiantAglae,
 			Raison: raison,
 		}
 	}
-	different := func(d bourse.Demande) bourse.Reponse {
+	different := func(d bourse.Query) bourse.Reponse {
 		return bourse.Reponse{
 			Identifiant: d.Identifiant, AnneeUniversitaire: annee, Statut: bourse.StatutEnAttente,
 			Anomalie: bourse.AnomalieIdentiteDifferente, Raison: bourse.RaisonIdentiteDifferente,
 		}
 	}
-	noReponse := func(d bourse.Demande, raison bourse.Raison) bourse.Reponse {
+	noReponse := func(d bourse.Query, raison bourse.Raison) bourse.Reponse {
 		return bourse.Reponse{Identifiant: d.Identifiant, AnneeUniversitaire: annee, Statut: bourse.StatutInconnu, Raison: raison}
 	}
 
@@ -575,7 +575,7 @@ func TestDecideIdentity(t *testing.T) {
 
 	type tcase struct {
 		name          string
-		d             bourse.Demande
+		d             bourse.Query
 		byIdentifiant []bourse.Dossier
 		byIdentity    []bourse.Dossier
 		want          bourse.Reponse
@@ -726,10 +726,10 @@ func TestDecideIdentity(t *testing.T) {
 		},
 		{
 			name:          "sans identité, l'identifiant inconnu reste INCONNU",
-			d:             bourse.Demande{Identifiant: ineApogee, Annee: annee},
+			d:             bourse.Query{Identifiant: ineApogee, Annee: annee},
 			byIdentifiant: nil,
 			byIdentity:    []bourse.Dossier{crousMon},
-			want:          noReponse(bourse.Demande{Identifiant: ineApogee, Annee: annee}, bourse.RaisonAucunDossier),
+			want:          noReponse(bourse.Query{Identifiant: ineApogee, Annee: annee}, bourse.RaisonAucunDossier),
 		},
 
 		// Identity only: a web registration without a number.
@@ -817,7 +817,7 @@ func TestDecideIdentity(t *testing.T) {
 			want: bourse.Reponse{
 				Identifiant: ineCrous, AnneeUniversitaire: annee, Statut: bourse.StatutBoursier,
 				TypeDecision: bourse.TypeDefinitive, Echelon: "2", NumeroDossier: x.NumeroDossier,
-				Correspondance: bourse.ParIdentifiant, Raison: bourse.RaisonDefinitive,
+				Correspondance: bourse.ByIdentifiant, Raison: bourse.RaisonDefinitive,
 			},
 		}, tcase{
 			name:       "pliage, par identité seule: " + p.name,
@@ -848,9 +848,9 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	})
 	b.Run("trois dossiers avec identité", func(b *testing.B) {
-		d := bourse.Demande{
+		d := bourse.Query{
 			Identifiant: ine, Annee: annee,
-			Identite: &bourse.Identity{Nom: "Boulet", Prenom: "Amandine", DateNaissance: amandine.DateNaissance},
+			Identity: &bourse.Identity{Nom: "Boulet", Prenom: "Amandine", DateNaissance: amandine.DateNaissance},
 		}
 		ds := []bourse.Dossier{
 			dossier("AMI", bourse.EtatAnnule, nil),

@@ -8,11 +8,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// NormaliserNom folds a name for comparison: accents removed, upper case,
+// NormalizeNom folds a name for comparison: accents removed, upper case,
 // and spaces, hyphens, apostrophes and any other character that is not a
 // letter or a digit dropped, so that "Le Boulch", "LE-BOULCH" and "lé
 // boulch" all become "LEBOULCH". Ligatures are spelt out (Œ → OE).
-func NormaliserNom(s string) string {
+func NormalizeNom(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFD.String(s) {
@@ -53,5 +53,5 @@ type key struct {
 
 func (i Identity) key() key {
 	y, m, d := i.DateNaissance.Date()
-	return key{NormaliserNom(i.Nom), NormaliserNom(i.Prenom), y, m, d}
+	return key{NormalizeNom(i.Nom), NormalizeNom(i.Prenom), y, m, d}
 }

@@ -49,12 +49,12 @@ func TestNormalizeNom(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := bourse.NormaliserNom(tc.in); got != tc.want {
-				t.Errorf("NormaliserNom(%q):\n got %q\nwant %q", tc.in, got, tc.want)
+			if got := bourse.NormalizeNom(tc.in); got != tc.want {
+				t.Errorf("NormalizeNom(%q):\n got %q\nwant %q", tc.in, got, tc.want)
 			}
 			// Folding twice changes nothing.
-			if got, again := bourse.NormaliserNom(tc.in), bourse.NormaliserNom(bourse.NormaliserNom(tc.in)); again != got {
-				t.Errorf("NormaliserNom(NormaliserNom(%q)):\n got %q\nwant %q", tc.in, again, got)
+			if got, again := bourse.NormalizeNom(tc.in), bourse.NormalizeNom(bourse.NormalizeNom(tc.in)); again != got {
+				t.Errorf("NormalizeNom(NormalizeNom(%q)):\n got %q\nwant %q", tc.in, again, got)
 			}
 		})
 	}

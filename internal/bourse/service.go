@@ -22,12 +22,8 @@ type Saisie struct {
 	DateNaissance     string // YYYY-MM-DD
 }
 
-// Bounds of a valid lookup.
-const (
-	AnneeMin = 2000
-	AnneeMax = 2099
-	maxNom   = 100
-)
+// maxNom bounds the length of a nom or prénom.
+const maxNom = 100
 
 // Bascule is the day the current academic year switches to the next one.
 type Bascule struct {
@@ -35,11 +31,11 @@ type Bascule struct {
 	Day   int
 }
 
-// BasculeParDefaut is 1 July.
-var BasculeParDefaut = Bascule{Month: time.July, Day: 1}
+// DefaultSwitchDate is 1 July.
+var DefaultSwitchDate = Bascule{Month: time.July, Day: 1}
 
-// ParseBascule reads a switch day written MM-DD.
-func ParseBascule(s string) (Bascule, error) {
+// ParseSwitchDate reads a switch day written MM-DD.
+func ParseSwitchDate(s string) (Bascule, error) {
 	t, err := time.Parse("01-02", s)
 	if err != nil {
 		return Bascule{}, fmt.Errorf("academic year switch %q: want MM-DD, e.g. 07-01", s)
@@ -63,7 +59,7 @@ func mustLoad(name string) *time.Location {
 // calendar year from the switch day on, the year before until then.
 func (b Bascule) AnneeCourante(now time.Time) int {
 	if b.Month == 0 {
-		b = BasculeParDefaut
+		b = DefaultSwitchDate
 	}
 	now = now.In(Paris)
 	y := now.Year()
@@ -73,33 +69,31 @@ func (b Bascule) AnneeCourante(now time.Time) int {
 	return y
 }
 
-// Valider turns what a caller typed into a Demande, or returns a KindInvalid
+// Valider turns what a caller typed into a Query, or returns a KindInvalid
 // error that says which field is wrong and why. It never looks at the
 // database. annee is the default academic year.
-func (s Saisie) Valider(annee int) (Demande, error) {
-	var d Demande
+func (s Saisie) Validate(annee int) (Query, error) {
+	var d Query
 	if s.Annee != 0 {
-		if s.Annee < AnneeMin || s.Annee > AnneeMax {
-			return d, Invalid("anneeUniversitaire", "must be a year between %d and %d", AnneeMin, AnneeMax)
+		if err := ValidateAnnee("anneeUniversitaire", s.Annee); err != nil {
+			return d, err
 		}
 		annee = s.Annee
 	}
 	d.Annee = annee
 
-	if strings.TrimSpace(s.CodeEtablissement) != "" {
-		uai, err := ident.ParseUAI(s.CodeEtablissement)
-		if err != nil {
-			return d, identError("codeEtablissement", err)
-		}
-		d.CodeEtablissement = uai
+	uai, err := ParseOptionalUAI("codeEtablissement", s.CodeEtablissement)
+	if err != nil {
+		return d, err
 	}
+	d.CodeEtablissement = string(uai)
 
 	if strings.TrimSpace(s.Identifiant) != "" {
 		id, err := ident.ParseIdentifiant(s.Identifiant)
 		if err != nil {
 			return d, identError("identifiant", err)
 		}
-		d.Identifiant = id.INE.Valeur
+		d.Identifiant = id.INE.Value
 		if id.Dossier != nil {
 			if s.Annee != 0 && s.Annee != id.Dossier.Annee {
 				return d, Invalid("anneeUniversitaire", "%d contradicts the year %d of the dossier number", s.Annee, id.Dossier.Annee)
@@ -129,7 +123,6 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 		return d, Invalid(missing[0], "the identity needs nom, prenom and dateNaissance together: %s missing", strings.Join(missing, " and "))
 	}
 	id := Identity{}
-	var err error
 	if id.Nom, err = validateNom("nom", s.Nom); err != nil {
 		return d, err
 	}
@@ -144,7 +137,7 @@ func (s Saisie) Valider(annee int) (Demande, error) {
 		return d, Invalid("dateNaissance", "year out of range")
 	}
 	id.DateNaissance = t
-	d.Identite = &id
+	d.Identity = &id
 	return d, nil
 }
 
@@ -167,7 +160,7 @@ func validateNom(field, s string) (string, error) {
 		return "", Invalid(field, "longer than %d bytes", maxNom)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "", Invalid(field, "contains a control character")
-	case NormaliserNom(s) == "":
+	case NormalizeNom(s) == "":
 		return "", Invalid(field, "must contain a letter")
 	}
 	return s, nil
@@ -178,35 +171,35 @@ var _ Consultant = (*Service)(nil)
 // Service answers lookups: it validates them, reads the dossiers and lets
 // the engine decide.
 type Service struct {
-	Store   Store
-	Bascule Bascule
-	Now     func() time.Time // time.Now when nil
+	Store      Store
+	SwitchDate Bascule
+	Now        func() time.Time // time.Now when nil
 	// Timeout bounds each lookup's wait on the database; past it the lookup
 	// fails as Unavailable. Zero: only the caller's context bounds it.
 	Timeout time.Duration
 }
 
 // AnneeCourante is the default academic year of a lookup made now.
-func (s *Service) AnneeCourante() int {
+func (s *Service) CurrentAnnee() int {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
-	return s.Bascule.AnneeCourante(now())
+	return s.SwitchDate.AnneeCourante(now())
 }
 
-// Consulter answers one lookup. Errors are of kind Invalid (the saisie is
+// Consult answers one lookup. Errors are of kind Invalid (the saisie is
 // wrong: nothing was read), Unavailable or Internal.
-func (s *Service) Consulter(ctx context.Context, in Saisie) (Reponse, error) {
-	d, err := in.Valider(s.AnneeCourante())
+func (s *Service) Consult(ctx context.Context, in Saisie) (Reponse, error) {
+	d, err := in.Validate(s.CurrentAnnee())
 	if err != nil {
 		return Reponse{}, err
 	}
-	return s.Decider(ctx, d)
+	return s.Decide(ctx, d)
 }
 
 // Decider answers a demande already validated.
-func (s *Service) Decider(ctx context.Context, d Demande) (Reponse, error) {
+func (s *Service) Decide(ctx context.Context, d Query) (Reponse, error) {
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout)

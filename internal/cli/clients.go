@@ -13,7 +13,6 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
 
@@ -59,7 +58,7 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 	}
 
 	// Validate before connecting.
-	c := auth.NewClient{Nom: strings.TrimSpace(*nom), SujetCertificat: strings.TrimSpace(*sujet), Debit: *debit, Rafale: *rafale}
+	c := auth.NewClient{Nom: strings.TrimSpace(*nom), CertSubject: strings.TrimSpace(*sujet), Rate: *debit, Burst: *rafale}
 	switch n := utf8.RuneCountInString(c.Nom); {
 	case n == 0:
 		return exitError{2, errors.New("--nom is required")}
@@ -67,16 +66,16 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 		return exitError{2, fmt.Errorf("--nom has %d characters, at most 200 are allowed", n)}
 	}
 	if *uai != "" {
-		v, err := ident.ParseUAI(*uai)
+		v, err := bourse.ParseUAI("--uai", *uai)
 		if err != nil {
-			return exitError{2, fmt.Errorf("--uai: %w", err)}
+			return exitError{2, err}
 		}
-		c.UAI = v
+		c.UAI = string(v)
 	}
-	if c.Debit < 0 || math.IsNaN(c.Debit) || math.IsInf(c.Debit, 0) || c.Debit > math.MaxFloat32 {
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || c.Rate > math.MaxFloat32 {
 		return exitError{2, errors.New("--debit must be a positive number of lookups per second")}
 	}
-	if c.Rafale < 0 || c.Rafale > math.MaxInt32 {
+	if c.Burst < 0 || c.Burst > math.MaxInt32 {
 		return exitError{2, errors.New("--rafale must be a positive number of lookups")}
 	}
 
@@ -142,10 +141,10 @@ func runClientsList(ctx context.Context, env Env, args []string) error {
 		if uai == "" {
 			uai = "-"
 		}
-		if c.RevoqueLe != nil {
-			revoked = c.RevoqueLe.Format(time.RFC3339)
+		if c.RevokedAt != nil {
+			revoked = c.RevokedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, tabless(c.Nom), uai, c.CreeLe.Format(time.RFC3339), revoked)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, tabless(c.Nom), uai, c.CreatedAt.Format(time.RFC3339), revoked)
 	}
 	return tw.Flush()
 }

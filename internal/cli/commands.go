@@ -31,9 +31,9 @@ func openPool(ctx context.Context, env Env) (*postgres.Pool, error) {
 func bascule(env Env) (bourse.Bascule, error) {
 	s := strings.TrimSpace(env.Getenv("ACADEMIC_YEAR_SWITCH"))
 	if s == "" {
-		return bourse.BasculeParDefaut, nil
+		return bourse.DefaultSwitchDate, nil
 	}
-	return bourse.ParseBascule(s)
+	return bourse.ParseSwitchDate(s)
 }
 
 func runMigrate(ctx context.Context, env Env, args []string) error {
@@ -82,7 +82,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 
 	start := time.Now()
 	opts := postgres.ImportOptions{
-		Faute: func(f extract.Faute) { fmt.Fprintln(env.Stderr, f) },
+		Faute: func(f extract.Fault) { fmt.Fprintln(env.Stderr, f) },
 	}
 	if !*quiet {
 		last := start
@@ -148,8 +148,11 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	} else {
 		for _, s := range strings.Split(*annees, ",") {
 			y, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || y < bourse.AnneeMin || y > bourse.AnneeMax {
-				return exitError{2, fmt.Errorf("--annees: %q is not a year between %d and %d", s, bourse.AnneeMin, bourse.AnneeMax)}
+			if err != nil {
+				y = 0 // not a number: out of range
+			}
+			if err := bourse.ValidateAnnee("--annees", y); err != nil {
+				return exitError{2, fmt.Errorf("%w, got %q", err, s)}
 			}
 			opts.Annees = append(opts.Annees, y)
 		}
@@ -192,9 +195,9 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := &bourse.Service{Bascule: b}
+	svc := &bourse.Service{SwitchDate: b}
 	// Validate before connecting: a bad identifier never reaches the database.
-	d, err := in.Valider(svc.AnneeCourante())
+	d, err := in.Validate(svc.CurrentAnnee())
 	if err != nil {
 		return err
 	}
@@ -204,7 +207,7 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	svc.Store = postgres.NewStore(pool)
-	r, err := svc.Decider(ctx, d)
+	r, err := svc.Decide(ctx, d)
 	if err != nil {
 		return err
 	}

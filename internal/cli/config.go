@@ -300,7 +300,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	if _, err := zapcore.ParseLevel(string(c.LogLevel)); err != nil {
 		return server.Config{}, bad("LogLevel", "debug, info, warn or error", strconv.Quote(string(c.LogLevel)))
 	}
-	sw, err := bourse.ParseBascule(string(c.YearSwitch))
+	sw, err := bourse.ParseSwitchDate(string(c.YearSwitch))
 	if err != nil {
 		return server.Config{}, exitError{2, fmt.Errorf("%s: %w", settingName("YearSwitch"), err)}
 	}
@@ -331,7 +331,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	cfg.RateBurst = int(c.RateBurst)
 	cfg.MetricsListen = metrics
 	cfg.SpoolDir = string(c.SpoolDir)
-	cfg.Bascule = sw
+	cfg.SwitchDate = sw
 	return cfg, nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aglae-connector/aglae-connector/internal/ident"
+	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 )
@@ -36,17 +36,15 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 		return exitError{2, fmt.Errorf("unexpected argument %q (did you mean `consultations purge`?)", pos[0])}
 	}
 	var f journal.Filtre
-	if strings.TrimSpace(*uai) != "" {
-		u, err := ident.ParseUAI(*uai)
-		if err != nil {
-			return exitError{2, fmt.Errorf("--uai: %w", err)}
-		}
-		f.UAI = u
+	u, err := bourse.ParseOptionalUAI("--uai", *uai)
+	if err != nil {
+		return exitError{2, err}
 	}
+	f.UAI = string(u)
 	if strings.TrimSpace(*depuis) == "" {
 		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
 	}
-	var err error
+
 	if f.Depuis, _, err = parseDateOrTime(*depuis); err != nil {
 		return exitError{2, fmt.Errorf("--depuis: %w", err)}
 	}

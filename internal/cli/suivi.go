@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/suivi"
@@ -36,11 +35,11 @@ func flagUAI(v string) (string, error) {
 	if strings.TrimSpace(v) == "" {
 		return "", exitError{2, errors.New("--uai is required: the establishment's UAI code, e.g. 0781944P")}
 	}
-	u, err := ident.ParseUAI(v)
+	u, err := bourse.ParseUAI("--uai", v)
 	if err != nil {
-		return "", exitError{2, fmt.Errorf("--uai: %w", err)}
+		return "", exitError{2, err}
 	}
-	return u, nil
+	return string(u), nil
 }
 
 // flagAnnee reads --annee, 0 meaning the current academic year.
@@ -52,8 +51,8 @@ func flagAnnee(env Env, annee int) (int, error) {
 		}
 		return b.AnneeCourante(time.Now()), nil
 	}
-	if annee < bourse.AnneeMin || annee > bourse.AnneeMax {
-		return 0, exitError{2, fmt.Errorf("--annee: want a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)}
+	if err := bourse.ValidateAnnee("--annee", annee); err != nil {
+		return 0, exitError{2, err}
 	}
 	return annee, nil
 }
@@ -201,7 +200,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), Bascule: b}, j)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), SwitchDate: b}, j)
 	start := time.Now()
 	res, rerr := suivi.Recheck(ctx, postgres.NewSuivi(pool), svc, u, a)
 

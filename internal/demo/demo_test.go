@@ -135,13 +135,13 @@ func validate(l extract.Line) []string {
 	ine, err := ident.ParseINE(l.Identifiant)
 	if err != nil {
 		bad("identifiant: " + err.Error())
-	} else if ine.Valeur != l.Identifiant || ine.Format == ident.FormatProvisional {
+	} else if ine.Value != l.Identifiant || ine.Format == ident.FormatProvisional {
 		bad("identifiant not normalised or provisional")
 	}
 	nd, err := ident.ParseNumeroDossier(l.NumeroDossier)
 	if err != nil {
 		bad("numeroDossier: " + err.Error())
-	} else if nd.Annee != l.AnneeUniversitaire || nd.Academie != l.Academie || nd.INE.Valeur != l.Identifiant {
+	} else if nd.Annee != l.AnneeUniversitaire || nd.Academie != l.Academie || nd.INE.Value != l.Identifiant {
 		bad("numeroDossier does not match year, académie, identifiant")
 	}
 	if academieIndex(l.Academie) < 0 {
@@ -338,14 +338,14 @@ func TestImportable(t *testing.T) {
 		specials := specials(slices.Sorted(slices.Values(anneeSet)))
 		b := write(t, Options{Dossiers: sample, Annees: anneeSet, Seed: 21})
 		faults := 0
-		rd := extract.NewLecteur(bytes.NewReader(b), func(f extract.Faute) {
+		rd := extract.NewReader(bytes.NewReader(b), func(f extract.Fault) {
 			if faults++; faults <= 10 {
 				t.Error(f)
 			}
 		})
 		n := 0
 		var seen [nCat]int
-		for d, ok := rd.Suivant(); ok; d, ok = rd.Suivant() {
+		for d, ok := rd.Next(); ok; d, ok = rd.Next() {
 			outcome := string(d.Etat)
 			if d.Decision != nil {
 				outcome += " " + string(d.Decision.Nature)
@@ -361,8 +361,8 @@ func TestImportable(t *testing.T) {
 			}
 			n++
 		}
-		if rd.Err() != nil || n != sample || rd.Fautes() != 0 {
-			t.Errorf("%v: %d valid dossiers of %d, %d faults, %v", anneeSet, n, sample, rd.Fautes(), rd.Err())
+		if rd.Err() != nil || n != sample || rd.Faults() != 0 {
+			t.Errorf("%v: %d valid dossiers of %d, %d faults, %v", anneeSet, n, sample, rd.Faults(), rd.Err())
 		}
 		for c, k := range seen {
 			if k == 0 {

@@ -17,49 +17,49 @@ import (
 const MaxLine = 1 << 20
 
 // Faute is one fault of the extract: the line, the field and the reason.
-type Faute struct {
-	Ligne  int
-	Champ  string // JSON path of the field, "" for the line as a whole
+type Fault struct {
+	Line   int
+	Field  string // JSON path of the field, "" for the line as a whole
 	Raison string
 }
 
-func (f Faute) String() string {
-	if f.Champ == "" {
-		return fmt.Sprintf("line %d: %s", f.Ligne, f.Raison)
+func (f Fault) String() string {
+	if f.Field == "" {
+		return fmt.Sprintf("line %d: %s", f.Line, f.Raison)
 	}
-	return fmt.Sprintf("line %d: %s: %s", f.Ligne, f.Champ, f.Raison)
+	return fmt.Sprintf("line %d: %s: %s", f.Line, f.Field, f.Raison)
 }
 
-// Lecteur streams an extract: it decodes and validates one line at a time
+// Reader streams an extract: it decodes and validates one line at a time
 // and hands out the valid dossiers, reporting each fault as it meets it.
 // Its memory does not grow with the size of the extract.
-type Lecteur struct {
+type Reader struct {
 	r      *bufio.Reader
-	fault  func(Faute)
+	fault  func(Fault)
 	lines  int
 	faults int
 	err    error
 }
 
-// NewLecteur returns a reader of the extract r that calls fault for every
+// NewReader returns a reader of the extract r that calls fault for every
 // fault found.
-func NewLecteur(r io.Reader, fault func(Faute)) *Lecteur {
-	return &Lecteur{r: bufio.NewReaderSize(r, 64<<10), fault: fault}
+func NewReader(r io.Reader, fault func(Fault)) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 64<<10), fault: fault}
 }
 
 // Lignes is the number of lines read so far, blank lines included.
-func (l *Lecteur) Lignes() int { return l.lines }
+func (l *Reader) Lines() int { return l.lines }
 
 // Fautes is the number of faults found so far.
-func (l *Lecteur) Fautes() int { return l.faults }
+func (l *Reader) Faults() int { return l.faults }
 
 // Err is the read error that stopped the reader, if any (not a fault of the
 // extract's content).
-func (l *Lecteur) Err() error { return l.err }
+func (l *Reader) Err() error { return l.err }
 
 // Suivant returns the next valid dossier, skipping (and reporting) invalid
 // lines; ok is false at the end of the extract or on a read error.
-func (l *Lecteur) Suivant() (d Dossier, ok bool) {
+func (l *Reader) Next() (d Dossier, ok bool) {
 	for l.err == nil {
 		line, err := l.read()
 		if err != nil {
@@ -90,7 +90,7 @@ func (l *Lecteur) Suivant() (d Dossier, ok bool) {
 // read returns the next line without its end of line. A line longer than
 // MaxLine is reported as a fault and skipped (returned as a blank line).
 // A UTF-8 byte order mark at the start of the extract is dropped.
-func (l *Lecteur) read() ([]byte, error) {
+func (l *Reader) read() ([]byte, error) {
 	line, err := l.r.ReadSlice('\n')
 	var long []byte
 	for errors.Is(err, bufio.ErrBufferFull) {
@@ -118,7 +118,7 @@ func (l *Lecteur) read() ([]byte, error) {
 	if long != nil && len(long) > MaxLine+2 || len(bytes.TrimRight(line, "\r\n")) > MaxLine {
 		l.faults++
 		if l.fault != nil {
-			l.fault(Faute{Ligne: l.lines, Raison: fmt.Sprintf("line longer than %d bytes", MaxLine)})
+			l.fault(Fault{Line: l.lines, Raison: fmt.Sprintf("line longer than %d bytes", MaxLine)})
 		}
 		return nil, nil
 	}

@@ -44,11 +44,11 @@ func valid(t testing.TB, acad string) string {
 	return jsonLine(t, x)
 }
 
-// reading is everything a Lecteur gave for one input.
+// reading is everything a Reader gave for one input.
 type reading struct {
 	dossiers []extract.Dossier
-	faults   []extract.Faute
-	l        *extract.Lecteur
+	faults   []extract.Fault
+	l        *extract.Reader
 }
 
 func (r reading) numbers() []string {
@@ -62,7 +62,7 @@ func (r reading) numbers() []string {
 func (r reading) lines() []int {
 	out := []int{}
 	for _, d := range r.dossiers {
-		out = append(out, d.Ligne)
+		out = append(out, d.Line)
 	}
 	return out
 }
@@ -71,9 +71,9 @@ func (r reading) lines() []int {
 func readAll(t testing.TB, r io.Reader) reading {
 	t.Helper()
 	var res reading
-	res.l = extract.NewLecteur(r, func(f extract.Faute) { res.faults = append(res.faults, f) })
+	res.l = extract.NewReader(r, func(f extract.Fault) { res.faults = append(res.faults, f) })
 	for {
-		d, ok := res.l.Suivant()
+		d, ok := res.l.Next()
 		if !ok {
 			break
 		}
@@ -96,12 +96,12 @@ type fault struct {
 	raison string
 }
 
-func assertFaults(t *testing.T, want []fault, got []extract.Faute) {
+func assertFaults(t *testing.T, want []fault, got []extract.Fault) {
 	t.Helper()
 	require.Len(t, got, len(want), "faults: %v", got)
 	for i, w := range want {
-		assert.Equal(t, w.line, got[i].Ligne, "fault %d: %v", i, got[i])
-		assert.Equal(t, w.field, got[i].Champ, "fault %d: %v", i, got[i])
+		assert.Equal(t, w.line, got[i].Line, "fault %d: %v", i, got[i])
+		assert.Equal(t, w.field, got[i].Field, "fault %d: %v", i, got[i])
 		assert.Contains(t, got[i].Raison, w.raison, "fault %d: %v", i, got[i])
 	}
 }
@@ -138,7 +138,7 @@ func TestReader(t *testing.T) {
 			{8, "", "invalid UTF-8"},
 			{9, "etat", "must be one of"},
 		}, r.faults)
-		assert.Equal(t, 6, r.l.Fautes())
+		assert.Equal(t, 6, r.l.Faults())
 		assert.NoError(t, r.l.Err())
 	})
 
@@ -188,8 +188,8 @@ func TestReader(t *testing.T) {
 			// Validate puts in its own paths ("voeux[0].rang").
 			r := readString(t, strings.Replace(mon, `"rang":1`, `"rang":"1"`, 1))
 			require.Len(t, r.faults, 1)
-			assert.Contains(t, r.faults[0].Champ, "voeux")
-			assert.Contains(t, r.faults[0].Champ, "rang")
+			assert.Contains(t, r.faults[0].Field, "voeux")
+			assert.Contains(t, r.faults[0].Field, "rang")
 		})
 	})
 
@@ -262,7 +262,7 @@ func TestReader(t *testing.T) {
 		r := readString(t, mon+"\n"+long+"\n"+par+"\n"+ver+"\n")
 		assert.Equal(t, []int{1, 3, 4}, r.lines())
 		assertFaults(t, []fault{{2, "", "longer than 1048576 bytes"}}, r.faults)
-		assert.Equal(t, 1, r.l.Fautes())
+		assert.Equal(t, 1, r.l.Faults())
 		assert.NoError(t, r.l.Err())
 
 		// Several in a row, and one at the end without end of line.
@@ -296,7 +296,7 @@ func TestReader(t *testing.T) {
 			r := readString(t, in)
 			assert.Empty(t, r.dossiers, "%q", in)
 			assert.Empty(t, r.faults, "%q", in)
-			assert.Zero(t, r.l.Fautes(), "%q", in)
+			assert.Zero(t, r.l.Faults(), "%q", in)
 			assert.NoError(t, r.l.Err(), "%q", in)
 		}
 	})
@@ -317,11 +317,11 @@ func TestReader(t *testing.T) {
 			{strings.Join(testdataLines(t), "\n") + "\n", 20},
 		} {
 			r := readString(t, tt.in)
-			assert.Equal(t, tt.want, r.l.Lignes(), "%.40q", tt.in)
+			assert.Equal(t, tt.want, r.l.Lines(), "%.40q", tt.in)
 			// Asking again at the end changes nothing.
-			_, ok := r.l.Suivant()
+			_, ok := r.l.Next()
 			assert.False(t, ok)
-			assert.Equal(t, tt.want, r.l.Lignes(), "%.40q, after one more Suivant", tt.in)
+			assert.Equal(t, tt.want, r.l.Lines(), "%.40q, after one more Suivant", tt.in)
 		}
 	})
 
@@ -331,7 +331,7 @@ func TestReader(t *testing.T) {
 		assert.Equal(t, []int{1, 2}, r.lines())
 		assert.Empty(t, r.faults)
 		assert.ErrorIs(t, r.l.Err(), boom)
-		_, ok := r.l.Suivant()
+		_, ok := r.l.Next()
 		assert.False(t, ok)
 		assert.ErrorIs(t, r.l.Err(), boom)
 
@@ -348,13 +348,13 @@ func TestReader(t *testing.T) {
 	})
 
 	t.Run("sans fonction faute", func(t *testing.T) {
-		l := extract.NewLecteur(strings.NewReader("{\n"+mon+"\nx\n"), nil)
-		d, ok := l.Suivant()
+		l := extract.NewReader(strings.NewReader("{\n"+mon+"\nx\n"), nil)
+		d, ok := l.Next()
 		require.True(t, ok)
-		assert.Equal(t, 2, d.Ligne)
-		_, ok = l.Suivant()
+		assert.Equal(t, 2, d.Line)
+		_, ok = l.Next()
 		assert.False(t, ok)
-		assert.Equal(t, 2, l.Fautes())
+		assert.Equal(t, 2, l.Faults())
 	})
 
 	t.Run("testdata/extract.jsonl", func(t *testing.T) {
@@ -363,13 +363,13 @@ func TestReader(t *testing.T) {
 		assert.Empty(t, r.faults)
 		require.Len(t, r.dossiers, 20)
 		for i, d := range r.dossiers {
-			assert.Equal(t, i+1, d.Ligne)
+			assert.Equal(t, i+1, d.Line)
 		}
 	})
 
 	t.Run("Faute.String", func(t *testing.T) {
-		assert.Equal(t, "line 3: nom: required", extract.Faute{Ligne: 3, Champ: "nom", Raison: "required"}.String())
-		assert.Equal(t, "line 4: invalid UTF-8", extract.Faute{Ligne: 4, Raison: "invalid UTF-8"}.String())
+		assert.Equal(t, "line 3: nom: required", extract.Fault{Line: 3, Field: "nom", Raison: "required"}.String())
+		assert.Equal(t, "line 4: invalid UTF-8", extract.Fault{Line: 4, Raison: "invalid UTF-8"}.String())
 	})
 }
 
@@ -395,7 +395,7 @@ func lineOf(d extract.Dossier) extract.Line {
 			Bareme:                 dv.Bareme,
 			Date:                   dv.Date.Format(time.DateOnly),
 			SousReserveProgression: dv.SousReserveProgression,
-			ProgressionVerified:    dv.ProgressionVerifiee,
+			ProgressionVerified:    dv.ProgressionVerified,
 			PointsCharge:           dv.PointsCharge,
 			PointsDistance:         dv.PointsDistance,
 		}
@@ -426,11 +426,11 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(strings.Replace(lines[0], `"numeroDossier":"2014MON1111037734L"`, `"numeroDossier":" 2014 mon 1111037734l"`, 1)))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var faults []extract.Faute
-		l := extract.NewLecteur(bytes.NewReader(data), func(f extract.Faute) { faults = append(faults, f) })
+		var faults []extract.Fault
+		l := extract.NewReader(bytes.NewReader(data), func(f extract.Fault) { faults = append(faults, f) })
 		var dossiers []extract.Dossier
 		for {
-			d, ok := l.Suivant()
+			d, ok := l.Next()
 			if !ok {
 				break
 			}
@@ -440,30 +440,30 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		require.NoError(t, l.Err())
-		require.Equal(t, len(faults), l.Fautes())
+		require.Equal(t, len(faults), l.Faults())
 		maxLine := bytes.Count(data, []byte("\n")) + 1
 		for _, f := range faults {
-			require.GreaterOrEqual(t, f.Ligne, 1, "%v", f)
-			require.LessOrEqual(t, f.Ligne, l.Lignes(), "%v", f)
-			require.LessOrEqual(t, f.Ligne, maxLine, "%v", f)
+			require.GreaterOrEqual(t, f.Line, 1, "%v", f)
+			require.LessOrEqual(t, f.Line, l.Lines(), "%v", f)
+			require.LessOrEqual(t, f.Line, maxLine, "%v", f)
 			require.NotEmpty(t, f.Raison, "%v", f)
 		}
 		prev := 0
 		for _, d := range dossiers {
-			require.Greater(t, d.Ligne, prev, "dossiers in line order")
-			prev = d.Ligne
-			require.LessOrEqual(t, d.Ligne, l.Lignes())
-			require.LessOrEqual(t, d.Ligne, maxLine)
+			require.Greater(t, d.Line, prev, "dossiers in line order")
+			prev = d.Line
+			require.LessOrEqual(t, d.Line, l.Lines())
+			require.LessOrEqual(t, d.Line, maxLine)
 			require.NotEmpty(t, d.NumeroDossier)
 			require.NotEmpty(t, d.Identifiant)
 			require.NotEmpty(t, d.Etat)
 			for _, f := range faults {
-				require.NotEqual(t, d.Ligne, f.Ligne, "a line gives a dossier or faults, not both: %v", f)
+				require.NotEqual(t, d.Line, f.Line, "a line gives a dossier or faults, not both: %v", f)
 			}
 			// A valid dossier, written back in normalised form, is valid
 			// and unchanged.
-			d2, fs := extract.Validate(d.Ligne, lineOf(d))
-			require.Empty(t, fs, "re-validation of line %d", d.Ligne)
+			d2, fs := extract.Validate(d.Line, lineOf(d))
+			require.Empty(t, fs, "re-validation of line %d", d.Line)
 			require.Equal(t, d, d2)
 		}
 	})
@@ -485,10 +485,10 @@ func BenchmarkReader(b *testing.B) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	for b.Loop() {
-		l := extract.NewLecteur(bytes.NewReader(data), func(f extract.Faute) { b.Fatal(f) })
+		l := extract.NewReader(bytes.NewReader(data), func(f extract.Fault) { b.Fatal(f) })
 		k := 0
 		for {
-			if _, ok := l.Suivant(); !ok {
+			if _, ok := l.Next(); !ok {
 				break
 			}
 			k++

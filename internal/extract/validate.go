@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -16,19 +17,19 @@ import (
 // Dossier is a valid line of the extract, normalised and typed, ready to be
 // stored.
 type Dossier struct {
-	Ligne           int
-	NumeroDossier   string
-	Annee           int
-	Academie        string
-	Identifiant     string
-	Nom, Prenom     string
-	NomNormalise    string
-	PrenomNormalise string
-	DateNaissance   time.Time
-	Etat            bourse.Etat
-	Decision        *ValidDecision
-	Pieces          []string
-	Voeux           []Voeu
+	Line             int
+	NumeroDossier    string
+	Annee            int
+	Academie         string
+	Identifiant      string
+	Nom, Prenom      string
+	NormalizedNom    string
+	NormalizedPrenom string
+	DateNaissance    time.Time
+	Etat             bourse.Etat
+	Decision         *ValidDecision
+	Pieces           []string
+	Voeux            []Voeu
 }
 
 // ValidDecision is a valid decision. Pointers are nil where the field does
@@ -41,15 +42,13 @@ type ValidDecision struct {
 	Bareme                 *int
 	Date                   time.Time
 	SousReserveProgression bool
-	ProgressionVerifiee    bool
+	ProgressionVerified    bool
 	PointsCharge           *int
 	PointsDistance         *int
 }
 
 // Bounds of plausible values.
 const (
-	anneeMin   = 2000
-	anneeMax   = 2099
 	maxNom     = 100
 	maxText    = 300
 	maxMontant = 99999.99
@@ -63,16 +62,31 @@ var reAcademie = regexp.MustCompile(`^[A-Z]{3}$`)
 // validator collects the faults of one line.
 type validator struct {
 	line   int
-	faults []Faute
+	faults []Fault
 }
 
 func (v *validator) add(field, format string, args ...any) {
-	v.faults = append(v.faults, Faute{Ligne: v.line, Champ: field, Raison: fmt.Sprintf(format, args...)})
+	v.faults = append(v.faults, Fault{Line: v.line, Field: field, Raison: fmt.Sprintf(format, args...)})
+}
+
+// check adds err, an error of bourse's rules (a *bourse.Error about a
+// field), as a fault, and reports whether there was one.
+func (v *validator) check(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *bourse.Error
+	if errors.As(err, &e) {
+		v.add(e.Field, "%s", e.Message)
+	} else {
+		v.add("", "%s", err.Error())
+	}
+	return true
 }
 
 // Validate validates one decoded line; n is its line number. It returns the
 // dossier and the faults found (none when the line is valid).
-func Validate(n int, x Line) (Dossier, []Faute) {
+func Validate(n int, x Line) (Dossier, []Fault) {
 	v := validator{line: n}
 	d := v.validate(x)
 	return d, v.faults
@@ -88,24 +102,23 @@ func (v *validator) line_(line []byte) Dossier {
 }
 
 func (v *validator) validate(x Line) Dossier {
-	d := Dossier{Ligne: v.line}
+	d := Dossier{Line: v.line}
 
 	// Identity of the student.
 	if ine, err := ident.ParseINE(x.Identifiant); err != nil {
 		v.add("identifiant", "%s", identRaison(err))
 	} else {
-		d.Identifiant = ine.Valeur
+		d.Identifiant = ine.Value
 	}
-	d.Nom, d.NomNormalise = v.nom("nom", x.Nom)
-	d.Prenom, d.PrenomNormalise = v.nom("prenom", x.Prenom)
+	d.Nom, d.NormalizedNom = v.nom("nom", x.Nom)
+	d.Prenom, d.NormalizedPrenom = v.nom("prenom", x.Prenom)
 	d.DateNaissance = v.date("dateNaissance", x.DateNaissance, true)
 
 	// The dossier.
 	switch {
 	case x.AnneeUniversitaire == 0:
 		v.add("anneeUniversitaire", "required")
-	case x.AnneeUniversitaire < anneeMin || x.AnneeUniversitaire > anneeMax:
-		v.add("anneeUniversitaire", "must be between %d and %d, got %d", anneeMin, anneeMax, x.AnneeUniversitaire)
+	case v.check(bourse.ValidateAnnee("anneeUniversitaire", x.AnneeUniversitaire)):
 	default:
 		d.Annee = x.AnneeUniversitaire
 	}
@@ -128,7 +141,7 @@ func (v *validator) validate(x Line) Dossier {
 		if d.Academie != "" && num.Academie != d.Academie {
 			v.add("numeroDossier", "its académie %s contradicts academie %s", num.Academie, d.Academie)
 		}
-		if d.Identifiant != "" && num.INE.Valeur != d.Identifiant {
+		if d.Identifiant != "" && num.INE.Value != d.Identifiant {
 			v.add("numeroDossier", "its identifier contradicts identifiant")
 		}
 	}
@@ -161,7 +174,7 @@ func (v *validator) nom(field, s string) (string, string) {
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		v.add(field, "contains a control character")
 	default:
-		n := bourse.NormaliserNom(s)
+		n := bourse.NormalizeNom(s)
 		if n == "" {
 			v.add(field, "must contain a letter")
 		}
@@ -182,7 +195,7 @@ func (v *validator) date(field, s string, required bool) time.Time {
 		v.add(field, "must be a date YYYY-MM-DD")
 		return time.Time{}
 	}
-	if t.Year() < 1900 || t.Year() > anneeMax {
+	if t.Year() < 1900 || t.Year() > bourse.AnneeMax {
 		v.add(field, "year %d is out of range", t.Year())
 		return time.Time{}
 	}
@@ -225,7 +238,7 @@ func (v *validator) decision(x *Decision, etat bourse.Etat, annee int) *ValidDec
 	d := &ValidDecision{
 		Nature:                 bourse.Nature(x.Nature),
 		SousReserveProgression: x.SousReserveProgression,
-		ProgressionVerifiee:    x.ProgressionVerified,
+		ProgressionVerified:    x.ProgressionVerified,
 	}
 	switch {
 	case x.Nature == "":
@@ -273,8 +286,8 @@ func (v *validator) decision(x *Decision, etat bourse.Etat, annee int) *ValidDec
 	// A rejection is computed against a barème too (that year's resources
 	// ceiling, with the points de charge): Aglaé's rejections may carry it.
 	if b := x.Bareme; b != nil {
-		if *b < anneeMin || (annee != 0 && *b > annee) {
-			v.add("decision.bareme", "must be a year between %d and the dossier's year", anneeMin)
+		if *b < bourse.AnneeMin || (annee != 0 && *b > annee) {
+			v.add("decision.bareme", "must be a year between %d and the dossier's year", bourse.AnneeMin)
 		} else {
 			d.Bareme = b
 		}
@@ -323,11 +336,9 @@ func (v *validator) voeux(xs []Voeu) []Voeu {
 		if !reAcademie.MatchString(x.Academie) {
 			v.add(field+".academie", "must be 3 upper-case letters")
 		}
-		uai, err := ident.ParseUAI(x.UAI)
-		if err != nil {
-			v.add(field+".uai", "%s", identRaison(err))
-		}
-		x.UAI = uai
+		uai, err := bourse.ParseUAI(field+".uai", x.UAI)
+		v.check(err)
+		x.UAI = string(uai)
 		x.Etablissement = v.text(field+".etablissement", x.Etablissement)
 		x.Formation = v.text(field+".formation", x.Formation)
 		out = append(out, x)

@@ -43,10 +43,10 @@ func jsonLine(t testing.TB, x extract.Line) string {
 func ptr[T any](v T) *T { return &v }
 
 // fields returns the fields of fs, sorted.
-func fields(fs []extract.Faute) []string {
+func fields(fs []extract.Fault) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
-		out[i] = f.Champ
+		out[i] = f.Field
 	}
 	slices.Sort(out)
 	return out
@@ -55,15 +55,15 @@ func fields(fs []extract.Faute) []string {
 func TestValidateBase(t *testing.T) {
 	d, fs := extract.Validate(7, base(t))
 	require.Empty(t, fs)
-	assert.Equal(t, 7, d.Ligne)
+	assert.Equal(t, 7, d.Line)
 	assert.Equal(t, "2014MON1111037734L", d.NumeroDossier)
 	assert.Equal(t, 2014, d.Annee)
 	assert.Equal(t, "MON", d.Academie)
 	assert.Equal(t, "1111037734L", d.Identifiant)
 	assert.Equal(t, "BOULET", d.Nom)
 	assert.Equal(t, "Amandine", d.Prenom)
-	assert.Equal(t, "BOULET", d.NomNormalise)
-	assert.Equal(t, "AMANDINE", d.PrenomNormalise)
+	assert.Equal(t, "BOULET", d.NormalizedNom)
+	assert.Equal(t, "AMANDINE", d.NormalizedPrenom)
 	assert.Equal(t, time.Date(1996, 11, 28, 0, 0, 0, 0, time.UTC), d.DateNaissance)
 	assert.Equal(t, bourse.EtatValide, d.Etat)
 	assert.Empty(t, d.Pieces)
@@ -74,7 +74,7 @@ func TestValidateBase(t *testing.T) {
 	assert.Equal(t, ptr(2013), d.Decision.Bareme)
 	assert.Equal(t, time.Date(2014, 6, 12, 0, 0, 0, 0, time.UTC), d.Decision.Date)
 	assert.False(t, d.Decision.SousReserveProgression)
-	assert.False(t, d.Decision.ProgressionVerifiee)
+	assert.False(t, d.Decision.ProgressionVerified)
 	assert.Equal(t, ptr(3), d.Decision.PointsCharge)
 	assert.Equal(t, ptr(1), d.Decision.PointsDistance)
 	assert.Equal(t, []extract.Voeu{{Rang: 1, Academie: "MON", UAI: "0341088Y",
@@ -310,8 +310,8 @@ func TestValidate(t *testing.T) {
 			slices.Sort(want)
 			require.Equal(t, want, fields(fs), "faults: %v", fs)
 			for _, f := range fs {
-				assert.Equal(t, 42, f.Ligne, "%v", f)
-				assert.Contains(t, f.Raison, tt.faults[f.Champ], "%v", f)
+				assert.Equal(t, 42, f.Line, "%v", f)
+				assert.Contains(t, f.Raison, tt.faults[f.Field], "%v", f)
 			}
 		})
 	}
@@ -395,7 +395,7 @@ func TestValidateValid(t *testing.T) {
 			x.Decision.ProgressionVerified = true
 		}, func(t *testing.T, d extract.Dossier) {
 			assert.True(t, d.Decision.SousReserveProgression)
-			assert.True(t, d.Decision.ProgressionVerifiee)
+			assert.True(t, d.Decision.ProgressionVerified)
 		}},
 		{"pointsDistance égal à pointsCharge", func(x *extract.Line) {
 			x.Decision.PointsCharge = ptr(2)
@@ -418,12 +418,12 @@ func TestValidateValid(t *testing.T) {
 			x.Prenom = "Éloïse Œdipa"
 		}, func(t *testing.T, d extract.Dossier) {
 			assert.Equal(t, "N'Diaye-Lefèvre", d.Nom)
-			assert.Equal(t, "NDIAYELEFEVRE", d.NomNormalise)
+			assert.Equal(t, "NDIAYELEFEVRE", d.NormalizedNom)
 			assert.Equal(t, "Éloïse Œdipa", d.Prenom)
-			assert.Equal(t, "ELOISEOEDIPA", d.PrenomNormalise)
+			assert.Equal(t, "ELOISEOEDIPA", d.NormalizedPrenom)
 		}},
 		{"nom en minuscules avec apostrophe typographique", func(x *extract.Line) { x.Nom = "d’argenson" },
-			func(t *testing.T, d extract.Dossier) { assert.Equal(t, "DARGENSON", d.NomNormalise) }},
+			func(t *testing.T, d extract.Dossier) { assert.Equal(t, "DARGENSON", d.NormalizedNom) }},
 		{"plusieurs vœux, UAI en minuscules", func(x *extract.Line) {
 			x.Voeux = append(x.Voeux, extract.Voeu{Rang: 2, Academie: "VER", UAI: " 0781944p",
 				Etablissement: "UVSQ", Formation: "Licence"})
@@ -448,7 +448,7 @@ func TestValidateValid(t *testing.T) {
 			tt.mut(&x)
 			d, fs := extract.Validate(3, x)
 			require.Empty(t, fs)
-			assert.Equal(t, 3, d.Ligne)
+			assert.Equal(t, 3, d.Line)
 			tt.check(t, d)
 		})
 	}

@@ -18,6 +18,13 @@ import (
 // format.
 type Format int
 
+// The academic years a dossier number may carry, and the connector serves
+// (bourse.AnneeMin and AnneeMax).
+const (
+	AnneeMin = 2000
+	AnneeMax = 2099
+)
+
 // The INE formats. They are disjoint: a valid INE has exactly one.
 const (
 	FormatBEA         Format = iota + 1 // 10 digits + a key letter (rectorat)
@@ -125,7 +132,7 @@ func Normalize(s string) string {
 // INE is a valid INE: Value is normalised (11 characters [0-9A-Z]) and
 // Format is its format.
 type INE struct {
-	Valeur string
+	Value  string
 	Format Format
 }
 
@@ -147,7 +154,7 @@ func ParseINE(s string) (INE, error) {
 	if err != nil {
 		return INE{}, err
 	}
-	return INE{Valeur: v, Format: f}, nil
+	return INE{Value: v, Format: f}, nil
 }
 
 // NumeroDossier is a valid DSE dossier number, e.g. "2014MON1111037734L":
@@ -200,7 +207,7 @@ func ParseIdentifiant(s string) (Identifiant, error) {
 		if err != nil {
 			return Identifiant{}, err
 		}
-		return Identifiant{INE: INE{Valeur: v, Format: f}}, nil
+		return Identifiant{INE: INE{Value: v, Format: f}}, nil
 	case lenDossier:
 		d, err := checkDossier(v, whatIdentifiant)
 		if err != nil {
@@ -424,9 +431,9 @@ func checkDossier(v, what string) (NumeroDossier, error) {
 		}
 		annee = annee*10 + int(v[i]-'0')
 	}
-	if annee < 2000 || annee > 2099 {
-		return NumeroDossier{}, fail(what, RuleYear,
-			"the year (characters 1–4 of a dossier number) must be from 2000 to 2099")
+	if annee < AnneeMin || annee > AnneeMax {
+		return NumeroDossier{}, fail(what, RuleYear, "the year (characters 1–4 of a dossier number) must be from "+
+			strconv.Itoa(AnneeMin)+" to "+strconv.Itoa(AnneeMax))
 	}
 	for i := 4; i < 7; i++ {
 		if !isLetter(v[i]) {
@@ -442,7 +449,7 @@ func checkDossier(v, what string) (NumeroDossier, error) {
 		Value:    v,
 		Annee:    annee,
 		Academie: v[4:7],
-		INE:      INE{Valeur: v[7:], Format: f},
+		INE:      INE{Value: v[7:], Format: f},
 	}, nil
 }
 

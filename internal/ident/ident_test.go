@@ -181,7 +181,7 @@ func TestParseINE(t *testing.T) {
 			checkMessage(t, tt.name, "identifiant", tt.in, err)
 			continue
 		}
-		if want := (ident.INE{Valeur: tt.want, Format: tt.format}); got != want {
+		if want := (ident.INE{Value: tt.want, Format: tt.format}); got != want {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, want)
 		}
 	}
@@ -281,19 +281,19 @@ func TestParseNumeroDossier(t *testing.T) {
 	}{
 		{name: "SPEC example", in: "2014MON1111037734L", want: ident.NumeroDossier{
 			Value: "2014MON1111037734L", Annee: 2014, Academie: "MON",
-			INE: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA}}},
+			INE: ident.INE{Value: "1111037734L", Format: ident.FormatBEA}}},
 		{name: "Base 36, normalised", in: " 2023 ver 0ddg5r00015 ", want: ident.NumeroDossier{
 			Value: "2023VER0DDG5R00015", Annee: 2023, Academie: "VER",
-			INE: ident.INE{Valeur: "0DDG5R00015", Format: ident.FormatBase36}}},
+			INE: ident.INE{Value: "0DDG5R00015", Format: ident.FormatBase36}}},
 		{name: "RNIE", in: "2000AMI123456789AB", want: ident.NumeroDossier{
 			Value: "2000AMI123456789AB", Annee: 2000, Academie: "AMI",
-			INE: ident.INE{Valeur: "123456789AB", Format: ident.FormatRNIE}}},
+			INE: ident.INE{Value: "123456789AB", Format: ident.FormatRNIE}}},
 		{name: "SIFA", in: "2099LYO1234A12345B", want: ident.NumeroDossier{
 			Value: "2099LYO1234A12345B", Annee: 2099, Academie: "LYO",
-			INE: ident.INE{Valeur: "1234A12345B", Format: ident.FormatSIFA}}},
+			INE: ident.INE{Value: "1234A12345B", Format: ident.FormatSIFA}}},
 		{name: "provisional", in: "2024\tCRE\t1234D12345B", want: ident.NumeroDossier{
 			Value: "2024CRE1234D12345B", Annee: 2024, Academie: "CRE",
-			INE: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisional}}},
+			INE: ident.INE{Value: "1234D12345B", Format: ident.FormatProvisional}}},
 
 		{name: "empty", in: "", rule: ident.RuleEmpty},
 		{name: "non-ASCII", in: "2014MON1111037734Ł", rule: ident.RuleASCII},
@@ -334,14 +334,14 @@ func TestParseIdentifiant(t *testing.T) {
 		annee   int        // the dossier number's year
 		rule    ident.Rule // "" when valid
 	}{
-		{name: "INE-BEA", in: "1111037734L", ine: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA}},
-		{name: "INE-Base 36", in: "0ddg5r00015", ine: ident.INE{Valeur: "0DDG5R00015", Format: ident.FormatBase36}},
-		{name: "INE-RNIE", in: "123456789AB", ine: ident.INE{Valeur: "123456789AB", Format: ident.FormatRNIE}},
-		{name: "INE-SIFA", in: "1234A12345B", ine: ident.INE{Valeur: "1234A12345B", Format: ident.FormatSIFA}},
-		{name: "provisional INE", in: "1234D12345B", ine: ident.INE{Valeur: "1234D12345B", Format: ident.FormatProvisional}},
-		{name: "dossier number", in: "2014MON1111037734L", ine: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA},
+		{name: "INE-BEA", in: "1111037734L", ine: ident.INE{Value: "1111037734L", Format: ident.FormatBEA}},
+		{name: "INE-Base 36", in: "0ddg5r00015", ine: ident.INE{Value: "0DDG5R00015", Format: ident.FormatBase36}},
+		{name: "INE-RNIE", in: "123456789AB", ine: ident.INE{Value: "123456789AB", Format: ident.FormatRNIE}},
+		{name: "INE-SIFA", in: "1234A12345B", ine: ident.INE{Value: "1234A12345B", Format: ident.FormatSIFA}},
+		{name: "provisional INE", in: "1234D12345B", ine: ident.INE{Value: "1234D12345B", Format: ident.FormatProvisional}},
+		{name: "dossier number", in: "2014MON1111037734L", ine: ident.INE{Value: "1111037734L", Format: ident.FormatBEA},
 			dossier: "2014MON1111037734L", annee: 2014},
-		{name: "dossier number with spaces", in: "2014 mon 1111037734 l", ine: ident.INE{Valeur: "1111037734L", Format: ident.FormatBEA},
+		{name: "dossier number with spaces", in: "2014 mon 1111037734 l", ine: ident.INE{Value: "1111037734L", Format: ident.FormatBEA},
 			dossier: "2014MON1111037734L", annee: 2014},
 
 		{name: "empty", in: "", rule: ident.RuleEmpty},
@@ -467,7 +467,7 @@ func FuzzParseIdentifiant(f *testing.F) {
 			}
 			return
 		}
-		v := got.INE.Valeur
+		v := got.INE.Value
 		if got.Dossier != nil {
 			v = got.Dossier.Value
 			if got.Dossier.INE != got.INE {

@@ -37,7 +37,7 @@ func sample(i int) journal.Consultation {
 		Horodatage:  base.Add(time.Duration(i) * time.Millisecond).Add(time.Duration(i%1000) * time.Microsecond),
 		ClientID:    fmt.Sprintf("client%02d", i%7),
 		UAI:         "0781944P",
-		Canal:       []bourse.Canal{bourse.CanalREST, bourse.CanalSOAP, bourse.CanalLot}[i%3],
+		Canal:       []bourse.Canal{bourse.CanalREST, bourse.CanalSOAP, bourse.CanalBatch}[i%3],
 		Identifiant: fmt.Sprintf("%010dA", i),
 		Annee:       2024 + i%2,
 		Statut:      "BOURSIER",

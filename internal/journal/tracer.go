@@ -2,17 +2,15 @@ package journal
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 )
 
 // Tracer wraps next so that every answered lookup is recorded in j. It
-// times each Consulter on j's clock (Options.Now) and, when it returns no
+// times each Consult on j's clock (Options.Now) and, when it returns no
 // error, records a Consultation: the caller from the bourse.Appelant ctx carries (client
 // id, canal; establishment: the saisie's CodeEtablissement when given,
 // else the client's), the request id chi's middleware.GetReqID finds in
@@ -25,17 +23,10 @@ import (
 // client and no canal, which the database refuses; it is then set aside
 // (Stats.Rejected), not lost.
 //
-// The returned consultant also answers batches (bourse.ConsultantLot) when
-// next does: every answered identifier of a batch is recorded like a
-// single lookup, with the batch's time and latency.
-func Tracer(next bourse.Consultant, j *Journal) Traced {
+// Every answered identifier of a batch is recorded like a single lookup,
+// with the batch's time and latency.
+func Tracer(next bourse.Consultant, j *Journal) bourse.Consultant {
 	return &tracer{next: next, j: j}
-}
-
-// Traced is a consultant whose answers are recorded.
-type Traced interface {
-	bourse.Consultant
-	bourse.ConsultantLot
 }
 
 type tracer struct {
@@ -43,9 +34,9 @@ type tracer struct {
 	j    *Journal
 }
 
-func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+func (t *tracer) Consult(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
 	start := t.j.now()
-	r, err := t.next.Consulter(ctx, in)
+	r, err := t.next.Consult(ctx, in)
 	if err != nil {
 		return r, err
 	}
@@ -53,15 +44,11 @@ func (t *tracer) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Repons
 	return r, nil
 }
 
-// ConsulterLot answers a batch through next and records every answered
+// ConsultBatch answers a batch through next and records every answered
 // identifier.
-func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
-	lot, ok := t.next.(bourse.ConsultantLot)
-	if !ok {
-		return nil, bourse.Internal("batch lookup", errNoLot)
-	}
+func (t *tracer) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
 	start := t.j.now()
-	rs, err := lot.ConsulterLot(ctx, l)
+	rs, err := t.next.ConsultBatch(ctx, l)
 	if err != nil {
 		return rs, err
 	}
@@ -74,25 +61,18 @@ func (t *tracer) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Repon
 	return rs, nil
 }
 
-type tracerError string
-
-func (e tracerError) Error() string { return string(e) }
-
-const errNoLot = tracerError("the consultant cannot answer batches")
-
 func (t *tracer) record(ctx context.Context, start time.Time, latence time.Duration, codeEtablissement string, r bourse.Reponse) {
-	a, _ := bourse.AppelantDe(ctx)
+	a, _ := bourse.AppelantFrom(ctx)
 	uai := a.UAI
-	if strings.TrimSpace(codeEtablissement) != "" {
-		// Valider accepted it, so it parses; its normalised form is kept.
-		if u, err := ident.ParseUAI(codeEtablissement); err == nil {
-			uai = u
-		}
+	// The lookup's own establishment, when given: Valider accepted it, so
+	// it parses; its normalised form is kept.
+	if u, err := bourse.ParseOptionalUAI("codeEtablissement", codeEtablissement); err == nil && u != "" {
+		uai = u
 	}
 	t.j.Record(Consultation{
 		Horodatage:       start,
 		ClientID:         a.ClientID,
-		UAI:              uai,
+		UAI:              string(uai),
 		Canal:            a.Canal,
 		Identifiant:      r.Identifiant,
 		Annee:            r.AnneeUniversitaire,

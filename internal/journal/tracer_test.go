@@ -25,10 +25,21 @@ type fake struct {
 	}
 }
 
-func (f fake) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+func (f fake) Consult(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
 	f.clk.Advance(2 * time.Millisecond)
 	a := f.answers[in.Identifiant]
 	return a.r, a.err
+}
+
+// ConsultBatch answers each identifier as Consult would.
+func (f fake) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
+	f.clk.Advance(2 * time.Millisecond)
+	out := make([]bourse.BatchReponse, len(l.Identifiants))
+	for i, id := range l.Identifiants {
+		a := f.answers[id]
+		out[i] = bourse.BatchReponse{Reponse: a.r, Err: a.err}
+	}
+	return out, nil
 }
 
 func TestTracer(t *testing.T) {
@@ -44,7 +55,7 @@ func TestTracer(t *testing.T) {
 		"1234567890A": {r: bourse.Reponse{
 			Identifiant: "1234567890A", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
 			TypeDecision: bourse.TypeDefinitive, Echelon: "4", NumeroDossier: "202500000000000042",
-			Correspondance: bourse.ParIdentifiant, IdentifiantAglae: "1234567890A", Raison: bourse.RaisonDefinitive,
+			Correspondance: bourse.ByIdentifiant, IdentifiantAglae: "1234567890A", Raison: bourse.RaisonDefinitive,
 		}},
 		"": {r: bourse.Reponse{
 			AnneeUniversitaire: 2025, Statut: bourse.StatutEnAttente, Raison: bourse.RaisonIdentiteAmbigue,
@@ -53,22 +64,22 @@ func TestTracer(t *testing.T) {
 		"8888888888Z": {err: bourse.Unavailable("read dossiers", context.DeadlineExceeded)},
 	}}, j)
 
-	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{
-		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: clientUAI, Canal: bourse.CanalSOAP,
+	ctx := bourse.WithAppelant(context.Background(), bourse.Appelant{
+		ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: bourse.UAI(clientUAI), Canal: bourse.CanalSOAP,
 	})
 	ctx1 := context.WithValue(ctx, middleware.RequestIDKey, "req-ident")
-	r, err := svc.Consulter(ctx1, bourse.Saisie{Identifiant: "1234567890A", CodeEtablissement: " 0781944p "})
+	r, err := svc.Consult(ctx1, bourse.Saisie{Identifiant: "1234567890A", CodeEtablissement: " 0781944p "})
 	require.NoError(t, err)
 	assert.Equal(t, bourse.StatutBoursier, r.Statut, "the answer passes through")
 
 	ctx2 := context.WithValue(ctx, middleware.RequestIDKey, "req-identite")
-	_, err = svc.Consulter(ctx2, bourse.Saisie{Nom: "Martin", Prenom: "Léa", DateNaissance: "2004-05-06"})
+	_, err = svc.Consult(ctx2, bourse.Saisie{Nom: "Martin", Prenom: "Léa", DateNaissance: "2004-05-06"})
 	require.NoError(t, err)
 
 	ctx3 := context.WithValue(ctx, middleware.RequestIDKey, "req-invalid")
-	_, err = svc.Consulter(ctx3, bourse.Saisie{Identifiant: "9999999999Z"})
+	_, err = svc.Consult(ctx3, bourse.Saisie{Identifiant: "9999999999Z"})
 	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
-	_, err = svc.Consulter(ctx3, bourse.Saisie{Identifiant: "8888888888Z"})
+	_, err = svc.Consult(ctx3, bourse.Saisie{Identifiant: "8888888888Z"})
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 
 	closeJournal(t, j, 10*time.Second)

@@ -33,8 +33,8 @@ func (s *Clients) Add(ctx context.Context, c auth.NewClient) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO connecteur.client
 		(id, nom, uai, secret_hash, certificat_sujet, debit_par_seconde, rafale)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		c.ID, c.Nom, nullString(c.UAI), c.SecretHash, nullString(c.SujetCertificat),
-		nullFloat(c.Debit), nullInt(c.Rafale))
+		c.ID, c.Nom, nullString(c.UAI), c.SecretHash, nullString(c.CertSubject),
+		nullFloat(c.Rate), nullInt(c.Burst))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		switch pgErr.ConstraintName {
@@ -121,18 +121,18 @@ func scanClient(row pgx.CollectableRow) (auth.Client, error) {
 }
 
 func (r clientRow) toClient() auth.Client {
-	c := auth.Client{ID: r.id, Nom: r.nom, CreeLe: r.creeLe, RevoqueLe: r.revoqueLe, SecretHash: r.hash}
+	c := auth.Client{ID: r.id, Nom: r.nom, CreatedAt: r.creeLe, RevokedAt: r.revoqueLe, SecretHash: r.hash}
 	if r.uai != nil {
 		c.UAI = *r.uai
 	}
 	if r.sujet != nil {
-		c.SujetCertificat = *r.sujet
+		c.CertSubject = *r.sujet
 	}
 	if r.debit != nil {
-		c.Debit = *r.debit
+		c.Rate = *r.debit
 	}
 	if r.rafale != nil {
-		c.Rafale = int(*r.rafale)
+		c.Burst = int(*r.rafale)
 	}
 	return c
 }

@@ -31,7 +31,7 @@ func TestClientsAddListByIDBySubjectRevoke(t *testing.T) {
 	assert.Empty(t, cs)
 
 	uvsq := auth.NewClient{ID: "uvsq0000apog", Nom: "UVSQ Apogée", UAI: "0781944P", SecretHash: fakeHash,
-		SujetCertificat: "CN=apogee.uvsq.fr,O=UVSQ,C=FR", Debit: 12.5, Rafale: 30}
+		CertSubject: "CN=apogee.uvsq.fr,O=UVSQ,C=FR", Rate: 12.5, Burst: 30}
 	integ := auth.NewClient{ID: "integrateur1", Nom: "Intégrateur", SecretHash: fakeHash}
 	require.NoError(t, s.Add(ctx, uvsq))
 	require.NoError(t, s.Add(ctx, integ))
@@ -41,19 +41,19 @@ func TestClientsAddListByIDBySubjectRevoke(t *testing.T) {
 	assert.Equal(t, uvsq.ID, got.ID)
 	assert.Equal(t, uvsq.Nom, got.Nom)
 	assert.Equal(t, "0781944P", got.UAI)
-	assert.Equal(t, uvsq.SujetCertificat, got.SujetCertificat)
-	assert.Equal(t, 12.5, got.Debit)
-	assert.Equal(t, 30, got.Rafale)
+	assert.Equal(t, uvsq.CertSubject, got.CertSubject)
+	assert.Equal(t, 12.5, got.Rate)
+	assert.Equal(t, 30, got.Burst)
 	assert.Equal(t, fakeHash, got.SecretHash)
-	assert.WithinDuration(t, time.Now(), got.CreeLe, time.Minute)
-	assert.Nil(t, got.RevoqueLe)
+	assert.WithinDuration(t, time.Now(), got.CreatedAt, time.Minute)
+	assert.Nil(t, got.RevokedAt)
 
 	got, err = s.ByID(ctx, integ.ID)
 	require.NoError(t, err)
 	assert.Empty(t, got.UAI, "an integrator has no UAI")
-	assert.Empty(t, got.SujetCertificat)
-	assert.Zero(t, got.Debit, "NULL: the service's default")
-	assert.Zero(t, got.Rafale)
+	assert.Empty(t, got.CertSubject)
+	assert.Zero(t, got.Rate, "NULL: the service's default")
+	assert.Zero(t, got.Burst)
 
 	got, err = s.BySubject(ctx, "CN=apogee.uvsq.fr,O=UVSQ,C=FR")
 	require.NoError(t, err)
@@ -76,38 +76,38 @@ func TestClientsAddListByIDBySubjectRevoke(t *testing.T) {
 	require.NoError(t, s.Revoke(ctx, uvsq.ID))
 	got, err = s.ByID(ctx, uvsq.ID)
 	require.NoError(t, err)
-	require.NotNil(t, got.RevoqueLe)
-	first := *got.RevoqueLe
+	require.NotNil(t, got.RevokedAt)
+	first := *got.RevokedAt
 
 	// Idempotent: the first revocation time stays.
 	require.NoError(t, s.Revoke(ctx, uvsq.ID))
 	got, err = s.ByID(ctx, uvsq.ID)
 	require.NoError(t, err)
-	require.NotNil(t, got.RevoqueLe)
-	assert.True(t, first.Equal(*got.RevoqueLe))
+	require.NotNil(t, got.RevokedAt)
+	assert.True(t, first.Equal(*got.RevokedAt))
 
 	err = s.Revoke(ctx, "absent000000")
 	assert.Equal(t, bourse.KindNotFound, bourse.KindOf(err), "%v", err)
 
 	other, err := s.ByID(ctx, integ.ID)
 	require.NoError(t, err)
-	assert.Nil(t, other.RevoqueLe, "revoking one client leaves the others")
+	assert.Nil(t, other.RevokedAt, "revoking one client leaves the others")
 }
 
 func TestClientsAddRefusesDuplicatesAndBadValues(t *testing.T) {
 	ctx := context.Background()
 	s := postgres.NewClients(pgtest.New(t))
-	a := auth.NewClient{ID: "clienta00000", Nom: "A", SecretHash: fakeHash, SujetCertificat: "CN=a,O=X"}
+	a := auth.NewClient{ID: "clienta00000", Nom: "A", SecretHash: fakeHash, CertSubject: "CN=a,O=X"}
 	require.NoError(t, s.Add(ctx, a))
 
 	for name, c := range map[string]auth.NewClient{
-		"duplicate subject": {ID: "clientb00000", Nom: "B", SecretHash: fakeHash, SujetCertificat: "CN=a,O=X"},
+		"duplicate subject": {ID: "clientb00000", Nom: "B", SecretHash: fakeHash, CertSubject: "CN=a,O=X"},
 		"duplicate id":      {ID: "clienta00000", Nom: "B", SecretHash: fakeHash},
 		"empty name":        {ID: "clientc00000", SecretHash: fakeHash},
 		"bad UAI":           {ID: "clientd00000", Nom: "D", UAI: "0781944p", SecretHash: fakeHash},
 		"bad id":            {ID: "Client-E", Nom: "E", SecretHash: fakeHash},
-		"negative rate":     {ID: "clientf00000", Nom: "F", SecretHash: fakeHash, Debit: -1},
-		"negative burst":    {ID: "clientg00000", Nom: "G", SecretHash: fakeHash, Rafale: -1},
+		"negative rate":     {ID: "clientf00000", Nom: "F", SecretHash: fakeHash, Rate: -1},
+		"negative burst":    {ID: "clientg00000", Nom: "G", SecretHash: fakeHash, Burst: -1},
 		"secret not hashed": {ID: "clienti00000", Nom: "I", SecretHash: "acx_clienti00000_abcdefghijklmnopqrstuvwxyz234567"},
 		"digest upper-case": {ID: "clientj00000", Nom: "J", SecretHash: "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"},
 		"digest too short":  {ID: "clientk00000", Nom: "K", SecretHash: fakeHash[:len(fakeHash)-1]},
@@ -120,7 +120,7 @@ func TestClientsAddRefusesDuplicatesAndBadValues(t *testing.T) {
 	}
 
 	var be *bourse.Error
-	err := s.Add(ctx, auth.NewClient{ID: "clienth00000", Nom: "H", SecretHash: fakeHash, SujetCertificat: "CN=a,O=X"})
+	err := s.Add(ctx, auth.NewClient{ID: "clienth00000", Nom: "H", SecretHash: fakeHash, CertSubject: "CN=a,O=X"})
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "certificat", be.Field, "the operator is told which value is taken")
 

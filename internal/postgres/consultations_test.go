@@ -36,7 +36,7 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 			Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", Latence: 42 * time.Microsecond},
 		{Horodatage: day(2, 9), ClientID: "other", UAI: "0751234A", Canal: bourse.CanalREST, Annee: 2025,
 			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r-other"},
-		{Horodatage: day(5, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalLot, Identifiant: "1234567890A",
+		{Horodatage: day(5, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalBatch, Identifiant: "1234567890A",
 			Annee: 2025, Statut: "NON_BOURSIER", Raison: "line\nbreak", RequestID: "r3"},
 		{Horodatage: day(1, 7), ClientID: "integ", Canal: bourse.CanalREST, Annee: 2025, // no UAI: NULL
 			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r0"},

@@ -30,7 +30,7 @@ type ImportResult struct {
 // ImportOptions tunes an import.
 type ImportOptions struct {
 	// Faute is called for every fault of the extract.
-	Faute func(extract.Faute)
+	Faute func(extract.Fault)
 	// Progression is called every ProgressionPas lines read.
 	Progression    func(lignes int)
 	ProgressionPas int
@@ -55,10 +55,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 	if _, err := tx.Exec(ctx, sqlStaging); err != nil {
 		return res, translate("import: staging", err)
 	}
-	lecteur := extract.NewLecteur(r, opts.Faute)
+	lecteur := extract.NewReader(r, opts.Faute)
 	src := &copySource{lecteur: lecteur, opts: opts}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"}, colonnesStaging, src)
-	res.Lignes, res.Fautes = lecteur.Lignes(), lecteur.Fautes()
+	res.Lignes, res.Fautes = lecteur.Lines(), lecteur.Faults()
 	if err != nil {
 		return res, translate("import: copy", err)
 	}
@@ -162,7 +162,7 @@ var verifications = []verification{
 		      GROUP BY identifiant HAVING count(DISTINCT (nom, prenom, date_naissance)) > 1) d ORDER BY 2`},
 }
 
-func verifier(ctx context.Context, tx pgx.Tx, c verification, faute func(extract.Faute)) (int, error) {
+func verifier(ctx context.Context, tx pgx.Tx, c verification, faute func(extract.Fault)) (int, error) {
 	rows, err := tx.Query(ctx, c.sql)
 	if err != nil {
 		return 0, err
@@ -173,7 +173,7 @@ func verifier(ctx context.Context, tx pgx.Tx, c verification, faute func(extract
 	_, err = pgx.ForEachRow(rows, []any{&raison, &ligne}, func() error {
 		n++
 		if faute != nil {
-			faute(extract.Faute{Ligne: ligne, Champ: c.champ, Raison: raison})
+			faute(extract.Fault{Line: ligne, Field: c.champ, Raison: raison})
 		}
 		return nil
 	})
@@ -234,7 +234,7 @@ FROM staging s JOIN changes c USING (numero_dossier), unnest(s.pieces) AS p(piec
 // copySource feeds COPY from the extract reader. Once a fault is found it
 // keeps reading, to report every fault, but copies nothing more.
 type copySource struct {
-	lecteur *extract.Lecteur
+	lecteur *extract.Reader
 	opts    ImportOptions
 	row     []any
 	suivant int
@@ -242,15 +242,15 @@ type copySource struct {
 
 func (s *copySource) Next() bool {
 	for {
-		d, ok := s.lecteur.Suivant()
-		if s.opts.Progression != nil && s.opts.ProgressionPas > 0 && s.lecteur.Lignes() >= s.suivant {
-			s.opts.Progression(s.lecteur.Lignes())
-			s.suivant = s.lecteur.Lignes() + s.opts.ProgressionPas
+		d, ok := s.lecteur.Next()
+		if s.opts.Progression != nil && s.opts.ProgressionPas > 0 && s.lecteur.Lines() >= s.suivant {
+			s.opts.Progression(s.lecteur.Lines())
+			s.suivant = s.lecteur.Lines() + s.opts.ProgressionPas
 		}
 		if !ok {
 			return false
 		}
-		if s.lecteur.Fautes() > 0 {
+		if s.lecteur.Faults() > 0 {
 			continue
 		}
 		s.row = ligneStaging(d)
@@ -263,8 +263,8 @@ func (s *copySource) Err() error             { return nil }
 
 func ligneStaging(d extract.Dossier) []any {
 	row := []any{
-		d.Ligne, d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie,
-		d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NomNormalise, d.PrenomNormalise, string(d.Etat),
+		d.Line, d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie,
+		d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NormalizedNom, d.NormalizedPrenom, string(d.Etat),
 		nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		d.Pieces,
 	}
@@ -275,7 +275,7 @@ func ligneStaging(d extract.Dossier) []any {
 		row[14] = dec.Bareme
 		row[15] = dateOnly(dec.Date)
 		row[16] = dec.SousReserveProgression
-		row[17] = dec.ProgressionVerifiee
+		row[17] = dec.ProgressionVerified
 		row[18] = dec.PointsCharge
 		row[19] = dec.PointsDistance
 	}
@@ -310,7 +310,7 @@ func empreinte(d extract.Dossier) string {
 		num(derefInt(dec.Bareme, -1))
 		str(dec.Date.Format(time.DateOnly))
 		str(strconv.FormatBool(dec.SousReserveProgression))
-		str(strconv.FormatBool(dec.ProgressionVerifiee))
+		str(strconv.FormatBool(dec.ProgressionVerified))
 		num(derefInt(dec.PointsCharge, -1))
 		num(derefInt(dec.PointsDistance, -1))
 	} else {

@@ -28,11 +28,11 @@ func assertNoOrphans(t *testing.T, pool *pgxpool.Pool) {
 	assert.Zero(t, n, "orphaned rows")
 }
 
-func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportResult, []extract.Faute) {
+func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportResult, []extract.Fault) {
 	t.Helper()
-	var fautes []extract.Faute
+	var fautes []extract.Fault
 	res, err := postgres.Import(context.Background(), pool, strings.NewReader(s), postgres.ImportOptions{
-		Faute: func(f extract.Faute) { fautes = append(fautes, f) },
+		Faute: func(f extract.Fault) { fautes = append(fautes, f) },
 	})
 	require.NoError(t, err)
 	return res, fautes
@@ -94,8 +94,8 @@ func TestImportContradictoryLineImportsNothing(t *testing.T) {
 	res, fautes := importString(t, pool, strings.Join(lines, "\n")+"\n")
 	assert.Equal(t, 1, res.Fautes)
 	require.Len(t, fautes, 1)
-	assert.Equal(t, 2, fautes[0].Ligne)
-	assert.Equal(t, "decision", fautes[0].Champ)
+	assert.Equal(t, 2, fautes[0].Line)
+	assert.Equal(t, "decision", fautes[0].Field)
 	assert.Contains(t, fautes[0].Raison, "NON_TRAITE")
 	assert.Empty(t, pgtest.Snapshot(t, pool), "nothing may be imported")
 }
@@ -113,9 +113,9 @@ func TestImportCrossLineChecks(t *testing.T) {
 	res, fautes := importString(t, pool, strings.Join(withDup, "\n"))
 	assert.Equal(t, 2, res.Fautes, "%v", fautes)
 	require.Len(t, fautes, 2)
-	assert.Equal(t, extract.Faute{Ligne: 3, Champ: "numeroDossier", Raison: "the same dossier number is on lines 3, 21"}, fautes[0])
-	assert.Equal(t, 2, fautes[1].Ligne)
-	assert.Equal(t, "identifiant", fautes[1].Champ)
+	assert.Equal(t, extract.Fault{Line: 3, Field: "numeroDossier", Raison: "the same dossier number is on lines 3, 21"}, fautes[0])
+	assert.Equal(t, 2, fautes[1].Line)
+	assert.Equal(t, "identifiant", fautes[1].Field)
 	assert.Contains(t, fautes[1].Raison, "lines 2, 22")
 	assert.Empty(t, pgtest.Snapshot(t, pool))
 }
@@ -138,7 +138,7 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 	assert.Equal(t, 7, res.Fautes, strings.Join(got, "\n"))
 	lignes := map[int][]string{}
 	for _, f := range fautes {
-		lignes[f.Ligne] = append(lignes[f.Ligne], f.Champ)
+		lignes[f.Line] = append(lignes[f.Line], f.Field)
 	}
 	assert.Equal(t, map[int][]string{
 		1: {""},

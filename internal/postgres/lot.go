@@ -17,12 +17,12 @@ const sqlLot = `SELECT q.i::int, ` + colonnesDossier + `
 	JOIN aglae.dossier d ON d.identifiant = q.identifiant AND d.annee_universitaire = q.annee
 	JOIN aglae.etudiant e ON e.identifiant = d.identifiant`
 
-var _ bourse.StoreLot = (*Store)(nil)
+var _ bourse.Store = (*Store)(nil)
 
-// DossiersLot returns the dossiers of every identifier for the year, by
+// DossiersBatch returns the dossiers of every identifier for the year, by
 // identifier, in one query, run once more if its connection was dead.
 // Errors are of kind Unavailable or Internal.
-func (s *Store) DossiersLot(ctx context.Context, annee int, identifiants []string) (map[string][]bourse.Dossier, error) {
+func (s *Store) DossiersBatch(ctx context.Context, annee int, identifiants []string) (map[string][]bourse.Dossier, error) {
 	annees := make([]int16, len(identifiants))
 	for i := range annees {
 		annees[i] = int16(annee)
@@ -55,11 +55,11 @@ func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, 
 		r    dossierRow
 		date pgtype.Date
 	)
-	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
+	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
 		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee}
 	_, err = pgx.ForEachRow(rows, scan, func() error {
 		d := x
-		d.Identite.DateNaissance = date.Time
+		d.Identity.DateNaissance = date.Time
 		d.Decision = nil
 		r.fill(&d)
 		emit(int(i)-1, d)

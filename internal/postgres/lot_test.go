@@ -31,7 +31,7 @@ func TestBatchAnswersLikeSingleLookups(t *testing.T) {
 		want = append(want, c.Want)
 	}
 	ids = append(ids, "1111037734M") // invalid key: an error for that one alone
-	got, err := svc.ConsulterLot(ctx, bourse.Lot{Annee: 2025, Identifiants: ids})
+	got, err := svc.ConsultBatch(ctx, bourse.Batch{Annee: 2025, Identifiants: ids})
 	require.NoError(t, err)
 	require.Len(t, got, len(ids))
 	for i := range want {
@@ -42,9 +42,9 @@ func TestBatchAnswersLikeSingleLookups(t *testing.T) {
 	require.Error(t, last.Err)
 	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(last.Err))
 
-	_, err = svc.ConsulterLot(ctx, bourse.Lot{Annee: 2025, Identifiants: make([]string, bourse.MaxLot+1)})
+	_, err = svc.ConsultBatch(ctx, bourse.Batch{Annee: 2025, Identifiants: make([]string, bourse.MaxBatch+1)})
 	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
-	_, err = svc.ConsulterLot(ctx, bourse.Lot{Annee: 2025})
+	_, err = svc.ConsultBatch(ctx, bourse.Batch{Annee: 2025})
 	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 }
 
@@ -66,7 +66,7 @@ func TestCoalescedLookupsGetTheirOwnAnswers(t *testing.T) {
 			defer wg.Done()
 			for k := 0; k < 20; k++ {
 				for id, num := range want {
-					ds, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: id, Annee: 2025})
+					ds, _, err := store.Dossiers(ctx, bourse.Query{Identifiant: id, Annee: 2025})
 					if err != nil {
 						errs <- err.Error()
 						continue
@@ -99,10 +99,10 @@ func TestCoalescedLookupHonoursItsDeadline(t *testing.T) {
 	dead, cancel := context.WithTimeout(ctx, time.Nanosecond)
 	defer cancel()
 	time.Sleep(time.Millisecond)
-	_, _, err := store.Dossiers(dead, bourse.Demande{Identifiant: "2000000011F", Annee: 2025})
+	_, _, err := store.Dossiers(dead, bourse.Query{Identifiant: "2000000011F", Annee: 2025})
 	require.Error(t, err)
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 	// The store still answers afterwards.
-	_, _, err = store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025})
+	_, _, err = store.Dossiers(ctx, bourse.Query{Identifiant: "2000000011F", Annee: 2025})
 	require.NoError(t, err)
 }

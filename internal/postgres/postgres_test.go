@@ -151,7 +151,7 @@ func TestReadsSurviveDeadConnections(t *testing.T) {
 		read func(ctx context.Context) error
 	}{
 		{"by identifier (coalesced)", func(ctx context.Context) error {
-			ds, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025})
+			ds, _, err := store.Dossiers(ctx, bourse.Query{Identifiant: "2000000011F", Annee: 2025})
 			if err == nil && len(ds) != 1 {
 				err = fmt.Errorf("%d dossiers", len(ds))
 			}
@@ -162,7 +162,7 @@ func TestReadsSurviveDeadConnections(t *testing.T) {
 			var wg sync.WaitGroup
 			for range 20 {
 				wg.Go(func() {
-					ds, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025})
+					ds, _, err := store.Dossiers(ctx, bourse.Query{Identifiant: "2000000011F", Annee: 2025})
 					if err == nil && len(ds) != 1 {
 						err = fmt.Errorf("%d dossiers", len(ds))
 					}
@@ -179,15 +179,15 @@ func TestReadsSurviveDeadConnections(t *testing.T) {
 			return nil
 		}},
 		{"with an identity", func(ctx context.Context) error {
-			ds, _, err := store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025,
-				Identite: &bourse.Identity{Nom: "X", Prenom: "Y", DateNaissance: naissance}})
+			ds, _, err := store.Dossiers(ctx, bourse.Query{Identifiant: "2000000011F", Annee: 2025,
+				Identity: &bourse.Identity{Nom: "X", Prenom: "Y", DateNaissance: naissance}})
 			if err == nil && len(ds) != 1 {
 				err = fmt.Errorf("%d dossiers", len(ds))
 			}
 			return err
 		}},
 		{"batch", func(ctx context.Context) error {
-			got, err := store.DossiersLot(ctx, 2025, []string{"2000000011F", "2000000033E"})
+			got, err := store.DossiersBatch(ctx, 2025, []string{"2000000011F", "2000000033E"})
 			if err == nil && (len(got["2000000011F"]) != 1 || len(got["2000000033E"]) != 1) {
 				err = fmt.Errorf("answer %v", got)
 			}
@@ -217,9 +217,9 @@ func TestReadsOfAnUnreachableDatabaseAreUnavailable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	store := postgres.NewStore(pool)
-	_, _, err = store.Dossiers(ctx, bourse.Demande{Identifiant: "2000000011F", Annee: 2025})
+	_, _, err = store.Dossiers(ctx, bourse.Query{Identifiant: "2000000011F", Annee: 2025})
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err), "%v", err)
-	_, err = store.DossiersLot(ctx, 2025, []string{"2000000011F"})
+	_, err = store.DossiersBatch(ctx, 2025, []string{"2000000011F"})
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err), "%v", err)
 	_, err = postgres.NewClients(pool).ByID(ctx, "integrateur1")
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err), "%v", err)

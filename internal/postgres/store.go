@@ -50,13 +50,13 @@ const (
 // carries an identity, those of every student with that identity, in one
 // query, run once more if its connection was dead. Errors are of kind
 // Unavailable or Internal.
-func (s *Store) Dossiers(ctx context.Context, d bourse.Demande) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
-	if d.Identite == nil {
+func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
+	if d.Identity == nil {
 		parIdentifiant, err = s.group.dossiers(ctx, d.Identifiant, d.Annee)
 		return parIdentifiant, nil, err
 	}
-	id := d.Identite
-	nom, prenom, naissance := bourse.NormaliserNom(id.Nom), bourse.NormaliserNom(id.Prenom), dateOnly(id.DateNaissance)
+	id := d.Identity
+	nom, prenom, naissance := bourse.NormalizeNom(id.Nom), bourse.NormalizeNom(id.Prenom), dateOnly(id.DateNaissance)
 	err = retryRead(ctx, "lookup", func(ctx context.Context) error {
 		parIdentifiant, parIdentite = nil, nil
 		rows, err := s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee, nom, prenom, naissance)
@@ -71,11 +71,11 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Demande) (parIdentifiant,
 				r    dossierRow
 				date pgtype.Date
 			)
-			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identite.Nom, &x.Identite.Prenom,
+			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
 				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee); err != nil {
 				return err
 			}
-			x.Identite.DateNaissance = date.Time
+			x.Identity.DateNaissance = date.Time
 			r.fill(&x)
 			if own {
 				parIdentifiant = append(parIdentifiant, x)
@@ -112,7 +112,7 @@ func (r dossierRow) fill(x *bourse.Dossier) {
 			Echelon:                r.echelon.String,
 			Date:                   r.dateDecision.Time,
 			SousReserveProgression: r.sousReserve.Bool,
-			ProgressionVerifiee:    r.verifiee.Bool,
+			ProgressionVerified:    r.verifiee.Bool,
 		}
 	}
 }

@@ -22,7 +22,7 @@ func TestStoreAnswersEveryTestdataStudent(t *testing.T) {
 	for _, c := range testutil.LoadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			in := bourse.Saisie(c.Saisie)
-			got, err := svc.Consulter(ctx, in)
+			got, err := svc.Consult(ctx, in)
 			require.NoError(t, err)
 			assert.Equal(t, c.Want, rest.ToReponse(got))
 		})
@@ -46,7 +46,7 @@ func TestStoreReasonsAreRecorded(t *testing.T) {
 		{bourse.Saisie{Identifiant: "2000000011F", Annee: 2025, Nom: "X", Prenom: "Y", DateNaissance: "2000-01-01"}, bourse.RaisonIdentiteDifferente},
 		{bourse.Saisie{Identifiant: "2000000099B", Annee: 2025}, bourse.RaisonAucunDossier},
 	} {
-		got, err := svc.Consulter(ctx, c.in)
+		got, err := svc.Consult(ctx, c.in)
 		require.NoError(t, err)
 		assert.Equal(t, c.want, got.Raison, "%+v", c.in)
 	}

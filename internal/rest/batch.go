@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -44,10 +43,6 @@ func (a *API) postBatch(w http.ResponseWriter, r *http.Request) error {
 	if err := checkContentType(r); err != nil {
 		return err
 	}
-	batch, ok := a.svc.(bourse.ConsultantLot)
-	if !ok {
-		return bourse.Internal("batch lookup", errors.New("the consultant cannot answer batches"))
-	}
 	buf, err := readBody(r)
 	if err != nil {
 		return err
@@ -59,14 +54,14 @@ func (a *API) postBatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Identifiants == nil {
-		return bourse.Invalid("identifiants", "required: an array of up to %d identifiers", bourse.MaxLot)
+		return bourse.Invalid("identifiants", "required: an array of up to %d identifiers", bourse.MaxBatch)
 	}
 	release, err := web.ChargeBatch(r.Context(), len(req.Identifiants))
 	if err != nil {
 		return err
 	}
 	defer release()
-	rs, err := batch.ConsulterLot(r.Context(), bourse.Lot{Annee: int(req.AnneeUniversitaire),
+	rs, err := a.svc.ConsultBatch(r.Context(), bourse.Batch{Annee: int(req.AnneeUniversitaire),
 		CodeEtablissement: req.CodeEtablissement, Identifiants: req.Identifiants})
 	if err != nil {
 		return err

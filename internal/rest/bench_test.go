@@ -24,11 +24,11 @@ type fakeConsultant struct{}
 
 var fakeAnswer = bourse.Reponse{
 	AnneeUniversitaire: 2014, Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "1",
-	NumeroDossier: "2014MON1111037734L", Correspondance: bourse.ParIdentifiant, Raison: bourse.RaisonConditionnelle,
+	NumeroDossier: "2014MON1111037734L", Correspondance: bourse.ByIdentifiant, Raison: bourse.RaisonConditionnelle,
 }
 
-func (fakeConsultant) Consulter(_ context.Context, in bourse.Saisie) (bourse.Reponse, error) {
-	d, err := in.Valider(2014)
+func (fakeConsultant) Consult(_ context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+	d, err := in.Validate(2014)
 	if err != nil {
 		return bourse.Reponse{}, err
 	}
@@ -65,7 +65,7 @@ func bareHandler() http.Handler {
 	mux := http.NewServeMux()
 	svc := fakeConsultant{}
 	mux.HandleFunc("GET /v1/boursiers/{identifiant}", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := svc.Consulter(r.Context(), bourse.Saisie{Identifiant: r.PathValue("identifiant")})
+		rep, err := svc.Consult(r.Context(), bourse.Saisie{Identifiant: r.PathValue("identifiant")})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -227,10 +227,10 @@ func BenchmarkBatchRepeatedUnknownMember(b *testing.B) {
 	benchBody(b, "/v1/consultations/lot", hostile(`"a":0`), http.StatusBadRequest)
 }
 
-func (fakeConsultant) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
-	out := make([]bourse.ReponseLot, len(l.Identifiants))
+func (fakeConsultant) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
+	out := make([]bourse.BatchReponse, len(l.Identifiants))
 	for i, id := range l.Identifiants {
-		out[i].Reponse, out[i].Err = fakeConsultant{}.Consulter(ctx, bourse.Saisie{Identifiant: id, Annee: l.Annee})
+		out[i].Reponse, out[i].Err = fakeConsultant{}.Consult(ctx, bourse.Saisie{Identifiant: id, Annee: l.Annee})
 	}
 	return out, nil
 }

@@ -96,7 +96,7 @@ func (y *yearValue) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		n, ok := year(s)
 		if !ok {
-			return bourse.Invalid(field, "must be a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)
+			return bourse.ValidateAnnee(field, 0) // zero, or too large for an int
 		}
 		*y = yearValue(n)
 		return nil

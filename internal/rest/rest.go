@@ -97,7 +97,7 @@ func (a *API) getBoursier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refused(r, id, err)
 	}
-	rep, err := a.svc.Consulter(r.Context(), bourse.Saisie{Identifiant: id, Annee: annee})
+	rep, err := a.svc.Consult(r.Context(), bourse.Saisie{Identifiant: id, Annee: annee})
 	if err != nil {
 		// The service speaks of anneeUniversitaire, the body's name; here the
 		// caller wrote annee.
@@ -178,7 +178,10 @@ func queryAnnee(raw string) (int, error) {
 	}
 	n, ok := year(v)
 	if !ok {
-		return 0, bourse.Invalid("annee", "must be a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)
+		n = 0 // zero, or too large for an int: out of range
+	}
+	if err := bourse.ValidateAnnee("annee", n); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -206,7 +209,7 @@ func (a *API) postConsultation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.svc.Consulter(r.Context(), in)
+	rep, err := a.svc.Consult(r.Context(), in)
 	if err != nil {
 		return refused(r, in.Identifiant, err)
 	}

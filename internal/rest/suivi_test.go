@@ -97,7 +97,7 @@ func getSuivi(t *testing.T, src FollowUp, opts SuiviOptions, c *auth.Client, pat
 	MountSuivi(r, src, opts)
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if c != nil {
-		req = req.WithContext(auth.AvecClient(req.Context(), *c))
+		req = req.WithContext(auth.WithClient(req.Context(), *c))
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)

@@ -209,7 +209,7 @@ func personalData(t *testing.T) []string {
 
 func TestRateLimitPerClient(t *testing.T) {
 	svc := start(t, nil)
-	_, slow := addClient(t, svc.dbURL, auth.NewClient{Nom: "slow", Debit: 0.5, Rafale: 2})
+	_, slow := addClient(t, svc.dbURL, auth.NewClient{Nom: "slow", Rate: 0.5, Burst: 2})
 	h := []string{"Authorization", "Bearer " + slow}
 	for i := 0; i < 2; i++ {
 		res, body := get(t, svc.base+"/v1/boursiers/1111037734L?annee=2014", h...)
@@ -321,7 +321,7 @@ func TestTLSAndMutualTLS(t *testing.T) {
 	svc := start(t, nil, func(c *server.Config) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = p.serverCert, p.serverKey, p.caPE
 	})
-	_, _ = addClient(t, svc.dbURL, auth.NewClient{Nom: "UVSQ by certificate", UAI: "0781944P", SujetCertificat: p.clientSubject})
+	_, _ = addClient(t, svc.dbURL, auth.NewClient{Nom: "UVSQ by certificate", UAI: "0781944P", CertSubject: p.clientSubject})
 
 	plain := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.caPool}}}
 	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.caPool, Certificates: []tls.Certificate{p.client}}}}

@@ -42,11 +42,11 @@ type gate struct {
 	started chan struct{}
 }
 
-func (g *gate) Consulter(_ context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+func (g *gate) Consult(_ context.Context, in bourse.Saisie) (bourse.Reponse, error) {
 	return bourse.Reponse{Identifiant: in.Identifiant, AnneeUniversitaire: 2025, Statut: bourse.StatutInconnu}, nil
 }
 
-func (g *gate) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+func (g *gate) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
 	if g.hold != nil {
 		g.started <- struct{}{}
 		select {
@@ -55,7 +55,7 @@ func (g *gate) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Reponse
 			return nil, bourse.Unavailable("batch", ctx.Err())
 		}
 	}
-	rs := make([]bourse.ReponseLot, len(l.Identifiants))
+	rs := make([]bourse.BatchReponse, len(l.Identifiants))
 	for i, id := range l.Identifiants {
 		rs[i].Reponse = bourse.Reponse{Identifiant: id, AnneeUniversitaire: 2025, Statut: bourse.StatutInconnu}
 	}
@@ -232,7 +232,7 @@ func TestBatchCostsOneTokenPerIdentifier(t *testing.T) {
 	} {
 		t.Run(face.name, func(t *testing.T) {
 			store := memClients{}
-			c := newClient(t, store, auth.Client{Debit: 0.001, Rafale: 10})
+			c := newClient(t, store, auth.Client{Rate: 0.001, Burst: 10})
 			srv := boundsService(t, testConfig(), store, &gate{})
 
 			st, ra, body := call(t, srv, c, http.MethodPost, face.path, strings.NewReader(face.body(11)))

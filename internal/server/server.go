@@ -53,7 +53,7 @@ type Config struct {
 	IdleTimeout          time.Duration
 	ShutdownTimeout      time.Duration
 	LookupTimeout        time.Duration // a lookup's deadline, carried down to the query
-	Bascule              bourse.Bascule
+	SwitchDate           bourse.Bascule
 
 	TLSCert     string // PEM certificate and key: HTTPS when set
 	TLSKey      string
@@ -82,7 +82,7 @@ func Defaults() Config {
 		MaxBatches:           2,
 		MaxBatchesPerClient:  4,
 		MemoryLimit:          DefaultMemoryLimit,
-		Bascule:              bourse.BasculeParDefaut,
+		SwitchDate:           bourse.DefaultSwitchDate,
 		MetricsListen:        "127.0.0.1:9464",
 		RateLimit:            float64(auth.DefaultRate),
 		RateBurst:            auth.DefaultBurst,
@@ -172,7 +172,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), Bascule: m.Config.Bascule, Timeout: m.Config.LookupTimeout}, m.journal)
+	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), SwitchDate: m.Config.SwitchDate, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
 		log:  m.Logger,
@@ -388,31 +388,27 @@ func handler(d deps) http.Handler {
 	})
 
 	r.Group(func(r chi.Router) {
-		r.Use(canal, protect(shedding, auth.Middleware(d.authn, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
+		r.Use(protect(shedding, auth.Middleware(d.authn, canal, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
 			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
-			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{Bascule: d.cfg.Bascule, Logger: d.log})
+			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{Bascule: d.cfg.SwitchDate, Logger: d.log})
 		}
 	})
 	return r
 }
 
-// canal tells the consultation log which face a lookup came through.
-func canal(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := bourse.CanalREST
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/ws/"):
-			c = bourse.CanalSOAP
-		case r.URL.Path == "/v1/consultations/lot":
-			c = bourse.CanalLot
-		}
-		ap, _ := bourse.AppelantDe(r.Context())
-		ap.Canal = c
-		next.ServeHTTP(w, r.WithContext(bourse.AvecAppelant(r.Context(), ap)))
-	})
+// canal tells the consultation log which face a lookup came through; the
+// authentication puts it in the request's bourse.Appelant.
+func canal(r *http.Request) bourse.Canal {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/ws/"):
+		return bourse.CanalSOAP
+	case r.URL.Path == "/v1/consultations/lot":
+		return bourse.CanalBatch
+	}
+	return bourse.CanalREST
 }
 
 // protect applies the access-control middleware to every request of the

@@ -128,15 +128,15 @@ func TestBatchBounds(t *testing.T) {
 	many := func(n int) []byte {
 		return batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>` + strings.Repeat(`<c:identifiant> 2000000011F </c:identifiant>`, n))
 	}
-	l, op, err := soap.DecodeBatch(many(bourse.MaxLot))
+	l, op, err := soap.DecodeBatch(many(bourse.MaxBatch))
 	require.NoError(t, err)
 	assert.Equal(t, "consulterBoursiers", op)
 	assert.Equal(t, 2025, l.Annee)
-	require.Len(t, l.Identifiants, bourse.MaxLot)
+	require.Len(t, l.Identifiants, bourse.MaxBatch)
 	assert.Equal(t, "2000000011F", l.Identifiants[999])
-	assert.Less(t, len(many(bourse.MaxLot+1)), web.DefaultMaxBody, "the catalogue's 1,001 identifiers fit the body limit")
+	assert.Less(t, len(many(bourse.MaxBatch+1)), web.DefaultMaxBody, "the catalogue's 1,001 identifiers fit the body limit")
 
-	_, _, err = soap.DecodeBatch(many(bourse.MaxLot + 1))
+	_, _, err = soap.DecodeBatch(many(bourse.MaxBatch + 1))
 	k, detail := web.Classify(err)
 	assert.Equal(t, "INVALID_INPUT", k.SOAPKey)
 	assert.Contains(t, detail, "at most 1000")
@@ -155,11 +155,11 @@ func TestBatchDecoding(t *testing.T) {
 		`<c:identifiant xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/><c:identifiant>&#x62;<![CDATA[c]]></c:identifiant>`))
 	require.NoError(t, err)
 	assert.Equal(t, "consulterBoursiers", op)
-	assert.Equal(t, bourse.Lot{Annee: 2025, CodeEtablissement: "0781944P", Identifiants: []string{"a", "", "", "bc"}}, l)
+	assert.Equal(t, bourse.Batch{Annee: 2025, CodeEtablissement: "0781944P", Identifiants: []string{"a", "", "", "bc"}}, l)
 
 	l, _, err = soap.DecodeBatch(batch(`<c:anneeUniversitaire/><c:codeEtablissement xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="1"/>` + ids("x")))
 	require.NoError(t, err)
-	assert.Equal(t, bourse.Lot{Identifiants: []string{"x"}}, l)
+	assert.Equal(t, bourse.Batch{Identifiants: []string{"x"}}, l)
 }
 
 // parseBatchResponse reads a batch answer.
@@ -192,9 +192,9 @@ func TestGoldenBatchResponse(t *testing.T) {
 // has its erreur and no year.
 func TestEncodeBatchResponse(t *testing.T) {
 	var b bytes.Buffer
-	soap.EncodeBatchResponse(&b, bourse.Lot{Identifiants: []string{"2000000111P", "<x>"}}, []bourse.ReponseLot{
+	soap.EncodeBatchResponse(&b, bourse.Batch{Identifiants: []string{"2000000111P", "<x>"}}, []bourse.BatchReponse{
 		{Reponse: bourse.Reponse{Identifiant: "2000000111P", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
-			TypeDecision: bourse.TypeDefinitive, Echelon: "7", NumeroDossier: "2025VER2000000111P", Correspondance: bourse.ParIdentifiant,
+			TypeDecision: bourse.TypeDefinitive, Echelon: "7", NumeroDossier: "2025VER2000000111P", Correspondance: bourse.ByIdentifiant,
 			Raison: bourse.RaisonProgressionAVerifier}},
 		{Err: bourse.Invalid("identifiant", "length: 3 characters")},
 	})
@@ -208,27 +208,16 @@ func TestEncodeBatchResponse(t *testing.T) {
 		`</consulterBoursiersResponse></soap:Body></soap:Envelope>`+"\n", b.String())
 }
 
-// batchFailing answers batches with an error.
-type batchFailing struct {
-	failing
-}
-
-func (f batchFailing) ConsulterLot(context.Context, bourse.Lot) ([]bourse.ReponseLot, error) {
-	return nil, f.err
-}
-
 // TestBatchFaults: a batch the domain refuses as a whole is a soap:Client
-// fault; a failure a soap:Server fault; a consultant that cannot answer
-// batches too.
+// fault; a failure a soap:Server fault.
 func TestBatchFaults(t *testing.T) {
 	for _, c := range []struct {
 		name       string
 		svc        bourse.Consultant
 		code, kind string
 	}{
-		{"unavailable", batchFailing{failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}}, "soap:Server", "UNAVAILABLE"},
-		{"invalid", batchFailing{failing{bourse.Invalid("identifiants", "at most 1000")}}, "soap:Client", "INVALID_INPUT"},
-		{"no_batches", failing{errors.New("unused")}, "soap:Server", "INTERNAL"},
+		{"unavailable", failing{bourse.Unavailable("dossiers", errors.New("connection refused"))}, "soap:Server", "UNAVAILABLE"},
+		{"invalid", failing{bourse.Invalid("identifiants", "at most 1000")}, "soap:Client", "INVALID_INPUT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := soap.New(c.svc, soap.Options{})
@@ -264,7 +253,7 @@ func TestBatchAnnotations(t *testing.T) {
 // emptyBatchStore knows no dossier, one at a time or in batches.
 type emptyBatchStore struct{ emptyStore }
 
-func (emptyBatchStore) DossiersLot(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
+func (emptyBatchStore) DossiersBatch(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
 	return nil, nil
 }
 
@@ -274,10 +263,10 @@ type canalBatch struct {
 	canal bourse.Canal
 }
 
-func (c *canalBatch) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
-	ap, _ := bourse.AppelantDe(ctx)
+func (c *canalBatch) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
+	ap, _ := bourse.AppelantFrom(ctx)
 	c.canal = ap.Canal
-	return make([]bourse.ReponseLot, len(l.Identifiants)), nil
+	return make([]bourse.BatchReponse, len(l.Identifiants)), nil
 }
 
 // TestBatchCanal: the lookups of a batch are the batch re-check's (canal
@@ -285,11 +274,11 @@ func (c *canalBatch) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.R
 func TestBatchCanal(t *testing.T) {
 	c := &canalBatch{}
 	h := soap.New(c, soap.Options{})
-	ctx := bourse.AvecAppelant(context.Background(), bourse.Appelant{ClientID: "apogee", Canal: bourse.CanalSOAP})
+	ctx := bourse.WithAppelant(context.Background(), bourse.Appelant{ClientID: "apogee", Canal: bourse.CanalSOAP})
 	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(batch(ids("2000000011F")))).WithContext(ctx)
 	req.Header.Set("Content-Type", textXML)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
-	assert.Equal(t, bourse.CanalLot, c.canal)
+	assert.Equal(t, bourse.CanalBatch, c.canal)
 }

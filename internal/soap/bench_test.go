@@ -15,7 +15,7 @@ import (
 var seedAnswer = bourse.Reponse{
 	Identifiant: "1111037734L", AnneeUniversitaire: 2014, Statut: bourse.StatutBoursier,
 	TypeDecision: bourse.TypeConditionnelle, Echelon: "1", NumeroDossier: "2014MON1111037734L",
-	Correspondance: bourse.ParIdentifiant, Raison: bourse.RaisonConditionnelle,
+	Correspondance: bourse.ByIdentifiant, Raison: bourse.RaisonConditionnelle,
 }
 
 func BenchmarkDecodeEnvelope(b *testing.B) {
@@ -45,8 +45,16 @@ func BenchmarkEncodeResponse(b *testing.B) {
 // constant answers every lookup with the seed's answer.
 type constant struct{}
 
-func (constant) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, error) {
+func (constant) Consult(context.Context, bourse.Saisie) (bourse.Reponse, error) {
 	return seedAnswer, nil
+}
+
+func (constant) ConsultBatch(_ context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
+	out := make([]bourse.BatchReponse, len(l.Identifiants))
+	for i := range out {
+		out[i].Reponse = seedAnswer
+	}
+	return out, nil
 }
 
 // BenchmarkServeHTTP is the whole SOAP handling of a lookup but the

@@ -51,7 +51,7 @@ func startService(t *testing.T) *liveService {
 	hash, err := auth.HashSecret(secret)
 	require.NoError(t, err)
 	require.NoError(t, postgres.NewClients(pool).Add(ctx, auth.NewClient{
-		ID: id, Nom: "Apogée (Java)", UAI: "0781944P", SecretHash: hash, Debit: 1000, Rafale: 1000}))
+		ID: id, Nom: "Apogée (Java)", UAI: "0781944P", SecretHash: hash, Rate: 1000, Burst: 1000}))
 
 	cfg := server.Defaults()
 	cfg.Listen = "127.0.0.1:0"

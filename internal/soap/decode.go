@@ -17,7 +17,7 @@ import (
 // deep; these leave room for header blocks and pretty clients, and stop
 // a deep or wide document long before it costs anything. The identifiant
 // elements of a consulterBoursiers do not count among the maxElements:
-// they are bounded by bourse.MaxLot.
+// they are bounded by bourse.MaxBatch.
 const (
 	maxDepth    = 32
 	maxElements = 256
@@ -32,7 +32,7 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 type request struct {
 	operation string        // opLookup or opLookupBatch, once the Body's element is recognised
 	saisie    bourse.Saisie // consulterBoursier
-	batch     bourse.Lot    // consulterBoursiers
+	batch     bourse.Batch  // consulterBoursiers
 }
 
 // The fields of consulterBoursier, in the WSDL's order.
@@ -475,11 +475,11 @@ func batchFieldIndex(local []byte) int {
 }
 
 // consulterBoursiers reads the batch's fields into l: identifiant 1 to
-// bourse.MaxLot times, in order, the other fields at most once, anywhere.
+// bourse.MaxBatch times, in order, the other fields at most once, anywhere.
 // An empty or nil identifiant keeps its place (the domain answers it with
 // an error), so that the answers stay in the request's order; an empty or
 // nil anneeUniversitaire or codeEtablissement is absent.
-func (p *parser) consulterBoursiers(l *bourse.Lot) error {
+func (p *parser) consulterBoursiers(l *bourse.Batch) error {
 	var seen uint8
 	p.ids, p.idEnds = p.ids[:0], p.idEnds[:0]
 	for {
@@ -495,10 +495,10 @@ func (p *parser) consulterBoursiers(l *bourse.Lot) error {
 			}
 			name := batchFieldNames[f]
 			if f == lIdentifiant {
-				// Bounded by MaxLot, not by maxElements.
+				// Bounded by MaxBatch, not by maxElements.
 				p.elements--
-				if len(p.idEnds) == bourse.MaxLot {
-					return bourse.Invalid("identifiant", "at most %d identifiant elements per batch", bourse.MaxLot)
+				if len(p.idEnds) == bourse.MaxBatch {
+					return bourse.Invalid("identifiant", "at most %d identifiant elements per batch", bourse.MaxBatch)
 				}
 			} else if seen&(1<<f) != 0 {
 				return malformed("element %s appears twice in %s", name, opLookupBatch)
@@ -532,7 +532,7 @@ func (p *parser) consulterBoursiers(l *bourse.Lot) error {
 			}
 		case tokEnd:
 			if len(p.idEnds) == 0 {
-				return bourse.Invalid("identifiant", "required: a batch holds 1 to %d identifiant elements", bourse.MaxLot)
+				return bourse.Invalid("identifiant", "required: a batch holds 1 to %d identifiant elements", bourse.MaxBatch)
 			}
 			// One string for all the identifiers.
 			all, start := string(p.ids), 0
@@ -676,7 +676,7 @@ func parseAnnee(t []byte) (int, error) {
 		}
 	}
 	if neg || big || n == 0 {
-		return 0, bourse.Invalid("anneeUniversitaire", "must be a year between %d and %d", bourse.AnneeMin, bourse.AnneeMax)
+		return 0, bourse.ValidateAnnee("anneeUniversitaire", 0) // negative, zero or overflowing: out of range
 	}
 	return n, nil
 }

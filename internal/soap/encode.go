@@ -73,7 +73,7 @@ func writeAnnee(b *bytes.Buffer, annee int) {
 // identifier the domain refused gets, instead of an answer, itself as sent
 // and an erreur whose code is the SOAPKey of its kind, as a fault's detail
 // (the WSDL's choice: a reponse has a statut or an erreur, never both).
-func writeBatchResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+func writeBatchResponse(b *bytes.Buffer, l bourse.Batch, rs []bourse.BatchReponse) {
 	b.WriteString(envelopeStart)
 	b.WriteString(batchResponseStart)
 	for i, r := range rs {

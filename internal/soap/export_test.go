@@ -16,7 +16,7 @@ func DecodeEnvelope(data []byte) (bourse.Saisie, string, error) {
 
 // DecodeBatch exposes the envelope decoder to the tests: the batch, the
 // operation recognised and the error.
-func DecodeBatch(data []byte) (bourse.Lot, string, error) {
+func DecodeBatch(data []byte) (bourse.Batch, string, error) {
 	r, err := decodeEnvelope(data)
 	return r.batch, r.operation, err
 }
@@ -25,7 +25,7 @@ func DecodeBatch(data []byte) (bourse.Lot, string, error) {
 func EncodeResponse(b *bytes.Buffer, r bourse.Reponse) { writeResponse(b, r) }
 
 // EncodeBatchResponse exposes the batch answer encoder to the tests.
-func EncodeBatchResponse(b *bytes.Buffer, l bourse.Lot, rs []bourse.ReponseLot) {
+func EncodeBatchResponse(b *bytes.Buffer, l bourse.Batch, rs []bourse.BatchReponse) {
 	writeBatchResponse(b, l, rs)
 }
 

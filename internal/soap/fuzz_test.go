@@ -60,7 +60,7 @@ func FuzzEnvelope(f *testing.F) {
 			case r != nil && (r.Reponse == nil || r.Reponse.Statut == nil || r.Reponse.Erreur != nil):
 				t.Fatalf("answer without statut or with an erreur: %s", w.Body.Bytes())
 			case l != nil:
-				if len(l.Reponse) == 0 || len(l.Reponse) > bourse.MaxLot {
+				if len(l.Reponse) == 0 || len(l.Reponse) > bourse.MaxBatch {
 					t.Fatalf("batch answer of %d: %s", len(l.Reponse), w.Body.Bytes())
 				}
 				for _, x := range l.Reponse {

@@ -58,7 +58,7 @@ func TestEncodeResponse(t *testing.T) {
 	rep := bourse.Reponse{
 		Identifiant: "2025D12345K", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
 		TypeDecision: bourse.TypeConditionnelle, Echelon: "0bis", NumeroDossier: "2025VER2000000111P",
-		Correspondance: bourse.ParIdentite, IdentifiantAglae: "2000000111P", Anomalie: bourse.AnomalieIdentiteDifferente,
+		Correspondance: bourse.ByIdentity, IdentifiantAglae: "2000000111P", Anomalie: bourse.AnomalieIdentiteDifferente,
 		Raison: bourse.RaisonProgressionAVerifier,
 	}
 	var b bytes.Buffer
@@ -93,15 +93,23 @@ func TestEncodeResponse(t *testing.T) {
 // failing is a Consultant that fails.
 type failing struct{ err error }
 
-func (f failing) Consulter(context.Context, bourse.Saisie) (bourse.Reponse, error) {
+func (f failing) ConsultBatch(context.Context, bourse.Batch) ([]bourse.BatchReponse, error) {
+	return nil, f.err
+}
+
+func (f failing) Consult(context.Context, bourse.Saisie) (bourse.Reponse, error) {
 	return bourse.Reponse{}, f.err
 }
 
 // emptyStore is a Store that knows no dossier.
 type emptyStore struct{}
 
-func (emptyStore) Dossiers(context.Context, bourse.Demande) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
+func (emptyStore) Dossiers(context.Context, bourse.Query) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
 	return nil, nil, nil
+}
+
+func (emptyStore) DossiersBatch(context.Context, int, []string) (map[string][]bourse.Dossier, error) {
+	return nil, nil
 }
 
 // TestServerFaults: a failure is a soap:Server fault with a generic

@@ -199,12 +199,12 @@ func BenchmarkDecodeEnvelopeXML(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeBatch reads a batch of bourse.MaxLot identifiers.
+// BenchmarkDecodeBatch reads a batch of bourse.MaxBatch identifiers.
 func BenchmarkDecodeBatch(b *testing.B) {
 	var body bytes.Buffer
 	body.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
 		`<consulterBoursiers xmlns="urn:aglae-connector:connecteur:1"><anneeUniversitaire>2025</anneeUniversitaire>`)
-	for i := range bourse.MaxLot {
+	for i := range bourse.MaxBatch {
 		fmt.Fprintf(&body, "<identifiant>%010d</identifiant>", 2000000000+i)
 	}
 	body.WriteString(`</consulterBoursiers></soap:Body></soap:Envelope>`)
@@ -212,7 +212,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r, err := decodeEnvelope(body.Bytes())
-		if err != nil || len(r.batch.Identifiants) != bourse.MaxLot {
+		if err != nil || len(r.batch.Identifiants) != bourse.MaxBatch {
 			b.Fatal(err)
 		}
 	}

@@ -76,17 +76,14 @@ type Options struct {
 // Service is the SOAP endpoint: an http.Handler for GET ?wsdl and POST.
 type Service struct {
 	svc     bourse.Consultant
-	batch   bourse.ConsultantLot // svc, when it answers batches
 	opts    Options
 	log     *zap.Logger
 	wsdlDoc []byte // the WSDL with its address rewritten, when PublicURL is set
 }
 
-// New returns the SOAP endpoint over svc. consulterBoursiers needs svc to
-// be a bourse.ConsultantLot too; otherwise it answers soap:Server.
+// New returns the SOAP endpoint over svc.
 func New(svc bourse.Consultant, opts Options) *Service {
 	s := &Service{svc: svc, opts: opts, log: opts.Logger}
-	s.batch, _ = svc.(bourse.ConsultantLot)
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -203,7 +200,7 @@ func (s *Service) lookup(w http.ResponseWriter, r *http.Request) {
 	in := req.saisie
 	ann.Identifiant = web.Mask(strings.TrimSpace(in.Identifiant))
 
-	rep, err := s.svc.Consulter(ctx, in)
+	rep, err := s.svc.Consult(ctx, in)
 	if err != nil {
 		s.fault(w, r, err)
 		return
@@ -224,16 +221,12 @@ func (s *Service) lookup(w http.ResponseWriter, r *http.Request) {
 // bourse.CanalLot, the batch re-check's, whatever the face (the server's
 // middleware, which sees only the path, said SOAP): the consultation log
 // records the batch's lookups as POST /v1/consultations/lot's.
-func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Lot) {
+func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, l bourse.Batch) {
 	ctx := r.Context()
 	web.Annotate(ctx).Identifiant = strconv.Itoa(len(l.Identifiants)) + " identifiers"
-	if ap, ok := bourse.AppelantDe(ctx); ok {
-		ap.Canal = bourse.CanalLot
-		ctx = bourse.AvecAppelant(ctx, ap)
-	}
-	if s.batch == nil {
-		s.fault(w, r, bourse.Internal("batch lookup", errNoBatch))
-		return
+	if ap, ok := bourse.AppelantFrom(ctx); ok {
+		ap.Canal = bourse.CanalBatch
+		ctx = bourse.WithAppelant(ctx, ap)
 	}
 	release, err := web.ChargeBatch(ctx, len(l.Identifiants))
 	if err != nil {
@@ -241,7 +234,7 @@ func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes
 		return
 	}
 	defer release()
-	rs, err := s.batch.ConsulterLot(ctx, l)
+	rs, err := s.svc.ConsultBatch(ctx, l)
 	if err != nil {
 		s.fault(w, r, err)
 		return
@@ -250,12 +243,6 @@ func (s *Service) lookupBatch(w http.ResponseWriter, r *http.Request, buf *bytes
 	writeBatchResponse(buf, l, rs)
 	writeOK(w, buf)
 }
-
-type soapError string
-
-func (e soapError) Error() string { return string(e) }
-
-const errNoBatch = soapError("the consultant cannot answer batches")
 
 // writeOK sends the answer in buf.
 func writeOK(w http.ResponseWriter, buf *bytes.Buffer) {

@@ -144,7 +144,7 @@ func Liste(ctx context.Context, store Store, uai string, annee int, nom string) 
 	if err != nil {
 		return Controle{}, err
 	}
-	if err := checkAnnee(annee); err != nil {
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return Controle{}, err
 	}
 	es, err := etudiants(ctx, store, u, annee)
@@ -181,7 +181,7 @@ var filtres = map[string]func(es []Etudiant) []Etudiant{
 			}
 		}
 		out := garder(es, func(e *Etudiant) bool {
-			if e.Correspondance != bourse.ParIdentite {
+			if e.Correspondance != bourse.ByIdentity {
 				return false
 			}
 			// Corrected: the establishment asked about Aglaé's number since.

@@ -6,6 +6,7 @@ package suivi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -50,16 +51,16 @@ func etudiant(id string, r suivi.Reponse, depuis, day int) suivi.Etudiant {
 }
 
 var (
-	enAttente     = suivi.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ParIdentifiant}
+	enAttente     = suivi.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ByIdentifiant}
 	inconnu       = suivi.Reponse{Statut: bourse.StatutInconnu}
-	definitive    = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ParIdentifiant}
-	conditionnel  = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ParIdentifiant}
-	nonBoursier   = suivi.Reponse{Statut: bourse.StatutNonBoursier, Correspondance: bourse.ParIdentifiant}
+	definitive    = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ByIdentifiant}
+	conditionnel  = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ByIdentifiant}
+	nonBoursier   = suivi.Reponse{Statut: bourse.StatutNonBoursier, Correspondance: bourse.ByIdentifiant}
 	autreIdentite = suivi.Reponse{Statut: bourse.StatutEnAttente, Anomalie: bourse.AnomalieIdentiteDifferente}
 )
 
 func parIdentite(aglae string, r suivi.Reponse) suivi.Reponse {
-	r.Correspondance, r.IdentifiantAglae = bourse.ParIdentite, aglae
+	r.Correspondance, r.IdentifiantAglae = bourse.ByIdentity, aglae
 	return r
 }
 
@@ -162,23 +163,28 @@ func TestSuiviPassesThrough(t *testing.T) {
 // refused as invalid. It keeps the batches and who asked.
 type fakeLot struct {
 	answers map[string]bourse.Reponse
-	lots    []bourse.Lot
+	lots    []bourse.Batch
 	callers []bourse.Appelant
 	short   bool // answers one identifier fewer than asked
 }
 
-func (f *fakeLot) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.ReponseLot, error) {
+// Consult is not used by the re-check, which asks in batches.
+func (f *fakeLot) Consult(context.Context, bourse.Saisie) (bourse.Reponse, error) {
+	return bourse.Reponse{}, bourse.Internal("single lookup", errors.New("fakeLot answers batches only"))
+}
+
+func (f *fakeLot) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
 	f.lots = append(f.lots, l)
-	a, _ := bourse.AppelantDe(ctx)
+	a, _ := bourse.AppelantFrom(ctx)
 	f.callers = append(f.callers, a)
-	var out []bourse.ReponseLot
+	var out []bourse.BatchReponse
 	for _, id := range l.Identifiants {
 		r, ok := f.answers[id]
 		if !ok {
-			out = append(out, bourse.ReponseLot{Err: bourse.Invalid("identifiant", "unknown")})
+			out = append(out, bourse.BatchReponse{Err: bourse.Invalid("identifiant", "unknown")})
 			continue
 		}
-		out = append(out, bourse.ReponseLot{Reponse: bourse.Reponse{Identifiant: id, Statut: r.Statut,
+		out = append(out, bourse.BatchReponse{Reponse: bourse.Reponse{Identifiant: id, Statut: r.Statut,
 			TypeDecision: r.TypeDecision, Echelon: r.Echelon, Correspondance: r.Correspondance}})
 	}
 	if f.short {
@@ -189,22 +195,22 @@ func (f *fakeLot) ConsulterLot(ctx context.Context, l bourse.Lot) ([]bourse.Repo
 
 // TestRecheckCandidates: only the students whose answer is not final and
 // was decided by their identifier are re-asked, in batches of at most
-// bourse.MaxLot, as the re-check of the establishment; changes are
+// bourse.MaxBatch, as the re-check of the establishment; changes are
 // counted against their last answer.
 func TestRecheckCandidates(t *testing.T) {
 	ctx := context.Background()
 	store := &fakeStore{}
 	lot := &fakeLot{answers: map[string]bourse.Reponse{}}
-	const waiting = bourse.MaxLot + 5
+	const waiting = bourse.MaxBatch + 5
 	for i := range waiting {
 		id := fmt.Sprintf("W%05d", i)
 		store.etudiants = append(store.etudiants, etudiant(id, enAttente, 1, 1))
 		switch {
 		case i%100 == 0: // decided since
-			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ParIdentifiant}
+			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 		case i == 7: // refused
 		default:
-			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ParIdentifiant}
+			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ByIdentifiant}
 		}
 	}
 	store.etudiants = append(store.etudiants,
@@ -214,7 +220,7 @@ func TestRecheckCandidates(t *testing.T) {
 		etudiant("PROV", parIdentite("AGL", enAttente), 1, 1),
 		etudiant("IDA", autreIdentite, 1, 1),
 	)
-	lot.answers["COND"] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ParIdentifiant}
+	lot.answers["COND"] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 
 	res, err := suivi.Recheck(ctx, store, lot, "0781944p", 2025)
 	require.NoError(t, err)
@@ -227,8 +233,8 @@ func TestRecheckCandidates(t *testing.T) {
 		Lots:          2,
 	}, res)
 	require.Len(t, lot.lots, 2)
-	assert.Len(t, lot.lots[0].Identifiants, bourse.MaxLot)
-	assert.Len(t, lot.lots[1].Identifiants, waiting+1-bourse.MaxLot)
+	assert.Len(t, lot.lots[0].Identifiants, bourse.MaxBatch)
+	assert.Len(t, lot.lots[1].Identifiants, waiting+1-bourse.MaxBatch)
 	for i, l := range lot.lots {
 		assert.Equal(t, 2025, l.Annee)
 		assert.Equal(t, "0781944P", l.CodeEtablissement)

@@ -35,7 +35,7 @@ func Rapport(ctx context.Context, store Store, uai string, annee int, depuis tim
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAnnee(annee); err != nil {
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return nil, err
 	}
 	b := &Bilan{UAI: u, AnneeUniversitaire: annee, Depuis: depuis.In(bourse.Paris), Genere: time.Now().In(bourse.Paris)}

@@ -27,19 +27,19 @@ type Resultat struct {
 	// Refuses: identifiers the batch refused (kind Invalid); none is
 	// expected, the log holds only identifiers that were valid.
 	Refuses int `json:"refuses"`
-	// Lots: batch lookups made, of at most bourse.MaxLot identifiers each.
+	// Lots: batch lookups made, of at most bourse.MaxBatch identifiers each.
 	Lots int `json:"lots"`
 }
 
 // Appelant is who the re-check's lookups are recorded as, for the
 // establishment uai.
-func Appelant(uai string) bourse.Appelant {
+func Appelant(uai bourse.UAI) bourse.Appelant {
 	return bourse.Appelant{ClientID: "recheck", Nom: "recheck", UAI: uai, Canal: bourse.CanalRecheck}
 }
 
 // Recheck re-asks the engine about every student of the establishment uai
 // whose last answer for the academic year annee was not final, through
-// the batch path of svc (one lookup per bourse.MaxLot identifiers), as
+// the batch path of svc (one lookup per bourse.MaxBatch identifiers), as
 // [Appelant](uai): when svc is the traced consultant (journal.Tracer) the
 // new answers are recorded with canal RECHECK, and the follow-up shows the
 // changes once they are written. Students whose answer was decided by
@@ -49,13 +49,13 @@ func Appelant(uai string) bourse.Appelant {
 // gets one more identical row, which is no change. Errors are of kind
 // Invalid (uai, annee), Unavailable or Internal; the Resultat then counts
 // what was done before.
-func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai string, annee int) (Resultat, error) {
+func Recheck(ctx context.Context, store Store, svc bourse.Consultant, uai string, annee int) (Resultat, error) {
 	var res Resultat
 	u, err := parseUAI(uai)
 	if err != nil {
 		return res, err
 	}
-	if err := checkAnnee(annee); err != nil {
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return res, err
 	}
 	es, err := etudiants(ctx, store, u, annee)
@@ -66,7 +66,7 @@ func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai str
 	for _, e := range es {
 		switch {
 		case e.Finale():
-		case e.Correspondance == bourse.ParIdentite || e.Anomalie != "":
+		case e.Correspondance == bourse.ByIdentity || e.Anomalie != "":
 			res.Candidats++
 			res.NonRedemandes++
 		default:
@@ -75,15 +75,15 @@ func Recheck(ctx context.Context, store Store, svc bourse.ConsultantLot, uai str
 		}
 	}
 
-	ctx = bourse.AvecAppelant(ctx, Appelant(u))
-	ids := make([]string, 0, min(len(cands), bourse.MaxLot))
-	for start := 0; start < len(cands); start += bourse.MaxLot {
-		lot := cands[start:min(start+bourse.MaxLot, len(cands))]
+	ctx = bourse.WithAppelant(ctx, Appelant(bourse.UAI(u)))
+	ids := make([]string, 0, min(len(cands), bourse.MaxBatch))
+	for start := 0; start < len(cands); start += bourse.MaxBatch {
+		lot := cands[start:min(start+bourse.MaxBatch, len(cands))]
 		ids = ids[:0]
 		for _, c := range lot {
 			ids = append(ids, c.Identifiant)
 		}
-		rs, err := svc.ConsulterLot(ctx, bourse.Lot{Annee: annee, CodeEtablissement: u, Identifiants: ids})
+		rs, err := svc.ConsultBatch(ctx, bourse.Batch{Annee: annee, CodeEtablissement: u, Identifiants: ids})
 		res.Lots++
 		if err != nil {
 			return res, err

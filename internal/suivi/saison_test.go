@@ -136,8 +136,8 @@ func TestSaison(t *testing.T) {
 		assert.False(t, cs[5].VuLe.Before(s.rejoue))
 		assert.Equal(t, suivi.Changement{
 			Identifiant: chauveau, AnneeUniversitaire: annee, VuLe: cs[3].VuLe, VuPar: bourse.CanalRecheck,
-			Avant: suivi.Reponse{Statut: bourse.StatutEnAttente, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ParIdentifiant},
-			Apres: suivi.Reponse{Statut: bourse.StatutNonBoursier, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ParIdentifiant},
+			Avant: suivi.Reponse{Statut: bourse.StatutEnAttente, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
+			Apres: suivi.Reponse{Statut: bourse.StatutNonBoursier, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
 		}, cs[3])
 
 		// Since the start: the same changes (the first answers are no change).
@@ -393,14 +393,14 @@ func jouer(t *testing.T) saison {
 	clk := &horloge{now: time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)}
 	j := ouvrir(t, pool, clk)
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
-	apogeeA := bourse.AvecAppelant(ctx, bourse.Appelant{ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: uaiA, Canal: bourse.CanalSOAP})
-	apogeeB := bourse.AvecAppelant(ctx, bourse.Appelant{ClientID: "sorbonne", Nom: "Sorbonne", UAI: uaiB, Canal: bourse.CanalREST})
+	apogeeA := bourse.WithAppelant(ctx, bourse.Appelant{ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: uaiA, Canal: bourse.CanalSOAP})
+	apogeeB := bourse.WithAppelant(ctx, bourse.Appelant{ClientID: "sorbonne", Nom: "Sorbonne", UAI: uaiB, Canal: bourse.CanalREST})
 	demander := func(ctx context.Context, in bourse.Saisie, statut bourse.Statut) bourse.Reponse {
 		t.Helper()
 		if in.Annee == 0 {
 			in.Annee = annee
 		}
-		r, err := svc.Consulter(ctx, in)
+		r, err := svc.Consult(ctx, in)
 		require.NoError(t, err)
 		require.Equal(t, statut, r.Statut, "%+v", in)
 		return r
@@ -417,7 +417,7 @@ func jouer(t *testing.T) saison {
 	demander(apogeeA, par(kergoat), bourse.StatutInconnu)
 	demander(apogeeA, par(mistyped), bourse.StatutInconnu)
 	r := demander(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "Huchet", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutEnAttente)
-	require.Equal(t, bourse.ParIdentite, r.Correspondance)
+	require.Equal(t, bourse.ByIdentity, r.Correspondance)
 	r = demander(apogeeA, bourse.Saisie{Identifiant: provOkonkwo, Nom: "OKONKWO", Prenom: "Chiamaka", DateNaissance: "2006-06-06"}, bourse.StatutBoursier)
 	require.Equal(t, okonkwo, r.IdentifiantAglae)
 	r = demander(apogeeA, bourse.Saisie{Identifiant: ndiaye, Nom: "Dupont", Prenom: "Marie", DateNaissance: "2005-01-01"}, bourse.StatutEnAttente)
@@ -512,7 +512,7 @@ func resume(cs []suivi.Changement) []string {
 				s += " " + f
 			}
 		}
-		if r.Correspondance == bourse.ParIdentite {
+		if r.Correspondance == bourse.ByIdentity {
 			s += " IDENTITE " + r.IdentifiantAglae
 		}
 		return s
@@ -557,7 +557,7 @@ func get(t *testing.T, store suivi.Store, c auth.Client, path, accept string) *h
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			next.ServeHTTP(w, req.WithContext(auth.AvecClient(req.Context(), c)))
+			next.ServeHTTP(w, req.WithContext(auth.WithClient(req.Context(), c)))
 		})
 	})
 	rest.MountSuivi(r, suivi.Reader{Store: store}, rest.SuiviOptions{Now: func() time.Time { return time.Date(2025, 11, 27, 9, 0, 0, 0, time.UTC) }})

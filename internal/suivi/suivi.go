@@ -37,11 +37,9 @@ package suivi
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
-	"github.com/aglae-connector/aglae-connector/internal/ident"
 )
 
 // Reponse is what an establishment was answered about a student: the
@@ -140,21 +138,6 @@ func Suivi(ctx context.Context, store Store, uai string, depuis time.Time) ([]Ch
 
 // parseUAI checks uai, as an Invalid error of field uai.
 func parseUAI(uai string) (string, error) {
-	u, err := ident.ParseUAI(uai)
-	if err != nil {
-		var ie *ident.Error
-		if errors.As(err, &ie) {
-			return "", bourse.Invalid("uai", "%s: %s", ie.Rule, ie.Message)
-		}
-		return "", bourse.Invalid("uai", "%s", err.Error())
-	}
-	return u, nil
-}
-
-// checkAnnee checks an academic year, as an Invalid error of field annee.
-func checkAnnee(annee int) error {
-	if annee < bourse.AnneeMin || annee > bourse.AnneeMax {
-		return bourse.Invalid("annee", "must be a year between %d and %d, got %d", bourse.AnneeMin, bourse.AnneeMax, annee)
-	}
-	return nil
+	u, err := bourse.ParseUAI("uai", uai)
+	return string(u), err
 }
