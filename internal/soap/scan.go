@@ -222,10 +222,15 @@ func (s *scanner) qualifiedName(msg string) (raw, prefix, local []byte, err erro
 	return raw, prefix, local, nil
 }
 
-// expect skips spaces and consumes c, or fails with msg (at the end of the
-// data, with "unexpected EOF").
+// expect skips spaces and consumes c, or fails as consume does.
 func (s *scanner) expect(c byte, msg string) error {
 	s.space()
+	return s.consume(c, msg)
+}
+
+// consume consumes c at s.pos, or fails with msg (at the end of the data,
+// with "unexpected EOF").
+func (s *scanner) consume(c byte, msg string) error {
 	if s.pos >= len(s.data) {
 		return s.fail("unexpected EOF")
 	}
@@ -263,14 +268,9 @@ func (s *scanner) startTag() (tokKind, error) {
 		c := d[s.pos]
 		if c == '/' {
 			s.pos++
-			if s.pos >= len(d) {
-				return 0, s.fail("unexpected EOF")
+			if err := s.consume('>', "expected /> in element"); err != nil {
+				return 0, err
 			}
-			if d[s.pos] != '>' {
-				s.pos++
-				return 0, s.fail("expected /> in element")
-			}
-			s.pos++
 			empty = true
 			break
 		}
@@ -459,14 +459,9 @@ func (s *scanner) bang() (tokKind, error) {
 	switch d[s.pos] {
 	case '-':
 		s.pos++
-		if s.pos >= len(d) {
-			return 0, s.fail("unexpected EOF")
+		if err := s.consume('-', "invalid sequence <!- not part of <!--"); err != nil {
+			return 0, err
 		}
-		if d[s.pos] != '-' {
-			s.pos++
-			return 0, s.fail("invalid sequence <!- not part of <!--")
-		}
-		s.pos++
 		j := bytes.Index(d[s.pos:], []byte("--"))
 		if j < 0 || s.pos+j+2 >= len(d) {
 			s.pos = len(d)
@@ -484,14 +479,9 @@ func (s *scanner) bang() (tokKind, error) {
 	case '[':
 		s.pos++
 		for i := 0; i < len("CDATA["); i++ {
-			if s.pos >= len(d) {
-				return 0, s.fail("unexpected EOF")
+			if err := s.consume("CDATA["[i], "invalid <![ sequence"); err != nil {
+				return 0, err
 			}
-			if d[s.pos] != "CDATA["[i] {
-				s.pos++
-				return 0, s.fail("invalid <![ sequence")
-			}
-			s.pos++
 		}
 		t, err := s.chars(inCDATA, 0)
 		if err != nil {
