@@ -164,23 +164,18 @@ func (v *validator) validate(x Line) Dossier {
 	return d
 }
 
+// nom returns the trimmed name s and its normalised form, or "" and ""
+// when it is not a valid name.
 func (v *validator) nom(field, s string) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		v.add(field, "required")
-	case len(s) > maxNom:
-		v.add(field, "longer than %d bytes", maxNom)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		v.add(field, "contains a control character")
-	default:
-		n := bourse.NormalizeNom(s)
-		if n == "" {
-			v.add(field, "must contain a letter")
-		}
-		return s, n
+	s, ok := v.boundedText(field, s, maxNom)
+	if !ok {
+		return "", ""
 	}
-	return "", ""
+	n := bourse.NormalizeNom(s)
+	if n == "" {
+		v.add(field, "must contain a letter")
+	}
+	return s, n
 }
 
 func (v *validator) date(field, s string, required bool) time.Time {
@@ -346,17 +341,27 @@ func (v *validator) voeux(xs []Voeu) []Voeu {
 	return out
 }
 
+// text returns s trimmed, checked as boundedText does with maxText.
 func (v *validator) text(field, s string) string {
+	s, _ = v.boundedText(field, s, maxText)
+	return s
+}
+
+// boundedText trims s and checks that it is present, at most max bytes
+// long and free of control characters; ok says whether it is.
+func (v *validator) boundedText(field, s string, max int) (_ string, ok bool) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		v.add(field, "required")
-	case len(s) > maxText:
-		v.add(field, "longer than %d bytes", maxText)
+	case len(s) > max:
+		v.add(field, "longer than %d bytes", max)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		v.add(field, "contains a control character")
+	default:
+		return s, true
 	}
-	return s
+	return s, false
 }
 
 // identRaison is the reason of an ident error without its leading field name
