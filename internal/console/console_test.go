@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"crypto/sha256"
 	"net/http"
 	"net/url"
@@ -213,8 +214,8 @@ func TestSearchSortPageAndCSV(t *testing.T) {
 	f := newFixture(t)
 	var rows []row
 	for i := range 120 {
-		rows = append(rows, row{uaiA, "99999999" + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)), "EN_ATTENTE", "", "REST",
-			f.clock.t.Add(-time.Duration(200-i) * time.Hour)})
+		rows = append(rows, row{uai: uaiA, identifiant: fmt.Sprintf("99999999%03d", i), statut: "EN_ATTENTE", canal: "REST",
+			at: f.clock.t.Add(-time.Duration(200-i) * time.Hour)})
 	}
 	seed(t, f.pool, rows)
 	b := f.browser(t)

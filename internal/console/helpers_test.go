@@ -82,10 +82,10 @@ func newFixture(t *testing.T) *fixture {
 	addUser(t, pool, console.Utilisateur{Email: "gestion@univ-b.example.fr", UAI: uaiB})
 	addUser(t, pool, console.Utilisateur{Email: "crous@crous-versailles.example.fr", Academie: "VER"})
 	seed(t, pool, []row{
-		{uaiA, "1111037734L", "BOURSIER", "DEFINITIVE", "REST", f.clock.t.Add(-48 * time.Hour)},
-		{uaiA, "1111037735M", "EN_ATTENTE", "", "SOAP", f.clock.t.Add(-30 * time.Hour)},
-		{uaiA, "2000000166Z", "INCONNU", "", "REST", f.clock.t.Add(-24 * time.Hour)},
-		{uaiB, "2000000044S", "NON_BOURSIER", "", "REST", f.clock.t.Add(-24 * time.Hour)},
+		{uai: uaiA, identifiant: "1111037734L", statut: "BOURSIER", typeDecision: "DEFINITIVE", canal: "REST", at: f.clock.t.Add(-48 * time.Hour)},
+		{uai: uaiA, identifiant: "1111037735M", statut: "EN_ATTENTE", canal: "SOAP", at: f.clock.t.Add(-30 * time.Hour)},
+		{uai: uaiA, identifiant: "2000000166Z", statut: "INCONNU", canal: "REST", at: f.clock.t.Add(-24 * time.Hour)},
+		{uai: uaiB, identifiant: "2000000044S", statut: "NON_BOURSIER", canal: "REST", at: f.clock.t.Add(-24 * time.Hour)},
 	})
 	c := console.New(console.Options{
 		Utilisateurs: postgres.NewUtilisateurs(pool), Sessions: postgres.NewSessions(pool),
@@ -111,6 +111,8 @@ func addUser(t testing.TB, pool *pgxpool.Pool, u console.Utilisateur) {
 type row struct {
 	uai, identifiant, statut, typeDecision, canal string
 	at                                            time.Time
+	annee                                         int    // 2025 when 0
+	correspondance, identifiantAglae              string // IDENTIFIANT, none when ""
 }
 
 // seed writes consultations of the year 2025 straight into the log.
@@ -122,10 +124,21 @@ func seed(t testing.TB, pool *pgxpool.Pool, rows []row) {
 		if r.typeDecision != "" {
 			td = r.typeDecision
 		}
-		src[i] = []any{r.at, "test", r.uai, r.canal, r.identifiant, int16(2025), r.statut, td, "AUCUN_DOSSIER", "IDENTIFIANT", "req", int32(100)}
+		annee, corr := r.annee, r.correspondance
+		if annee == 0 {
+			annee = 2025
+		}
+		if corr == "" {
+			corr = "IDENTIFIANT"
+		}
+		var aglae any
+		if r.identifiantAglae != "" {
+			aglae = r.identifiantAglae
+		}
+		src[i] = []any{r.at, "test", r.uai, r.canal, r.identifiant, int16(annee), r.statut, td, "AUCUN_DOSSIER", corr, aglae, "req", int32(100)}
 	}
 	_, err := pool.CopyFrom(context.Background(), pgx.Identifier{"connecteur", "consultation"},
-		[]string{"horodatage", "client_id", "uai", "canal", "identifiant", "annee_universitaire", "statut", "type_decision", "raison", "correspondance", "request_id", "latence_us"},
+		[]string{"horodatage", "client_id", "uai", "canal", "identifiant", "annee_universitaire", "statut", "type_decision", "raison", "correspondance", "identifiant_aglae", "request_id", "latence_us"},
 		pgx.CopyFromRows(src))
 	require.NoError(t, err)
 }
