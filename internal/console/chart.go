@@ -58,7 +58,7 @@ type graphique struct {
 }
 
 const (
-	gW, gH                       = 800.0, 300.0
+	gW, gH                        = 800.0, 300.0
 	gGauche, gDroite, gHaut, gBas = 56.0, 12.0, 12.0, 36.0
 )
 

@@ -2,8 +2,8 @@ package console_test
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"

@@ -76,13 +76,13 @@ type ligneBilan struct {
 }
 
 type bilan struct {
-	UAI          string
-	Annee        int
-	Statuts      []ligneBilan
-	Total        int
-	Listes       []ligneBilan
-	Graphique    graphique
-	Academie     string
+	UAI       string
+	Annee     int
+	Statuts   []ligneBilan
+	Total     int
+	Listes    []ligneBilan
+	Graphique graphique
+	Academie  string
 }
 
 func (c *Console) getBilan(w http.ResponseWriter, r *http.Request) error {

@@ -59,14 +59,14 @@ var pages = func() map[string]*template.Template {
 
 // view is what every page's template gets.
 type view struct {
-	Titre    string
-	Nav      string // the active menu entry
-	Session  *Session
-	CSRF     string
-	Donnees  any
-	Message  string
-	Statut   int
-	Listes   []lienListe
+	Titre     string
+	Nav       string // the active menu entry
+	Session   *Session
+	CSRF      string
+	Donnees   any
+	Message   string
+	Statut    int
+	Listes    []lienListe
 	Recherche bool
 }
 
