@@ -205,3 +205,5 @@ func (b *browser) signIn(email string) string {
 }
 
 func postgresUsers(f *fixture) *postgres.Utilisateurs { return postgres.NewUtilisateurs(f.pool) }
+
+func pgtestNew(b *testing.B) *pgxpool.Pool { return pgtest.New(b) }
