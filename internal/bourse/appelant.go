@@ -12,6 +12,7 @@ const (
 	CanalBatch   Canal = "LOT"     // the batch re-check
 	CanalRecheck Canal = "RECHECK" // the nightly re-check of an establishment
 	CanalCLI     Canal = "CLI"
+	CanalConsole Canal = "CONSOLE" // a lookup a gestionnaire replays from the console
 )
 
 // Appelant is who asks: the authenticated API client and its establishment.

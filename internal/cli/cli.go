@@ -44,6 +44,7 @@ func init() {
 		{"import", "import FILE|-                  import an Aglaé extract (JSON Lines); - reads stdin", runImport},
 		{"demo", "demo [--dossiers N] [--out FILE] write a realistic demo extract", runDemo},
 		{"clients", "clients add|list|revoke        manage the API clients (add --uai UAI --nom NAME [--json])", runClients},
+		{"utilisateurs", "utilisateurs add|list|disable   manage the console's accounts (add --email ADDRESS --uai UAI | --academie ACA)", runUtilisateurs},
 		{"consultations", "consultations --uai UAI --depuis DATE [--format csv|json] | purge --avant DATE\n                                 export or purge the consultation log", runConsultations},
 		{"check", "check IDENTIFIANT [--annee YYYY] [--nom N --prenom P --date-naissance YYYY-MM-DD]\n                                 answer one lookup, as Apogée would get it", runCheck},
 		{"suivi", "suivi --uai UAI --depuis DATE [--format csv|json]\n                                 the students whose answer changed since DATE (the follow-up)", runSuivi},

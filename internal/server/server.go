@@ -24,6 +24,7 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
+	"github.com/aglae-connector/aglae-connector/internal/console"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/rest"
@@ -185,6 +186,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		batches:   newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
 		metrics:   m.metrics,
 		suiviPool: m.suivi,
+		console: console.New(console.Options{
+			Utilisateurs: postgres.NewUtilisateurs(m.pool), Sessions: postgres.NewSessions(m.pool),
+			Journal: postgres.NewConsole(m.suivi), Suivi: postgres.NewSuivi(m.suivi), Consultant: svc,
+			Bascule: m.Config.Bascule, TrustForwardedHeaders: m.Config.TrustForwardedHeaders, Logger: m.Logger,
+		}).Handler(),
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
@@ -341,6 +347,9 @@ type deps struct {
 	// suiviPool reads the consultation log for the follow-up and the
 	// control lists; nil: those routes are not mounted.
 	suiviPool *postgres.Pool
+	// console is the gestionnaires' console, mounted at console.Path; nil:
+	// not mounted.
+	console http.Handler
 }
 
 // handler builds the service's routes. Health, the WSDL and the OpenAPI
@@ -386,6 +395,10 @@ func handler(d deps) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ready\n"))
 	})
+
+	if d.console != nil {
+		r.Mount(console.Path, d.console)
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(protect(shedding, auth.Middleware(d.authn, canal, onError), perClient(d.cfg.MaxInFlightPerClient, onError),
