@@ -39,6 +39,11 @@ const Path = "/console"
 // DefaultSessionTTL is how long a session lasts after sign-in.
 const DefaultSessionTTL = 8 * time.Hour
 
+// Consultant answers one lookup: the console's replay of a student's.
+type Consultant interface {
+	Consult(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error)
+}
+
 // Options are what the console needs.
 type Options struct {
 	Utilisateurs Utilisateurs
@@ -47,8 +52,8 @@ type Options struct {
 	Suivi        suivi.Store
 	// Consultant replays a lookup ("vérifier maintenant"); it should be
 	// the traced one, so that the replay is recorded (canal CONSOLE).
-	Consultant bourse.Consultant
-	Bascule    bourse.Bascule
+	Consultant Consultant
+	SwitchDate bourse.Bascule
 	Now        func() time.Time // time.Now when nil
 	SessionTTL time.Duration    // DefaultSessionTTL when 0
 	PageSize   int              // rows per page of a table; 50 when 0

@@ -55,14 +55,14 @@ type consultant struct {
 	in    []bourse.Saisie
 }
 
-func (c *consultant) Consulter(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
+func (c *consultant) Consult(ctx context.Context, in bourse.Saisie) (bourse.Reponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	a, _ := bourse.AppelantDe(ctx)
+	a, _ := bourse.AppelantFrom(ctx)
 	c.calls = append(c.calls, a)
 	c.in = append(c.in, in)
 	return bourse.Reponse{Identifiant: in.Identifiant, AnneeUniversitaire: in.Annee, Statut: bourse.StatutBoursier,
-		TypeDecision: bourse.TypeDefinitive, Echelon: "4", Correspondance: bourse.ParIdentifiant}, nil
+		TypeDecision: bourse.TypeDefinitive, Echelon: "4", Correspondance: bourse.ByIdentifiant}, nil
 }
 
 type fixture struct {

@@ -59,7 +59,7 @@ func (m *memo) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.Et
 func (c *Console) annee(r *http.Request) (int, error) {
 	v := r.FormValue("annee")
 	if v == "" {
-		return c.opts.Bascule.AnneeCourante(c.now()), nil
+		return c.opts.SwitchDate.AnneeCourante(c.now()), nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || len(v) != 4 || n < bourse.AnneeMin || n > bourse.AnneeMax {
@@ -135,14 +135,14 @@ func (c *Console) bilan(ctx context.Context, uai string, annee int) (bilan, erro
 	if err != nil {
 		return b, err
 	}
-	b.Graphique = dessiner(jours, debutSaison(c.opts.Bascule, annee))
+	b.Graphique = dessiner(jours, debutSaison(c.opts.SwitchDate, annee))
 	return b, nil
 }
 
 // debutSaison is the first day of the academic year annee.
 func debutSaison(b bourse.Bascule, annee int) time.Time {
 	if b.Month == 0 {
-		b = bourse.BasculeParDefaut
+		b = bourse.DefaultSwitchDate
 	}
 	return time.Date(annee, b.Month, b.Day, 0, 0, 0, 0, bourse.Paris)
 }
@@ -258,7 +258,7 @@ func (c *Console) params(r *http.Request, t *tableau, cols []colonne) {
 func (c *Console) finir(t *tableau) {
 	if t.Q != "" {
 		q := strings.ToUpper(ident.Normalize(t.Q))
-		qn := bourse.NormaliserNom(t.Q)
+		qn := bourse.NormalizeNom(t.Q)
 		t.Lignes = slices.DeleteFunc(t.Lignes, func(l ligne) bool {
 			if strings.Contains(strings.ToUpper(l.Identifiant), q) {
 				return false
@@ -266,7 +266,7 @@ func (c *Console) finir(t *tableau) {
 			if l.e != nil && l.e.IdentifiantAglae != "" && strings.Contains(l.e.IdentifiantAglae, q) {
 				return false
 			}
-			return qn == "" || !strings.Contains(bourse.NormaliserNom(l.Nom), qn)
+			return qn == "" || !strings.Contains(bourse.NormalizeNom(l.Nom), qn)
 		})
 	}
 	if i := slices.IndexFunc(t.Colonnes, func(c colonne) bool { return c.Cle == t.Tri }); i >= 0 {
@@ -382,7 +382,7 @@ func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
 func (c *Console) depuis(r *http.Request) (time.Time, error) {
 	v := r.FormValue("depuis")
 	if v == "" {
-		return debutSaison(c.opts.Bascule, c.opts.Bascule.AnneeCourante(c.now())), nil
+		return debutSaison(c.opts.SwitchDate, c.opts.SwitchDate.AnneeCourante(c.now())), nil
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, bourse.Paris)
 	if err != nil {
@@ -439,7 +439,7 @@ func libelleReponse(r suivi.Reponse) string {
 	if r.Anomalie == bourse.AnomalieIdentiteDifferente {
 		s += ", identité différente"
 	}
-	if r.Correspondance == bourse.ParIdentite {
+	if r.Correspondance == bourse.ByIdentity {
 		s += ", trouvé par l'identité (" + r.IdentifiantAglae + ")"
 	}
 	return s
@@ -479,8 +479,8 @@ func identifiant(r *http.Request) (string, error) {
 		web.Annotate(r.Context()).Identifiant = web.Mask(ident.Normalize(v))
 		return "", bourse.Invalid("identifiant", "ce n'est pas un identifiant d'étudiant (INE ou numéro de dossier)")
 	}
-	web.Annotate(r.Context()).Identifiant = web.Mask(id.INE.Valeur)
-	return id.INE.Valeur, nil
+	web.Annotate(r.Context()).Identifiant = web.Mask(id.INE.Value)
+	return id.INE.Value, nil
 }
 
 // etudiant reads the page of a student of the session's establishment:
@@ -526,9 +526,9 @@ func (c *Console) postVerifier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := bourse.AvecAppelant(r.Context(), bourse.Appelant{ClientID: "console", Nom: s.Utilisateur.Email,
-		UAI: s.Utilisateur.UAI, Canal: bourse.CanalConsole})
-	rep, err := c.opts.Consultant.Consulter(ctx, bourse.Saisie{Identifiant: e.Identifiant, CodeEtablissement: s.Utilisateur.UAI, Annee: annee})
+	ctx := bourse.WithAppelant(r.Context(), bourse.Appelant{ClientID: "console", Nom: s.Utilisateur.Email,
+		UAI: bourse.UAI(s.Utilisateur.UAI), Canal: bourse.CanalConsole})
+	rep, err := c.opts.Consultant.Consult(ctx, bourse.Saisie{Identifiant: e.Identifiant, CodeEtablissement: s.Utilisateur.UAI, Annee: annee})
 	if err != nil {
 		return err
 	}

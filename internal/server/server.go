@@ -189,7 +189,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		console: console.New(console.Options{
 			Utilisateurs: postgres.NewUtilisateurs(m.pool), Sessions: postgres.NewSessions(m.pool),
 			Journal: postgres.NewConsole(m.suivi), Suivi: postgres.NewSuivi(m.suivi), Consultant: svc,
-			Bascule: m.Config.Bascule, TrustForwardedHeaders: m.Config.TrustForwardedHeaders, Logger: m.Logger,
+			SwitchDate: m.Config.SwitchDate, TrustForwardedHeaders: m.Config.TrustForwardedHeaders, Logger: m.Logger,
 		}).Handler(),
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
