@@ -361,6 +361,35 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		denied(t, c, `CREATE TEMP TABLE t (x int)`)
 	})
 
+	// The console: the service signs people in and keeps their sessions;
+	// operators create and disable the accounts; nobody else reads the
+	// password hashes.
+	t.Run("console", func(t *testing.T) {
+		a := connect(t, asRole(t, dbURL, admin))
+		var id int64
+		require.NoError(t, a.QueryRow(context.Background(), `INSERT INTO connecteur.utilisateur (email, uai, mot_de_passe_hash)
+			VALUES ('prenom.nom@univ.example.fr', '0781944P', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA') RETURNING id`).Scan(&id))
+		allowed(t, a, `SELECT email FROM connecteur.utilisateur`)
+		allowed(t, a, `UPDATE connecteur.utilisateur SET desactive_le = NULL WHERE id = $1`, id)
+		denied(t, a, `UPDATE connecteur.utilisateur SET mot_de_passe_hash = 'x'`)
+		denied(t, a, `INSERT INTO connecteur.session (empreinte, utilisateur_id, jeton_csrf, expire_le)
+			VALUES (decode(repeat('00', 32), 'hex'), $1, 't', now())`, id)
+
+		c := connect(t, connectorURL)
+		allowed(t, c, `SELECT mot_de_passe_hash FROM connecteur.utilisateur WHERE email = 'prenom.nom@univ.example.fr'`)
+		allowed(t, c, `INSERT INTO connecteur.session (empreinte, utilisateur_id, jeton_csrf, expire_le)
+			VALUES (decode(repeat('00', 32), 'hex'), $1, 't', now() + interval '1 hour')`, id)
+		allowed(t, c, `SELECT count(*) FROM connecteur.session`)
+		allowed(t, c, `DELETE FROM connecteur.session WHERE expire_le <= now()`)
+		denied(t, c, `INSERT INTO connecteur.utilisateur (email, uai, mot_de_passe_hash) VALUES ('x@y.z', '0781944P', '$argon2id$')`)
+		denied(t, c, `UPDATE connecteur.utilisateur SET desactive_le = now()`)
+		allowed(t, a, `DELETE FROM connecteur.session WHERE utilisateur_id = $1`, id) // disable ends the sessions
+
+		f := connect(t, asRole(t, dbURL, followUp))
+		denied(t, f, `SELECT count(*) FROM connecteur.utilisateur`)
+		denied(t, f, `SELECT count(*) FROM connecteur.session`)
+	})
+
 	// A table a later migration creates, as aglae_owner, gets its
 	// privileges from the default privileges.
 	t.Run("default privileges", func(t *testing.T) {

@@ -9,10 +9,15 @@
 --                                                                  MAINTAIN on PostgreSQL 17+ (its ANALYZE)
 --   aglae_connector  `aglae-connector serve` (and `check`)         aglae.*: SELECT; connecteur.client: SELECT
 --                                                                  (secret_hash included: it authenticates the
---                                                                  clients); connecteur.consultation: INSERT only
+--                                                                  clients); connecteur.consultation: INSERT only;
+--                                                                  the console: connecteur.utilisateur SELECT,
+--                                                                  connecteur.session SELECT, INSERT, DELETE
 --   aglae_admin      operators: `clients add/list/revoke`,         connecteur.client: SELECT, INSERT,
---                    `consultations` (export) and `... purge`,     UPDATE (revoque_le); connecteur.consultation:
---                    `check`                                       SELECT, DELETE; aglae.*: SELECT
+--                    `utilisateurs add/list/disable`,              UPDATE (revoque_le); connecteur.consultation:
+--                    `consultations` (export) and `... purge`,     SELECT, DELETE; aglae.*: SELECT;
+--                    `check`                                       connecteur.utilisateur: SELECT, INSERT, UPDATE
+--                                                                  (desactive_le); connecteur.session: DELETE
+--                                                                  (and SELECT of utilisateur_id)
 --   aglae_suivi      the follow-up, the control lists, the report  aglae.*: SELECT; connecteur.consultation:
 --                    and the nightly re-check (package suivi)      SELECT, INSERT (the re-check's answers are
 --                                                                  recorded like any other); no client
@@ -197,6 +202,15 @@ BEGIN
         GRANT INSERT ON connecteur.consultation TO aglae_connector;
         GRANT SELECT, DELETE ON connecteur.consultation TO aglae_admin;  -- export; purge (retention)
         GRANT SELECT, INSERT ON connecteur.consultation TO aglae_suivi;  -- follow-up; the re-check's answers
+    END IF;
+    IF to_regclass('connecteur.utilisateur') IS NOT NULL THEN
+        -- The console: the service signs people in and keeps their sessions; operators manage the accounts
+        -- (utilisateurs add/list/disable; disabling ends the account's sessions).
+        GRANT SELECT ON connecteur.utilisateur TO aglae_connector;
+        GRANT SELECT, INSERT, DELETE ON connecteur.session TO aglae_connector;
+        GRANT SELECT, INSERT ON connecteur.utilisateur TO aglae_admin;
+        GRANT UPDATE (desactive_le) ON connecteur.utilisateur TO aglae_admin;
+        GRANT SELECT (utilisateur_id), DELETE ON connecteur.session TO aglae_admin;  -- disable ends them
     END IF;
     ALTER DEFAULT PRIVILEGES FOR ROLE aglae_owner IN SCHEMA connecteur
         REVOKE ALL ON TABLES FROM PUBLIC, aglae_import, aglae_connector, aglae_admin, aglae_suivi;
