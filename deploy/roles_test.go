@@ -210,8 +210,8 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		defer f.Close()
 		res, err := postgres.Import(ctx, p, f, postgres.ImportOptions{})
 		require.NoError(t, err, "import as aglae_import")
-		require.Zero(t, res.Fautes)
-		require.Positive(t, res.Crees)
+		require.Zero(t, res.Faults)
+		require.Positive(t, res.Created)
 
 		// Its ANALYZE: skipped with a warning on PostgreSQL 15 and 16,
 		// done on 17+ thanks to MAINTAIN.
@@ -326,7 +326,7 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, cs, 1)
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, postgres.NewConsultations(p), journal.Filtre{}, &buf, "csv")
+		n, err := journal.Export(ctx, postgres.NewConsultations(p), journal.Filter{}, &buf, "csv")
 		require.NoError(t, err, "consultations export as aglae_admin")
 		assert.Equal(t, 2, n)
 		require.NoError(t, postgres.NewClients(p).Revoke(ctx, clientID), "clients revoke as aglae_admin")

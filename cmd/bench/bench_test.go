@@ -186,12 +186,12 @@ func TestSOAPTemplateAndCheck(t *testing.T) {
 	}
 }
 
-func TestRecheckBatchesAndCheckLot(t *testing.T) {
+func TestRecheckBatchesAndCheckBatch(t *testing.T) {
 	k := testKeys()
 	batches := recheckBatches(k, 5000)
 	total := 0
 	for _, b := range batches {
-		if len(b) == 0 || len(b) > lotSize {
+		if len(b) == 0 || len(b) > batchSize {
 			t.Fatalf("batch of %d", len(b))
 		}
 		for _, x := range b {
@@ -227,20 +227,20 @@ func TestRecheckBatchesAndCheckLot(t *testing.T) {
 		return b
 	}
 	tl := newTally()
-	if wrong := checkLot(batch, 200, answer(nil), time.Millisecond, tl); wrong != 0 || tl.errs.Load() != 0 {
+	if wrong := checkBatch(batch, 200, answer(nil), time.Millisecond, tl); wrong != 0 || tl.errs.Load() != 0 {
 		t.Fatalf("a right batch: %d wrong, %v", wrong, tl.kinds)
 	}
-	wrong := checkLot(batch, 200, answer(func(it []item) {
+	wrong := checkBatch(batch, 200, answer(func(it []item) {
 		it[0], it[1] = it[1], it[0] // out of order
 		it[2] = item{Identifiant: it[2].Identifiant, Erreur: map[string]string{"type": "x", "detail": "y"}}
 	}), time.Millisecond, tl)
 	if wrong < 1 || tl.errs.Load() != 1 {
 		t.Errorf("a wrong batch: %d wrong identifiers, %d failed batches", wrong, tl.errs.Load())
 	}
-	if wrong := checkLot(batch, 200, answer(func(it []item) {}), 0, newTally()); wrong != 0 {
+	if wrong := checkBatch(batch, 200, answer(func(it []item) {}), 0, newTally()); wrong != 0 {
 		t.Error("unchanged answer judged wrong")
 	}
-	if wrong := checkLot(batch, 500, []byte(`{}`), 0, newTally()); wrong != int64(len(batch)) {
+	if wrong := checkBatch(batch, 500, []byte(`{}`), 0, newTally()); wrong != int64(len(batch)) {
 		t.Errorf("a 500 counts %d wrong identifiers", wrong)
 	}
 }

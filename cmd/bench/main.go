@@ -223,7 +223,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 // the two before.
 func parseAnnees(s string, now time.Time) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
-		cur := bourse.DefaultSwitchDate.AnneeCourante(now)
+		cur := bourse.DefaultSwitchDate.CurrentAnnee(now)
 		return []int{cur - 2, cur - 1, cur}, nil
 	}
 	var out []int

@@ -572,16 +572,16 @@ func checkDossiers(k key, own []bourse.Dossier, err error) (string, string) {
 
 // The batch re-check.
 const (
-	lotPath = "/v1/consultations/lot"
-	lotSize = 1000
+	batchPath = "/v1/consultations/lot"
+	batchSize = 1000
 )
 
-type lotRequest struct {
+type batchRequest struct {
 	AnneeUniversitaire int      `json:"anneeUniversitaire"`
 	Identifiants       []string `json:"identifiants"`
 }
 
-type lotResponse struct {
+type batchResponse struct {
 	AnneeUniversitaire int `json:"anneeUniversitaire"`
 	Reponses           []struct {
 		Identifiant        string `json:"identifiant"`
@@ -595,7 +595,7 @@ type lotResponse struct {
 }
 
 // recheckBatches draws n identifiers and cuts them into batches of one
-// year each, at most lotSize long.
+// year each, at most batchSize long.
 func recheckBatches(ks *keys, n int) [][]key {
 	byYear := map[int][]key{}
 	for i := range n {
@@ -607,7 +607,7 @@ func recheckBatches(ks *keys, n int) [][]key {
 	for _, y := range years {
 		ids := byYear[y]
 		for len(ids) > 0 {
-			m := min(lotSize, len(ids))
+			m := min(batchSize, len(ids))
 			out = append(out, ids[:m])
 			ids = ids[m:]
 		}
@@ -615,15 +615,15 @@ func recheckBatches(ks *keys, n int) [][]key {
 	return out
 }
 
-// postLot sends one batch and returns the status, the body and the
+// postBatch sends one batch and returns the status, the body and the
 // latency.
-func (b *bench) postLot(ctx context.Context, client *http.Client, batch []key, reqID string) (int, []byte, time.Duration, error) {
+func (b *bench) postBatch(ctx context.Context, client *http.Client, batch []key, reqID string) (int, []byte, time.Duration, error) {
 	ids := make([]string, len(batch))
 	for i, k := range batch {
 		ids[i] = k.id
 	}
-	body, _ := json.Marshal(lotRequest{AnneeUniversitaire: batch[0].annee, Identifiants: ids})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+lotPath, bytes.NewReader(body))
+	body, _ := json.Marshal(batchRequest{AnneeUniversitaire: batch[0].annee, Identifiants: ids})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+batchPath, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, 0, err
 	}
@@ -641,9 +641,9 @@ func (b *bench) postLot(ctx context.Context, client *http.Client, batch []key, r
 	return resp.StatusCode, buf.Bytes(), time.Since(t0), err
 }
 
-// checkLot judges a batch's answer, identifier by identifier, into t
+// checkBatch judges a batch's answer, identifier by identifier, into t
 // (latency only on the first, so that t counts batches' latencies once).
-func checkLot(batch []key, status int, body []byte, lat time.Duration, t *tally) (wrong int64) {
+func checkBatch(batch []key, status int, body []byte, lat time.Duration, t *tally) (wrong int64) {
 	fail := func(kind, example string) int64 {
 		t.add(lat, kind, example)
 		return int64(len(batch))
@@ -651,7 +651,7 @@ func checkLot(batch []key, status int, body []byte, lat time.Duration, t *tally)
 	if status != http.StatusOK {
 		return fail("HTTP "+strconv.Itoa(status), string(body))
 	}
-	var resp lotResponse
+	var resp batchResponse
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return fail("body: not JSON", string(body))
 	}
@@ -705,7 +705,7 @@ func checkLot(batch []key, status int, body []byte, lat time.Duration, t *tally)
 // recheckPhase sends --recheck identifiers through the batch endpoint with
 // a few parallel workers and times the whole.
 func (b *bench) recheckPhase(ctx context.Context) error {
-	r := &recheckResult{Workers: b.cfg.recheckWorkers, BatchSize: lotSize}
+	r := &recheckResult{Workers: b.cfg.recheckWorkers, BatchSize: batchSize}
 	defer func() { b.rep.Recheck = r; logf("%s", recheckLine(r)) }()
 	if b.cfg.recheck == 0 {
 		r.Status, r.Detail = "skipped", "--recheck 0"
@@ -716,16 +716,16 @@ func (b *bench) recheckPhase(ctx context.Context) error {
 
 	// Is the endpoint there?
 	probe := []key{b.keys.known[0]}
-	status, body, _, err := b.postLot(ctx, client, probe, "bench-probe")
+	status, body, _, err := b.postBatch(ctx, client, probe, "bench-probe")
 	switch {
 	case err != nil:
 		return err
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
-		r.Status, r.Detail = "unavailable", fmt.Sprintf("POST %s answers %d: the service has no batch endpoint yet", lotPath, status)
+		r.Status, r.Detail = "unavailable", fmt.Sprintf("POST %s answers %d: the service has no batch endpoint yet", batchPath, status)
 		return nil
 	}
 	pt := newTally()
-	if checkLot(probe, status, body, 0, pt); pt.errs.Load() > 0 {
+	if checkBatch(probe, status, body, 0, pt); pt.errs.Load() > 0 {
 		r.Status = "failed"
 		r.Detail = fmt.Sprintf("the probe batch got a wrong answer: %v: %s", slices.Sorted(maps.Keys(pt.kinds)), truncate(string(body), 300))
 		return nil
@@ -745,7 +745,7 @@ func (b *bench) recheckPhase(ctx context.Context) error {
 		tallies[w] = t
 		wg.Go(func() {
 			for i := range jobs {
-				status, body, lat, err := b.postLot(ctx, client, batches[i], "bench-lot-"+strconv.Itoa(i))
+				status, body, lat, err := b.postBatch(ctx, client, batches[i], "bench-lot-"+strconv.Itoa(i))
 				if err != nil {
 					if ctx.Err() == nil {
 						t.add(lat, transportKind(err.Error()), err.Error())
@@ -753,7 +753,7 @@ func (b *bench) recheckPhase(ctx context.Context) error {
 					}
 					continue
 				}
-				wrong.Add(checkLot(batches[i], status, body, lat, t))
+				wrong.Add(checkBatch(batches[i], status, body, lat, t))
 			}
 		})
 	}

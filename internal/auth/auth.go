@@ -79,9 +79,9 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
-// ClientDe returns the authenticated client ctx carries, and whether it
+// ClientFrom returns the authenticated client ctx carries, and whether it
 // carries one.
-func ClientDe(ctx context.Context) (Client, bool) {
+func ClientFrom(ctx context.Context) (Client, bool) {
 	c, ok := ctx.Value(clientKey{}).(Client)
 	return c, ok
 }

@@ -336,7 +336,7 @@ func (a *Authenticator) flight(ctx context.Context, key string, f func(context.C
 }
 
 // Middleware authenticates every request with a. On success the request's
-// context carries the client (ClientDe) and the bourse.Appelant made from
+// context carries the client (ClientFrom) and the bourse.Appelant made from
 // it, its UAI validated, its Canal what canal says of the request (none
 // when canal is nil). It is the one place the Appelant is made. On failure it calls
 // onError with an error web.Classify maps to web.Unauthorized, after

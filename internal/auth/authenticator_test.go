@@ -604,7 +604,7 @@ func TestMiddleware(t *testing.T) {
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.called = true
 		got.ap, _ = bourse.AppelantFrom(r.Context())
-		got.client, _ = auth.ClientDe(r.Context())
+		got.client, _ = auth.ClientFrom(r.Context())
 	}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, basic(uvsq.id, uvsq.secret))

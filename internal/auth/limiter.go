@@ -166,7 +166,7 @@ func (l *Limiter) Len() int {
 func LimitMiddleware(l *Limiter, onError func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := ClientDe(r.Context())
+			c, ok := ClientFrom(r.Context())
 			if !ok {
 				next.ServeHTTP(w, r)
 				return

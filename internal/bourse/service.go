@@ -25,22 +25,22 @@ type Saisie struct {
 // maxNom bounds the length of a nom or prénom.
 const maxNom = 100
 
-// Bascule is the day the current academic year switches to the next one.
-type Bascule struct {
+// SwitchDate is the day the current academic year switches to the next one.
+type SwitchDate struct {
 	Month time.Month
 	Day   int
 }
 
 // DefaultSwitchDate is 1 July.
-var DefaultSwitchDate = Bascule{Month: time.July, Day: 1}
+var DefaultSwitchDate = SwitchDate{Month: time.July, Day: 1}
 
 // ParseSwitchDate reads a switch day written MM-DD.
-func ParseSwitchDate(s string) (Bascule, error) {
+func ParseSwitchDate(s string) (SwitchDate, error) {
 	t, err := time.Parse("01-02", s)
 	if err != nil {
-		return Bascule{}, fmt.Errorf("academic year switch %q: want MM-DD, e.g. 07-01", s)
+		return SwitchDate{}, fmt.Errorf("academic year switch %q: want MM-DD, e.g. 07-01", s)
 	}
-	return Bascule{Month: t.Month(), Day: t.Day()}, nil
+	return SwitchDate{Month: t.Month(), Day: t.Day()}, nil
 }
 
 // Paris is the time zone of academic years, and of the dates the
@@ -55,9 +55,9 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
-// AnneeCourante is the academic year in progress at now, Paris time: the
+// CurrentAnnee is the academic year in progress at now, Paris time: the
 // calendar year from the switch day on, the year before until then.
-func (b Bascule) AnneeCourante(now time.Time) int {
+func (b SwitchDate) CurrentAnnee(now time.Time) int {
 	if b.Month == 0 {
 		b = DefaultSwitchDate
 	}
@@ -172,20 +172,20 @@ var _ Consultant = (*Service)(nil)
 // the engine decide.
 type Service struct {
 	Store      Store
-	SwitchDate Bascule
+	SwitchDate SwitchDate
 	Now        func() time.Time // time.Now when nil
 	// Timeout bounds each lookup's wait on the database; past it the lookup
 	// fails as Unavailable. Zero: only the caller's context bounds it.
 	Timeout time.Duration
 }
 
-// AnneeCourante is the default academic year of a lookup made now.
+// CurrentAnnee is the default academic year of a lookup made now.
 func (s *Service) CurrentAnnee() int {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
-	return s.SwitchDate.AnneeCourante(now())
+	return s.SwitchDate.CurrentAnnee(now())
 }
 
 // Consult answers one lookup. Errors are of kind Invalid (the saisie is

@@ -49,16 +49,16 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("clients add", env)
 	nom := fs.String("nom", "", "the client's name, e.g. \"UVSQ Apogée\" (required)")
 	uai := fs.String("uai", "", "the establishment's UAI code, e.g. 0781944P (none for an integrator)")
-	sujet := fs.String("certificat", "", "subject of the client certificate that authenticates it over mutual TLS,\nas Go prints it (RFC 2253 order), e.g. \"CN=apogee.uvsq.fr,O=UVSQ,C=FR\"")
-	debit := fs.Float64("debit", 0, "lookups per second allowed (default: the service's)")
-	rafale := fs.Int("rafale", 0, "burst of lookups allowed above the rate (default: the service's)")
+	subject := fs.String("certificat", "", "subject of the client certificate that authenticates it over mutual TLS,\nas Go prints it (RFC 2253 order), e.g. \"CN=apogee.uvsq.fr,O=UVSQ,C=FR\"")
+	rate := fs.Float64("debit", 0, "lookups per second allowed (default: the service's)")
+	burst := fs.Int("rafale", 0, "burst of lookups allowed above the rate (default: the service's)")
 	asJSON := fs.Bool("json", false, `print {"id": ..., "secret": ...} only`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 
 	// Validate before connecting.
-	c := auth.NewClient{Nom: strings.TrimSpace(*nom), CertSubject: strings.TrimSpace(*sujet), Rate: *debit, Burst: *rafale}
+	c := auth.NewClient{Nom: strings.TrimSpace(*nom), CertSubject: strings.TrimSpace(*subject), Rate: *rate, Burst: *burst}
 	switch n := utf8.RuneCountInString(c.Nom); {
 	case n == 0:
 		return exitError{2, errors.New("--nom is required")}

@@ -27,8 +27,8 @@ func openPool(ctx context.Context, env Env) (*postgres.Pool, error) {
 	return postgres.Open(ctx, url)
 }
 
-// bascule reads ACADEMIC_YEAR_SWITCH (MM-DD, default 07-01).
-func bascule(env Env) (bourse.Bascule, error) {
+// switchDate reads ACADEMIC_YEAR_SWITCH (MM-DD, default 07-01).
+func switchDate(env Env) (bourse.SwitchDate, error) {
 	s := strings.TrimSpace(env.Getenv("ACADEMIC_YEAR_SWITCH"))
 	if s == "" {
 		return bourse.DefaultSwitchDate, nil
@@ -82,16 +82,16 @@ func runImport(ctx context.Context, env Env, args []string) error {
 
 	start := time.Now()
 	opts := postgres.ImportOptions{
-		Faute: func(f extract.Fault) { fmt.Fprintln(env.Stderr, f) },
+		OnFault: func(f extract.Fault) { fmt.Fprintln(env.Stderr, f) },
 	}
 	if !*quiet {
 		last := start
-		opts.Etape = func(nom string) {
+		opts.OnStep = func(nom string) {
 			fmt.Fprintf(env.Stderr, "import: %s done in %s\n", nom, time.Since(last).Round(time.Millisecond))
 			last = time.Now()
 		}
-		opts.ProgressionPas = 100_000
-		opts.Progression = func(n int) {
+		opts.ProgressEvery = 100_000
+		opts.OnProgress = func(n int) {
 			if n > 1 {
 				fmt.Fprintf(env.Stderr, "import: %d lines read (%s, %s)\n", n-1, time.Since(start).Round(time.Millisecond), rss())
 			}
@@ -101,12 +101,12 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if res.Fautes > 0 {
-		return fmt.Errorf("%d faults in the extract: nothing was imported", res.Fautes)
+	if res.Faults > 0 {
+		return fmt.Errorf("%d faults in the extract: nothing was imported", res.Faults)
 	}
 	el := time.Since(start)
 	fmt.Fprintf(env.Stderr, "import: %d dossiers (%d created, %d changed, %d unchanged), %d students created or changed, in %s (%.0f dossiers/s)\n",
-		res.Dossiers, res.Crees, res.Modifies, res.Inchanges, res.Etudiants, el.Round(time.Millisecond), float64(res.Dossiers)/el.Seconds())
+		res.Dossiers, res.Created, res.Changed, res.Unchanged, res.Etudiants, el.Round(time.Millisecond), float64(res.Dossiers)/el.Seconds())
 	return nil
 }
 
@@ -137,13 +137,13 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if *n < 0 {
 		return exitError{2, errors.New("--dossiers must not be negative")}
 	}
-	b, err := bascule(env)
+	b, err := switchDate(env)
 	if err != nil {
 		return err
 	}
 	opts := demo.Options{Dossiers: *n, Seed: *seed}
 	if *annees == "" {
-		cur := b.AnneeCourante(time.Now())
+		cur := b.CurrentAnnee(time.Now())
 		opts.Annees = []int{cur - 2, cur - 1, cur}
 	} else {
 		for _, s := range strings.Split(*annees, ",") {
@@ -191,7 +191,7 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	default:
 		return exitError{2, errors.New("want one IDENTIFIANT")}
 	}
-	b, err := bascule(env)
+	b, err := switchDate(env)
 	if err != nil {
 		return err
 	}

@@ -93,9 +93,9 @@ func TestServeConfigPrecedence(t *testing.T) {
 		{"metrics off", map[string]string{"METRICS_LISTEN": "off"}, nil,
 			func(c *server.Config) { c.MetricsListen = "" }},
 		{"year switch", map[string]string{"ACADEMIC_YEAR_SWITCH": "09-01"}, nil,
-			func(c *server.Config) { c.SwitchDate = bourse.Bascule{Month: time.September, Day: 1} }},
+			func(c *server.Config) { c.SwitchDate = bourse.SwitchDate{Month: time.September, Day: 1} }},
 		{"year switch flag over env", map[string]string{"ACADEMIC_YEAR_SWITCH": "09-01"}, []string{"--academic-year-switch", "08-15"},
-			func(c *server.Config) { c.SwitchDate = bourse.Bascule{Month: time.August, Day: 15} }},
+			func(c *server.Config) { c.SwitchDate = bourse.SwitchDate{Month: time.August, Day: 15} }},
 		{"databases", map[string]string{"DATABASE_READ_URL": "postgres://r@replica/aglae", "SUIVI_DATABASE_URL": "postgres://s@db/aglae"}, []string{"--database-url", "postgres://flag@db/aglae"},
 			func(c *server.Config) {
 				c.DatabaseURL, c.DatabaseReadURL, c.SuiviDatabaseURL = "postgres://flag@db/aglae", "postgres://r@replica/aglae", "postgres://s@db/aglae"

@@ -27,39 +27,39 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 	}
 	fs := newFlags("consultations", env)
 	uai := fs.String("uai", "", "the establishment (UAI) whose consultations to export; all when absent")
-	depuis := fs.String("depuis", "", "export from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
-	jusqua := fs.String("jusqua", "", "export up to this date, included when given as YYYY-MM-DD; RFC 3339: excluded (default: now)")
+	since := fs.String("depuis", "", "export from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
+	until := fs.String("jusqua", "", "export up to this date, included when given as YYYY-MM-DD; RFC 3339: excluded (default: now)")
 	format := fs.String("format", "csv", "csv (with a header line) or json (JSON Lines)")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return exitError{2, fmt.Errorf("unexpected argument %q (did you mean `consultations purge`?)", pos[0])}
 	}
-	var f journal.Filtre
+	var f journal.Filter
 	u, err := bourse.ParseOptionalUAI("--uai", *uai)
 	if err != nil {
 		return exitError{2, err}
 	}
 	f.UAI = string(u)
-	if strings.TrimSpace(*depuis) == "" {
+	if strings.TrimSpace(*since) == "" {
 		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
 	}
 
-	if f.Depuis, _, err = parseDateOrTime(*depuis); err != nil {
+	if f.Since, _, err = parseDateOrTime(*since); err != nil {
 		return exitError{2, fmt.Errorf("--depuis: %w", err)}
 	}
-	if strings.TrimSpace(*jusqua) != "" {
-		t, dateOnly, err := parseDateOrTime(*jusqua)
+	if strings.TrimSpace(*until) != "" {
+		t, dateOnly, err := parseDateOrTime(*until)
 		if err != nil {
 			return exitError{2, fmt.Errorf("--jusqua: %w", err)}
 		}
 		if dateOnly {
 			t = t.AddDate(0, 0, 1) // the whole day
 		}
-		if !t.After(f.Depuis) {
+		if !t.After(f.Since) {
 			return exitError{2, errors.New("--jusqua must come after --depuis")}
 		}
-		f.Jusqua = t
+		f.Until = t
 	}
 	if *format != "csv" && *format != "json" {
 		return exitError{2, fmt.Errorf("--format: want csv or json, got %q", *format)}
@@ -79,14 +79,14 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 
 func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("consultations purge", env)
-	avant := fs.String("avant", "", "delete the consultations recorded before this date: YYYY-MM-DD (midnight, Paris time) or RFC 3339 (required)")
+	before := fs.String("avant", "", "delete the consultations recorded before this date: YYYY-MM-DD (midnight, Paris time) or RFC 3339 (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*avant) == "" {
+	if strings.TrimSpace(*before) == "" {
 		return exitError{2, errors.New("--avant is required (YYYY-MM-DD or RFC 3339)")}
 	}
-	t, _, err := parseDateOrTime(*avant)
+	t, _, err := parseDateOrTime(*before)
 	if err != nil {
 		return exitError{2, fmt.Errorf("--avant: %w", err)}
 	}

@@ -45,11 +45,11 @@ func flagUAI(v string) (string, error) {
 // flagAnnee reads --annee, 0 meaning the current academic year.
 func flagAnnee(env Env, annee int) (int, error) {
 	if annee == 0 {
-		b, err := bascule(env)
+		b, err := switchDate(env)
 		if err != nil {
 			return 0, err
 		}
-		return b.AnneeCourante(time.Now()), nil
+		return b.CurrentAnnee(time.Now()), nil
 	}
 	if err := bourse.ValidateAnnee("--annee", annee); err != nil {
 		return 0, exitError{2, err}
@@ -68,7 +68,7 @@ func flagFormat(format string) error {
 func runSuivi(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("suivi", env)
 	uai := fs.String("uai", "", "the establishment (UAI) whose follow-up to write (required)")
-	depuis := fs.String("depuis", "", "changes seen from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
+	since := fs.String("depuis", "", "changes seen from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (required)")
 	format := fs.String("format", "csv", "csv (with a header line) or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -77,10 +77,10 @@ func runSuivi(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(*depuis) == "" {
+	if strings.TrimSpace(*since) == "" {
 		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
 	}
-	t, _, err := parseDateOrTime(*depuis)
+	t, _, err := parseDateOrTime(*since)
 	if err != nil {
 		return exitError{2, fmt.Errorf("--depuis: %w", err)}
 	}
@@ -96,7 +96,7 @@ func runSuivi(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := suivi.EcrireSuivi(env.Stdout, *format, u, t, cs); err != nil {
+	if err := suivi.WriteSuivi(env.Stdout, *format, u, t, cs); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "%d changes since %s\n", len(cs), t.Format(time.RFC3339))
@@ -139,7 +139,7 @@ func runControles(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := suivi.EcrireListe(env.Stdout, *format, c); err != nil {
+	if err := suivi.WriteListe(env.Stdout, *format, c); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "%s %s %d: %d students\n", pos[0], u, a, c.Total())
@@ -181,7 +181,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := bascule(env)
+	b, err := switchDate(env)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	defer cancel()
 	cerr := j.Close(cctx)
 	fmt.Fprintf(env.Stderr, "recheck %s %d: %d students not final, %d re-asked in %d batch(es), %d changed, %d decided by identity (not re-asked), in %s\n",
-		u, a, res.Candidats, res.Redemandes, res.Lots, res.Changes, res.NonRedemandes, time.Since(start).Round(time.Millisecond))
+		u, a, res.Candidates, res.Reasked, res.Batches, res.Changes, res.NotReasked, time.Since(start).Round(time.Millisecond))
 	if rerr != nil {
 		return rerr
 	}
@@ -225,13 +225,13 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// runRapport builds the report of an establishment and prints it, or mails
+// runReport builds the report of an establishment and prints it, or mails
 // it with its CSV files attached.
-func runRapport(ctx context.Context, env Env, args []string) error {
+func runReport(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("rapport", env)
 	uai := fs.String("uai", "", "the establishment (UAI) whose report to build (required)")
 	annee := fs.Int("annee", 0, "academic year, named by its first year (default: the current one)")
-	depuis := fs.String("depuis", "", "the follow-up from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (default: 24 hours ago)")
+	since := fs.String("depuis", "", "the follow-up from this date on: YYYY-MM-DD (Paris time) or RFC 3339 (default: 24 hours ago)")
 	to := fs.String("mail", "", "send the report to this address through the SMTP server of SMTP_HOST... (default: print it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -245,15 +245,15 @@ func runRapport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	t := time.Now().Add(-24 * time.Hour)
-	if strings.TrimSpace(*depuis) != "" {
-		if t, _, err = parseDateOrTime(*depuis); err != nil {
+	if strings.TrimSpace(*since) != "" {
+		if t, _, err = parseDateOrTime(*since); err != nil {
 			return exitError{2, fmt.Errorf("--depuis: %w", err)}
 		}
 	}
 	var smtp suivi.SMTP
 	if *to != "" {
 		// Check the configuration before the database work.
-		if smtp, err = suivi.SMTPDepuisEnv(env.Getenv); err != nil {
+		if smtp, err = suivi.SMTPFromEnv(env.Getenv); err != nil {
 			return err
 		}
 	}
@@ -262,14 +262,14 @@ func runRapport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	r, err := suivi.Rapport(ctx, postgres.NewSuivi(pool), u, a, t)
+	r, err := suivi.BuildReport(ctx, postgres.NewSuivi(pool), u, a, t)
 	if err != nil {
 		return err
 	}
 	if *to == "" {
-		return r.Ecrire(env.Stdout)
+		return r.WriteText(env.Stdout)
 	}
-	if err := suivi.Envoyer(ctx, smtp, *to, r); err != nil {
+	if err := suivi.Send(ctx, smtp, *to, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "report of %s %d sent to %s through %s\n", u, a, *to, smtp)

@@ -128,18 +128,18 @@ func TestStoreDownThenUp(t *testing.T) {
 	}
 }
 
-// fakeSource answers the export with lignes, whatever the filter, which it
+// fakeSource answers the export with rows, whatever the filter, which it
 // keeps.
 type fakeSource struct {
-	lignes []journal.Ligne
-	err    error // returned after the lignes
-	got    journal.Filtre
+	rows []journal.Row
+	err  error // returned after the rows
+	got  journal.Filter
 }
 
-func (f *fakeSource) Consultations(ctx context.Context, flt journal.Filtre, each func(*journal.Ligne) error) error {
+func (f *fakeSource) Consultations(ctx context.Context, flt journal.Filter, each func(*journal.Row) error) error {
 	f.got = flt
-	for i := range f.lignes {
-		l := f.lignes[i]
+	for i := range f.rows {
+		l := f.rows[i]
 		if err := each(&l); err != nil {
 			return err
 		}
@@ -149,13 +149,13 @@ func (f *fakeSource) Consultations(ctx context.Context, flt journal.Filtre, each
 
 func str(s string) *string { return &s }
 
-func exportLignes() []journal.Ligne {
-	return []journal.Ligne{
+func exportRows() []journal.Row {
+	return []journal.Row{
 		{Horodatage: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC), ClientID: "uvsq", UAI: str("0781944P"), Canal: "SOAP",
-			Annee: 2025, Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", LatenceUS: 42},
+			Annee: 2025, Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", LatencyUS: 42},
 		{Horodatage: time.Date(2025, 9, 3, 9, 0, 0, 123456000, time.UTC), ClientID: `integ, "X"`, UAI: str("0781944P"),
 			Canal: "REST", Identifiant: str("1234567890A"), Annee: 2025, Statut: "BOURSIER", TypeDecision: str("DEFINITIVE"),
-			Echelon: str("0bis"), Raison: "line\nbreak", Correspondance: str("IDENTIFIANT"), RequestID: "r2", LatenceUS: 1500},
+			Echelon: str("0bis"), Raison: "line\nbreak", Correspondance: str("IDENTIFIANT"), RequestID: "r2", LatencyUS: 1500},
 	}
 }
 
@@ -164,10 +164,10 @@ func exportLignes() []journal.Ligne {
 // the source as given.
 func TestExportFormats(t *testing.T) {
 	ctx := context.Background()
-	flt := journal.Filtre{UAI: "0781944P", Depuis: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)}
+	flt := journal.Filter{UAI: "0781944P", Since: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)}
 
 	t.Run("csv", func(t *testing.T) {
-		src := &fakeSource{lignes: exportLignes()}
+		src := &fakeSource{rows: exportRows()}
 		var buf bytes.Buffer
 		n, err := journal.Export(ctx, src, flt, &buf, "csv")
 		require.NoError(t, err)
@@ -186,7 +186,7 @@ func TestExportFormats(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, &fakeSource{lignes: exportLignes()}, flt, &buf, "json")
+		n, err := journal.Export(ctx, &fakeSource{rows: exportRows()}, flt, &buf, "json")
 		require.NoError(t, err)
 		assert.Equal(t, 2, n)
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -202,15 +202,15 @@ func TestExportFormats(t *testing.T) {
 	})
 
 	t.Run("bad format", func(t *testing.T) {
-		src := &fakeSource{lignes: exportLignes()}
-		_, err := journal.Export(ctx, src, journal.Filtre{}, &bytes.Buffer{}, "xml")
+		src := &fakeSource{rows: exportRows()}
+		_, err := journal.Export(ctx, src, journal.Filter{}, &bytes.Buffer{}, "xml")
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 		assert.Zero(t, src.got, "the source is not read")
 	})
 
 	t.Run("source error", func(t *testing.T) {
 		down := bourse.Unavailable("export consultations", errors.New("connection reset"))
-		n, err := journal.Export(ctx, &fakeSource{lignes: exportLignes(), err: down}, flt, &bytes.Buffer{}, "csv")
+		n, err := journal.Export(ctx, &fakeSource{rows: exportRows(), err: down}, flt, &bytes.Buffer{}, "csv")
 		assert.ErrorIs(t, err, down)
 		assert.Equal(t, 2, n, "what was written before")
 	})
@@ -225,7 +225,7 @@ type fakePurger struct {
 	cancel func() // called after each batch, when set
 }
 
-func (f *fakePurger) DeleteBefore(ctx context.Context, avant time.Time, limit int) (int64, error) {
+func (f *fakePurger) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	f.calls = append(f.calls, limit)
 	if len(f.calls) == f.failOn {
 		return 0, bourse.Unavailable("purge consultations", errors.New("connection reset"))
@@ -243,28 +243,28 @@ func (f *fakePurger) DeleteBefore(ctx context.Context, avant time.Time, limit in
 // between batches when its context is done.
 func TestPurgeBatches(t *testing.T) {
 	ctx := context.Background()
-	avant := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	cutoff := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 
 	p := &fakePurger{n: 25_000}
-	n, err := journal.Purge(ctx, p, avant)
+	n, err := journal.Purge(ctx, p, cutoff)
 	require.NoError(t, err)
 	assert.Equal(t, int64(25_000), n)
 	assert.Equal(t, []int{10_000, 10_000, 10_000}, p.calls, "until a short batch")
 
 	p = &fakePurger{n: 20_000}
-	n, err = journal.Purge(ctx, p, avant)
+	n, err = journal.Purge(ctx, p, cutoff)
 	require.NoError(t, err)
 	assert.Equal(t, int64(20_000), n)
 	assert.Len(t, p.calls, 3, "an empty batch ends it")
 
 	p = &fakePurger{n: 25_000, failOn: 3}
-	n, err = journal.Purge(ctx, p, avant)
+	n, err = journal.Purge(ctx, p, cutoff)
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 	assert.Equal(t, int64(20_000), n, "what was deleted before stays deleted")
 
 	cctx, cancel := context.WithCancel(ctx)
 	p = &fakePurger{n: 25_000, cancel: cancel}
-	n, err = journal.Purge(cctx, p, avant)
+	n, err = journal.Purge(cctx, p, cutoff)
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
 	assert.Equal(t, int64(10_000), n)
 	assert.Len(t, p.calls, 1)

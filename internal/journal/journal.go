@@ -86,7 +86,7 @@ type Consultation struct {
 	NumeroDossier    string        `json:"numero_dossier,omitempty"`
 	Anomalie         string        `json:"anomalie,omitempty"`
 	RequestID        string        `json:"request_id"`
-	Latence          time.Duration `json:"latence_ns"`
+	Latency          time.Duration `json:"latence_ns"`
 }
 
 // Defaults of [Options].

@@ -42,7 +42,7 @@ func sample(i int) journal.Consultation {
 		Annee:       2024 + i%2,
 		Statut:      "BOURSIER",
 		RequestID:   fmt.Sprintf("req-%06d", i),
-		Latence:     time.Duration(100+i) * time.Microsecond,
+		Latency:     time.Duration(100+i) * time.Microsecond,
 	}
 	switch i % 4 {
 	case 0:
@@ -116,7 +116,7 @@ func rows(t testing.TB, pool *pgxpool.Pool) map[string]journal.Consultation {
 		c.Horodatage = c.Horodatage.UTC()
 		c.UAI, c.Canal, c.Identifiant, c.TypeDecision, c.Echelon = str(uai), bourse.Canal(str(canal)), str(id), str(td), str(ech)
 		c.Correspondance, c.IdentifiantAglae, c.NumeroDossier, c.Anomalie = str(corr), str(idA), str(num), str(anomalie)
-		c.Annee, c.Latence = int(annee), time.Duration(us)*time.Microsecond
+		c.Annee, c.Latency = int(annee), time.Duration(us)*time.Microsecond
 		_, dup := out[c.RequestID]
 		require.False(t, dup, "request id %s written twice", c.RequestID)
 		out[c.RequestID] = c

@@ -52,16 +52,16 @@ func (t *tracer) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.Bat
 	if err != nil {
 		return rs, err
 	}
-	latence := t.j.now().Sub(start)
+	latency := t.j.now().Sub(start)
 	for _, r := range rs {
 		if r.Err == nil {
-			t.record(ctx, start, latence, l.CodeEtablissement, r.Reponse)
+			t.record(ctx, start, latency, l.CodeEtablissement, r.Reponse)
 		}
 	}
 	return rs, nil
 }
 
-func (t *tracer) record(ctx context.Context, start time.Time, latence time.Duration, codeEtablissement string, r bourse.Reponse) {
+func (t *tracer) record(ctx context.Context, start time.Time, latency time.Duration, codeEtablissement string, r bourse.Reponse) {
 	a, _ := bourse.AppelantFrom(ctx)
 	uai := a.UAI
 	// The lookup's own establishment, when given: Valider accepted it, so
@@ -85,6 +85,6 @@ func (t *tracer) record(ctx context.Context, start time.Time, latence time.Durat
 		NumeroDossier:    r.NumeroDossier,
 		Anomalie:         string(r.Anomalie),
 		RequestID:        middleware.GetReqID(ctx),
-		Latence:          latence,
+		Latency:          latency,
 	})
 }

@@ -103,7 +103,7 @@ func TestTracer(t *testing.T) {
 	assert.Equal(t, "1234567890A", a.IdentifiantAglae)
 	assert.Equal(t, "202500000000000042", a.NumeroDossier)
 	assert.Empty(t, a.Anomalie)
-	assert.Equal(t, 2*time.Millisecond, a.Latence, "the lookup's time")
+	assert.Equal(t, 2*time.Millisecond, a.Latency, "the lookup's time")
 	assert.Equal(t, base, a.Horodatage, "stamped when the lookup started")
 
 	b := got["req-identite"]

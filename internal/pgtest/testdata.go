@@ -29,8 +29,8 @@ func ImportFile(t testing.TB, pool *pgxpool.Pool, path string) postgres.ImportRe
 	if err != nil {
 		t.Fatalf("pgtest: import %s: %v", filepath.Base(path), err)
 	}
-	if res.Fautes != 0 {
-		t.Fatalf("pgtest: import %s: %d faulty lines", filepath.Base(path), res.Fautes)
+	if res.Faults != 0 {
+		t.Fatalf("pgtest: import %s: %d faulty lines", filepath.Base(path), res.Faults)
 	}
 	return res
 }

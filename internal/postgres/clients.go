@@ -24,7 +24,7 @@ func NewClients(pool *pgxpool.Pool) *Clients { return &Clients{pool: pool} }
 
 var _ auth.Store = (*Clients)(nil)
 
-const colonnesClient = `id, nom, uai, certificat_sujet, debit_par_seconde, rafale, cree_le, revoque_le`
+const clientColumns = `id, nom, uai, certificat_sujet, debit_par_seconde, rafale, cree_le, revoque_le`
 
 // Add creates client c. Errors are of kind Invalid (a value the table
 // refuses, an id or certificate subject already taken), Unavailable or
@@ -51,7 +51,7 @@ func (s *Clients) Add(ctx context.Context, c auth.NewClient) error {
 // List returns every client, revoked ones included, oldest first, without
 // their secret's hash. Errors are of kind Unavailable or Internal.
 func (s *Clients) List(ctx context.Context) ([]auth.Client, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+colonnesClient+`, '' FROM connecteur.client ORDER BY cree_le, id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+`, '' FROM connecteur.client ORDER BY cree_le, id`)
 	if err != nil {
 		return nil, translate("list clients", err)
 	}
@@ -77,7 +77,7 @@ func (s *Clients) BySubject(ctx context.Context, subject string) (auth.Client, e
 
 func (s *Clients) one(ctx context.Context, op, where, arg string) (c auth.Client, err error) {
 	err = retryRead(ctx, op, func(ctx context.Context) error {
-		rows, err := s.pool.Query(ctx, `SELECT `+colonnesClient+`, secret_hash FROM connecteur.client WHERE `+where, arg)
+		rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+`, secret_hash FROM connecteur.client WHERE `+where, arg)
 		if err != nil {
 			return err
 		}
@@ -103,36 +103,36 @@ func (s *Clients) Revoke(ctx context.Context, id string) error {
 
 // clientRow is a row of connecteur.client, nullable columns as pointers.
 type clientRow struct {
-	id, nom    string
-	uai, sujet *string
-	debit      *float64
-	rafale     *int32
-	creeLe     time.Time
-	revoqueLe  *time.Time
-	hash       string
+	id, nom      string
+	uai, subject *string
+	rate         *float64
+	burst        *int32
+	createdAt    time.Time
+	revokedAt    *time.Time
+	hash         string
 }
 
 func scanClient(row pgx.CollectableRow) (auth.Client, error) {
 	var r clientRow
-	if err := row.Scan(&r.id, &r.nom, &r.uai, &r.sujet, &r.debit, &r.rafale, &r.creeLe, &r.revoqueLe, &r.hash); err != nil {
+	if err := row.Scan(&r.id, &r.nom, &r.uai, &r.subject, &r.rate, &r.burst, &r.createdAt, &r.revokedAt, &r.hash); err != nil {
 		return auth.Client{}, err
 	}
 	return r.toClient(), nil
 }
 
 func (r clientRow) toClient() auth.Client {
-	c := auth.Client{ID: r.id, Nom: r.nom, CreatedAt: r.creeLe, RevokedAt: r.revoqueLe, SecretHash: r.hash}
+	c := auth.Client{ID: r.id, Nom: r.nom, CreatedAt: r.createdAt, RevokedAt: r.revokedAt, SecretHash: r.hash}
 	if r.uai != nil {
 		c.UAI = *r.uai
 	}
-	if r.sujet != nil {
-		c.CertSubject = *r.sujet
+	if r.subject != nil {
+		c.CertSubject = *r.subject
 	}
-	if r.debit != nil {
-		c.Rate = *r.debit
+	if r.rate != nil {
+		c.Rate = *r.rate
 	}
-	if r.rafale != nil {
-		c.Burst = int(*r.rafale)
+	if r.burst != nil {
+		c.Burst = int(*r.burst)
 	}
 	return c
 }

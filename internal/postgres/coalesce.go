@@ -18,12 +18,12 @@ type coalescer struct {
 	max   int
 
 	mu       sync.Mutex
-	pending  []*attente
+	pending  []*waiter
 	inflight int
 }
 
-// attente is one lookup waiting for its round.
-type attente struct {
+// waiter is one lookup waiting for its round.
+type waiter struct {
 	ctx         context.Context
 	identifiant string
 	annee       int16
@@ -40,7 +40,7 @@ const (
 )
 
 func (c *coalescer) dossiers(ctx context.Context, identifiant string, annee int) ([]bourse.Dossier, error) {
-	w := &attente{ctx: ctx, identifiant: identifiant, annee: int16(annee), done: make(chan struct{})}
+	w := &waiter{ctx: ctx, identifiant: identifiant, annee: int16(annee), done: make(chan struct{})}
 	c.mu.Lock()
 	c.pending = append(c.pending, w)
 	lead := c.inflight < c.max
@@ -69,7 +69,7 @@ func (c *coalescer) lead() {
 			c.mu.Unlock()
 			return
 		}
-		round := make([]*attente, n)
+		round := make([]*waiter, n)
 		copy(round, c.pending)
 		rest := copy(c.pending, c.pending[n:])
 		clear(c.pending[rest:])
@@ -81,7 +81,7 @@ func (c *coalescer) lead() {
 
 // run answers one round with one query, run once more if its connection
 // was dead. Waiters that gave up are left out.
-func (c *coalescer) run(round []*attente) {
+func (c *coalescer) run(round []*waiter) {
 	live := round[:0:0]
 	deadline := time.Time{}
 	for _, w := range round {
@@ -110,7 +110,7 @@ func (c *coalescer) run(round []*attente) {
 		for _, w := range live {
 			w.res = nil
 		}
-		return c.store.lot(ctx, ids, annees, func(i int, x bourse.Dossier) {
+		return c.store.batch(ctx, ids, annees, func(i int, x bourse.Dossier) {
 			live[i].res = append(live[i].res, x)
 		})
 	})

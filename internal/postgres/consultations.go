@@ -57,7 +57,7 @@ func (s *Consultations) Write(ctx context.Context, recs []journal.Consultation) 
 
 // fillConsultation fills row with c, whose year fits a smallint.
 func fillConsultation(row []any, c *journal.Consultation) []any {
-	us := c.Latence.Microseconds()
+	us := c.Latency.Microseconds()
 	us = max(0, min(us, math.MaxInt32))
 	row[0] = c.Horodatage
 	row[1] = c.ClientID
@@ -127,7 +127,7 @@ func copyError(err error) error {
 // horodatage, as the rows stream from the database. An error each returns
 // stops the read and is returned as it is; database errors are of kind
 // Unavailable or Internal.
-func (s *Consultations) Consultations(ctx context.Context, f journal.Filtre, each func(*journal.Ligne) error) error {
+func (s *Consultations) Consultations(ctx context.Context, f journal.Filter, each func(*journal.Row) error) error {
 	var (
 		conds []string
 		args  []any
@@ -136,12 +136,12 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filtre, eac
 		args = append(args, f.UAI)
 		conds = append(conds, "uai = $"+strconv.Itoa(len(args)))
 	}
-	if !f.Depuis.IsZero() {
-		args = append(args, f.Depuis)
+	if !f.Since.IsZero() {
+		args = append(args, f.Since)
 		conds = append(conds, "horodatage >= $"+strconv.Itoa(len(args)))
 	}
-	if !f.Jusqua.IsZero() {
-		args = append(args, f.Jusqua)
+	if !f.Until.IsZero() {
+		args = append(args, f.Until)
 		conds = append(conds, "horodatage < $"+strconv.Itoa(len(args)))
 	}
 	q := "SELECT " + strings.Join(journal.Columns, ", ") + " FROM connecteur.consultation"
@@ -156,12 +156,12 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filtre, eac
 		return translate(op, err)
 	}
 	defer rows.Close()
-	var l journal.Ligne
+	var l journal.Row
 	for rows.Next() {
-		l = journal.Ligne{}
+		l = journal.Row{}
 		if err := rows.Scan(&l.Horodatage, &l.ClientID, &l.UAI, &l.Canal, &l.Identifiant, &l.Annee, &l.Statut,
 			&l.TypeDecision, &l.Echelon, &l.Raison, &l.Correspondance, &l.IdentifiantAglae, &l.NumeroDossier,
-			&l.Anomalie, &l.RequestID, &l.LatenceUS); err != nil {
+			&l.Anomalie, &l.RequestID, &l.LatencyUS); err != nil {
 			return translate(op, err)
 		}
 		if err := each(&l); err != nil {
@@ -171,13 +171,13 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filtre, eac
 	return translate(op, rows.Err())
 }
 
-// DeleteBefore deletes at most limit consultations recorded before avant,
+// DeleteBefore deletes at most limit consultations recorded before cutoff,
 // in one short transaction, and returns how many it deleted. Errors are
 // of kind Unavailable or Internal.
-func (s *Consultations) DeleteBefore(ctx context.Context, avant time.Time, limit int) (int64, error) {
+func (s *Consultations) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	const q = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
 		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
-	tag, err := s.pool.Exec(ctx, q, avant, limit)
+	tag, err := s.pool.Exec(ctx, q, cutoff, limit)
 	if err != nil {
 		return 0, translate("purge consultations", err)
 	}

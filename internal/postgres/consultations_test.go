@@ -31,9 +31,9 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 	recs := []journal.Consultation{
 		{Horodatage: day(3, 9), ClientID: `integ, "X"`, UAI: "0781944P", Canal: bourse.CanalREST, Identifiant: "1234567890A",
 			Annee: 2025, Statut: "BOURSIER", TypeDecision: "DEFINITIVE", Echelon: "0bis", Raison: "ATTRIBUTION_DEFINITIVE",
-			Correspondance: "IDENTIFIANT", RequestID: "r2", Latence: 1500 * time.Microsecond},
+			Correspondance: "IDENTIFIANT", RequestID: "r2", Latency: 1500 * time.Microsecond},
 		{Horodatage: day(1, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalSOAP, Annee: 2025,
-			Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", Latence: 42 * time.Microsecond},
+			Statut: "EN_ATTENTE", Raison: "IDENTITE_AMBIGUE", RequestID: "r1", Latency: 42 * time.Microsecond},
 		{Horodatage: day(2, 9), ClientID: "other", UAI: "0751234A", Canal: bourse.CanalREST, Annee: 2025,
 			Statut: "INCONNU", Raison: "AUCUN_DOSSIER", RequestID: "r-other"},
 		{Horodatage: day(5, 9), ClientID: "uvsq", UAI: "0781944P", Canal: bourse.CanalBatch, Identifiant: "1234567890A",
@@ -47,7 +47,7 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 
 	t.Run("csv", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, store, journal.Filtre{UAI: "0781944P", Depuis: day(1, 0), Jusqua: day(4, 0)}, &buf, "csv")
+		n, err := journal.Export(ctx, store, journal.Filter{UAI: "0781944P", Since: day(1, 0), Until: day(4, 0)}, &buf, "csv")
 		require.NoError(t, err)
 		assert.Equal(t, 2, n)
 		out := buf.String()
@@ -67,7 +67,7 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 
 	t.Run("csv with a line break", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, store, journal.Filtre{UAI: "0781944P", Depuis: day(5, 0)}, &buf, "csv")
+		n, err := journal.Export(ctx, store, journal.Filter{UAI: "0781944P", Since: day(5, 0)}, &buf, "csv")
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		recs, err := csv.NewReader(&buf).ReadAll()
@@ -78,7 +78,7 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := journal.Export(ctx, store, journal.Filtre{Depuis: day(1, 0), Jusqua: day(3, 0)}, &buf, "json")
+		n, err := journal.Export(ctx, store, journal.Filter{Since: day(1, 0), Until: day(3, 0)}, &buf, "json")
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -100,7 +100,7 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 	})
 
 	t.Run("bad format", func(t *testing.T) {
-		_, err := journal.Export(ctx, store, journal.Filtre{}, &bytes.Buffer{}, "xml")
+		_, err := journal.Export(ctx, store, journal.Filter{}, &bytes.Buffer{}, "xml")
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 	})
 

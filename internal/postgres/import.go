@@ -18,24 +18,24 @@ import (
 
 // ImportResult counts what an import did.
 type ImportResult struct {
-	Lignes    int // lines read, blank ones included
+	Lines     int // lines read, blank ones included
 	Dossiers  int // dossiers in the extract
-	Crees     int // dossiers created
-	Modifies  int // dossiers replaced by a different version
-	Inchanges int // dossiers identical to what the database held
+	Created   int // dossiers created
+	Changed   int // dossiers replaced by a different version
+	Unchanged int // dossiers identical to what the database held
 	Etudiants int // students created or whose identity changed
-	Fautes    int // faults found; when not zero, nothing was imported
+	Faults    int // faults found; when not zero, nothing was imported
 }
 
 // ImportOptions tunes an import.
 type ImportOptions struct {
-	// Faute is called for every fault of the extract.
-	Faute func(extract.Fault)
-	// Progression is called every ProgressionPas lines read.
-	Progression    func(lignes int)
-	ProgressionPas int
-	// Etape is called at the end of each step of the import, with its name.
-	Etape func(nom string)
+	// OnFault is called for every fault of the extract.
+	OnFault func(extract.Fault)
+	// OnProgress is called every ProgressEvery lines read.
+	OnProgress    func(lines int)
+	ProgressEvery int
+	// OnStep is called at the end of each step of the import, with its name.
+	OnStep func(nom string)
 }
 
 // Import streams the extract r into the database: every line is validated
@@ -55,34 +55,34 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 	if _, err := tx.Exec(ctx, sqlStaging); err != nil {
 		return res, translate("import: staging", err)
 	}
-	lecteur := extract.NewReader(r, opts.Faute)
-	src := &copySource{lecteur: lecteur, opts: opts}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"}, colonnesStaging, src)
-	res.Lignes, res.Fautes = lecteur.Lines(), lecteur.Faults()
+	reader := extract.NewReader(r, opts.OnFault)
+	src := &copySource{reader: reader, opts: opts}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"}, stagingColumns, src)
+	res.Lines, res.Faults = reader.Lines(), reader.Faults()
 	if err != nil {
 		return res, translate("import: copy", err)
 	}
-	if err := lecteur.Err(); err != nil {
+	if err := reader.Err(); err != nil {
 		return res, fmt.Errorf("import: reading the extract: %w", err)
 	}
 	res.Dossiers = int(n)
-	etape := func(nom string) {
-		if opts.Etape != nil {
-			opts.Etape(nom)
+	step := func(nom string) {
+		if opts.OnStep != nil {
+			opts.OnStep(nom)
 		}
 	}
-	etape("copy")
+	step("copy")
 
 	// Checks that span lines, reported like the others.
-	for _, c := range verifications {
-		nf, err := verifier(ctx, tx, c, opts.Faute)
+	for _, c := range crossChecks {
+		nf, err := runCrossCheck(ctx, tx, c, opts.OnFault)
 		if err != nil {
 			return res, translate("import: checks", err)
 		}
-		res.Fautes += nf
+		res.Faults += nf
 	}
-	etape("checks")
-	if res.Fautes > 0 {
+	step("checks")
+	if res.Faults > 0 {
 		res.Dossiers = 0
 		return res, nil
 	}
@@ -96,37 +96,37 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 	} else {
 		res.Etudiants = int(nb)
 	}
-	etape("students")
+	step("students")
 	if _, err := tx.Exec(ctx, sqlMergeDossiers); err != nil {
 		return res, translate("import: dossiers", err)
 	}
 	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE cree), count(*) FILTER (WHERE NOT cree) FROM changes`).
-		Scan(&res.Crees, &res.Modifies); err != nil {
+		Scan(&res.Created, &res.Changed); err != nil {
 		return res, translate("import: dossiers", err)
 	}
-	res.Inchanges = res.Dossiers - res.Crees - res.Modifies
-	etape("dossiers")
-	for _, q := range []string{sqlSupprimerVoeux, sqlSupprimerPieces, sqlRemplacerVoeux, sqlRemplacerPieces} {
+	res.Unchanged = res.Dossiers - res.Created - res.Changed
+	step("dossiers")
+	for _, q := range []string{sqlDeleteVoeux, sqlDeletePieces, sqlReplaceVoeux, sqlReplacePieces} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return res, translate("import: vœux and documents", err)
 		}
 	}
-	etape("vœux and documents")
+	step("vœux and documents")
 	if err := tx.Commit(ctx); err != nil {
 		return res, translate("import: commit", err)
 	}
-	etape("commit")
-	if res.Crees+res.Modifies > 0 {
+	step("commit")
+	if res.Created+res.Changed > 0 {
 		// Fresh statistics keep lookups on their indexes after a large load.
 		if _, err := pool.Exec(ctx, `ANALYZE aglae.etudiant, aglae.dossier, aglae.voeu, aglae.piece_manquante`); err != nil {
 			return res, translate("import: analyze", err)
 		}
-		etape("analyze")
+		step("analyze")
 	}
 	return res, nil
 }
 
-var colonnesStaging = []string{
+var stagingColumns = []string{
 	"ligne", "numero_dossier", "identifiant", "annee_universitaire", "academie",
 	"nom", "prenom", "date_naissance", "nom_normalise", "prenom_normalise", "etat",
 	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
@@ -148,12 +148,12 @@ CREATE TEMP TABLE changes (numero_dossier text NOT NULL, cree boolean NOT NULL) 
 
 // A check that spans lines: its query returns a reason and the line
 // numbers at fault, the first one of which the fault is reported on.
-type verification struct {
-	champ string
+type crossCheck struct {
+	field string
 	sql   string
 }
 
-var verifications = []verification{
+var crossChecks = []crossCheck{
 	{"numeroDossier", `SELECT 'the same dossier number is on lines ' || array_to_string(lignes, ', '), lignes[1]
 		FROM (SELECT array_agg(ligne ORDER BY ligne) AS lignes FROM staging
 		      GROUP BY numero_dossier HAVING count(*) > 1) d ORDER BY 2`},
@@ -162,18 +162,18 @@ var verifications = []verification{
 		      GROUP BY identifiant HAVING count(DISTINCT (nom, prenom, date_naissance)) > 1) d ORDER BY 2`},
 }
 
-func verifier(ctx context.Context, tx pgx.Tx, c verification, faute func(extract.Fault)) (int, error) {
+func runCrossCheck(ctx context.Context, tx pgx.Tx, c crossCheck, fault func(extract.Fault)) (int, error) {
 	rows, err := tx.Query(ctx, c.sql)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	var raison string
-	var ligne int
-	_, err = pgx.ForEachRow(rows, []any{&raison, &ligne}, func() error {
+	var line int
+	_, err = pgx.ForEachRow(rows, []any{&raison, &line}, func() error {
 		n++
-		if faute != nil {
-			faute(extract.Fault{Line: ligne, Field: c.champ, Raison: raison})
+		if fault != nil {
+			fault(extract.Fault{Line: line, Field: c.field, Raison: raison})
 		}
 		return nil
 	})
@@ -193,15 +193,15 @@ WHERE (e.nom, e.prenom, e.date_naissance) IS DISTINCT FROM (excluded.nom, exclud
 // written are remembered in changes, with whether they are new (xmax = 0
 // on a row the INSERT created).
 var sqlMergeDossiers = `WITH up AS (
-	INSERT INTO aglae.dossier AS d (` + strings.Join(colonnesDossierTable, ", ") + `)
-	SELECT ` + strings.Join(colonnesDossierTable, ", ") + ` FROM staging
-	ON CONFLICT (numero_dossier) DO UPDATE SET ` + setExcluded(colonnesDossierTable[1:]) + `, importe_le = now()
+	INSERT INTO aglae.dossier AS d (` + strings.Join(dossierTableColumns, ", ") + `)
+	SELECT ` + strings.Join(dossierTableColumns, ", ") + ` FROM staging
+	ON CONFLICT (numero_dossier) DO UPDATE SET ` + setExcluded(dossierTableColumns[1:]) + `, importe_le = now()
 	WHERE d.empreinte IS DISTINCT FROM excluded.empreinte
 	RETURNING d.numero_dossier, (xmax = 0) AS cree
 )
 INSERT INTO changes SELECT numero_dossier, cree FROM up`
 
-var colonnesDossierTable = []string{
+var dossierTableColumns = []string{
 	"numero_dossier", "identifiant", "annee_universitaire", "academie", "etat",
 	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
 	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance", "empreinte",
@@ -217,43 +217,43 @@ func setExcluded(cols []string) string {
 
 // A changed dossier loses its vœux and missing documents, then gets those of
 // its new line.
-const sqlSupprimerVoeux = `DELETE FROM aglae.voeu v USING changes c WHERE v.numero_dossier = c.numero_dossier AND NOT c.cree`
+const sqlDeleteVoeux = `DELETE FROM aglae.voeu v USING changes c WHERE v.numero_dossier = c.numero_dossier AND NOT c.cree`
 
-const sqlRemplacerVoeux = `INSERT INTO aglae.voeu (numero_dossier, rang, academie, uai, etablissement, formation)
+const sqlReplaceVoeux = `INSERT INTO aglae.voeu (numero_dossier, rang, academie, uai, etablissement, formation)
 SELECT s.numero_dossier, v.rang, v.academie, v.uai, v.etablissement, v.formation
 FROM staging s JOIN changes c USING (numero_dossier),
 	unnest(s.voeu_rangs, s.voeu_academies, s.voeu_uais, s.voeu_etablissements, s.voeu_formations)
 	AS v(rang, academie, uai, etablissement, formation)`
 
-const sqlSupprimerPieces = `DELETE FROM aglae.piece_manquante p USING changes c WHERE p.numero_dossier = c.numero_dossier AND NOT c.cree`
+const sqlDeletePieces = `DELETE FROM aglae.piece_manquante p USING changes c WHERE p.numero_dossier = c.numero_dossier AND NOT c.cree`
 
-const sqlRemplacerPieces = `INSERT INTO aglae.piece_manquante (numero_dossier, piece)
+const sqlReplacePieces = `INSERT INTO aglae.piece_manquante (numero_dossier, piece)
 SELECT s.numero_dossier, p.piece
 FROM staging s JOIN changes c USING (numero_dossier), unnest(s.pieces) AS p(piece)`
 
 // copySource feeds COPY from the extract reader. Once a fault is found it
 // keeps reading, to report every fault, but copies nothing more.
 type copySource struct {
-	lecteur *extract.Reader
-	opts    ImportOptions
-	row     []any
-	suivant int
+	reader       *extract.Reader
+	opts         ImportOptions
+	row          []any
+	nextProgress int
 }
 
 func (s *copySource) Next() bool {
 	for {
-		d, ok := s.lecteur.Next()
-		if s.opts.Progression != nil && s.opts.ProgressionPas > 0 && s.lecteur.Lines() >= s.suivant {
-			s.opts.Progression(s.lecteur.Lines())
-			s.suivant = s.lecteur.Lines() + s.opts.ProgressionPas
+		d, ok := s.reader.Next()
+		if s.opts.OnProgress != nil && s.opts.ProgressEvery > 0 && s.reader.Lines() >= s.nextProgress {
+			s.opts.OnProgress(s.reader.Lines())
+			s.nextProgress = s.reader.Lines() + s.opts.ProgressEvery
 		}
 		if !ok {
 			return false
 		}
-		if s.lecteur.Faults() > 0 {
+		if s.reader.Faults() > 0 {
 			continue
 		}
-		s.row = ligneStaging(d)
+		s.row = stagingRow(d)
 		return true
 	}
 }
@@ -261,7 +261,7 @@ func (s *copySource) Next() bool {
 func (s *copySource) Values() ([]any, error) { return s.row, nil }
 func (s *copySource) Err() error             { return nil }
 
-func ligneStaging(d extract.Dossier) []any {
+func stagingRow(d extract.Dossier) []any {
 	row := []any{
 		d.Line, d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie,
 		d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NormalizedNom, d.NormalizedPrenom, string(d.Etat),
@@ -284,14 +284,14 @@ func ligneStaging(d extract.Dossier) []any {
 	for i, v := range d.Voeux {
 		rangs[i], acas[i], uais[i], etabs[i], forms[i] = int16(v.Rang), v.Academie, v.UAI, v.Etablissement, v.Formation
 	}
-	return append(row, rangs, acas, uais, etabs, forms, empreinte(d))
+	return append(row, rangs, acas, uais, etabs, forms, fingerprint(d))
 }
 
-// empreinte is the fingerprint of what the import stores of a dossier
+// fingerprint is the fingerprint of what the import stores of a dossier
 // (vœux and missing documents included, the student's identity aside: it
 // lives in aglae.etudiant): equal for equal dossiers, whatever the line's
 // layout. Computed here, on the reader's core, rather than by PostgreSQL.
-func empreinte(d extract.Dossier) string {
+func fingerprint(d extract.Dossier) string {
 	h := fnv.New128a()
 	var b []byte
 	str := func(s string) { b = strconv.AppendQuote(b, s); b = append(b, 0) }

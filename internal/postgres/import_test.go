@@ -30,24 +30,24 @@ func assertNoOrphans(t *testing.T, pool *pgxpool.Pool) {
 
 func importString(t *testing.T, pool *pgxpool.Pool, s string) (postgres.ImportResult, []extract.Fault) {
 	t.Helper()
-	var fautes []extract.Fault
+	var faults []extract.Fault
 	res, err := postgres.Import(context.Background(), pool, strings.NewReader(s), postgres.ImportOptions{
-		Faute: func(f extract.Fault) { fautes = append(fautes, f) },
+		OnFault: func(f extract.Fault) { faults = append(faults, f) },
 	})
 	require.NoError(t, err)
-	return res, fautes
+	return res, faults
 }
 
 func TestImportTwiceChangesNothing(t *testing.T) {
 	pool := pgtest.New(t)
 	first := pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	assert.Equal(t, 20, first.Dossiers)
-	assert.Equal(t, 20, first.Crees)
+	assert.Equal(t, 20, first.Created)
 	before := pgtest.Snapshot(t, pool)
 
 	again := pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
-	assert.Equal(t, 0, again.Crees+again.Modifies+again.Etudiants, "%+v", again)
-	assert.Equal(t, 20, again.Inchanges)
+	assert.Equal(t, 0, again.Created+again.Changed+again.Etudiants, "%+v", again)
+	assert.Equal(t, 20, again.Unchanged)
 	assert.Equal(t, before, pgtest.Snapshot(t, pool), "a second import of the same file must write nothing")
 	assertNoOrphans(t, pool)
 }
@@ -57,8 +57,8 @@ func TestImportNewerExtractReplacesDossierWhole(t *testing.T) {
 	pool := pgtest.New(t)
 	pgtest.ImportFile(t, pool, testutil.Testdata("extract.jsonl"))
 	res := pgtest.ImportFile(t, pool, testutil.Testdata("extract-suite.jsonl"))
-	assert.Equal(t, 2, res.Modifies, "%+v", res)
-	assert.Equal(t, 1, res.Crees, "%+v", res)
+	assert.Equal(t, 2, res.Changed, "%+v", res)
+	assert.Equal(t, 1, res.Created, "%+v", res)
 
 	var nature, echelon string
 	var montant float64
@@ -91,12 +91,12 @@ func TestImportContradictoryLineImportsNothing(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
 	// Line 2: a decision on a dossier not processed yet.
 	lines[1] = strings.Replace(lines[1], `"etat":"VALIDE"`, `"etat":"NON_TRAITE"`, 1)
-	res, fautes := importString(t, pool, strings.Join(lines, "\n")+"\n")
-	assert.Equal(t, 1, res.Fautes)
-	require.Len(t, fautes, 1)
-	assert.Equal(t, 2, fautes[0].Line)
-	assert.Equal(t, "decision", fautes[0].Field)
-	assert.Contains(t, fautes[0].Raison, "NON_TRAITE")
+	res, faults := importString(t, pool, strings.Join(lines, "\n")+"\n")
+	assert.Equal(t, 1, res.Faults)
+	require.Len(t, faults, 1)
+	assert.Equal(t, 2, faults[0].Line)
+	assert.Equal(t, "decision", faults[0].Field)
+	assert.Contains(t, faults[0].Raison, "NON_TRAITE")
 	assert.Empty(t, pgtest.Snapshot(t, pool), "nothing may be imported")
 }
 
@@ -110,13 +110,13 @@ func TestImportCrossLineChecks(t *testing.T) {
 	other = strings.Replace(other, "2025VER2000000011F", "2025CRE2000000011F", 1)    // in another académie
 	other = strings.Replace(other, `"academie":"VER","identifiant"`, `"academie":"CRE","identifiant"`, 1)
 	withDup = append(withDup, other)
-	res, fautes := importString(t, pool, strings.Join(withDup, "\n"))
-	assert.Equal(t, 2, res.Fautes, "%v", fautes)
-	require.Len(t, fautes, 2)
-	assert.Equal(t, extract.Fault{Line: 3, Field: "numeroDossier", Raison: "the same dossier number is on lines 3, 21"}, fautes[0])
-	assert.Equal(t, 2, fautes[1].Line)
-	assert.Equal(t, "identifiant", fautes[1].Field)
-	assert.Contains(t, fautes[1].Raison, "lines 2, 22")
+	res, faults := importString(t, pool, strings.Join(withDup, "\n"))
+	assert.Equal(t, 2, res.Faults, "%v", faults)
+	require.Len(t, faults, 2)
+	assert.Equal(t, extract.Fault{Line: 3, Field: "numeroDossier", Raison: "the same dossier number is on lines 3, 21"}, faults[0])
+	assert.Equal(t, 2, faults[1].Line)
+	assert.Equal(t, "identifiant", faults[1].Field)
+	assert.Contains(t, faults[1].Raison, "lines 2, 22")
 	assert.Empty(t, pgtest.Snapshot(t, pool))
 }
 
@@ -130,15 +130,15 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 		`{"numeroDossier":"2025VER2000000011G","anneeUniversitaire":2025,"academie":"VER","identifiant":"2000000011G","nom":"A","prenom":"B","dateNaissance":"2006-03-14","etat":"VALIDE","piecesManquantes":[],"voeux":[]}`,                                                                                                                                                                                                                     // 5: bad key
 		`{"numeroDossier":"2025VER2000000011F","anneeUniversitaire":2025,"academie":"VER","identifiant":"2000000011F","nom":"A","prenom":"B","dateNaissance":"2006-03-14","etat":"VALIDE","piecesManquantes":[],"decision":{"nature":"REJET","echelon":"2","date":"2025-06-01","sousReserveProgression":false,"progressionVerifiee":false},"voeux":[{"rang":1,"academie":"VER","uai":"0781944Q","etablissement":"UVSQ","formation":"Licence"}]}`, // 6: REJET with an échelon, bad UAI key
 	}, "\n")
-	res, fautes := importString(t, pool, in)
+	res, faults := importString(t, pool, in)
 	var got []string
-	for _, f := range fautes {
+	for _, f := range faults {
 		got = append(got, f.String())
 	}
-	assert.Equal(t, 7, res.Fautes, strings.Join(got, "\n"))
-	lignes := map[int][]string{}
-	for _, f := range fautes {
-		lignes[f.Line] = append(lignes[f.Line], f.Field)
+	assert.Equal(t, 7, res.Faults, strings.Join(got, "\n"))
+	lines := map[int][]string{}
+	for _, f := range faults {
+		lines[f.Line] = append(lines[f.Line], f.Field)
 	}
 	assert.Equal(t, map[int][]string{
 		1: {""},
@@ -146,7 +146,7 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 		3: {"couleur"},
 		5: {"identifiant", "numeroDossier"},
 		6: {"decision.echelon", "voeux[0].uai"},
-	}, lignes, strings.Join(got, "\n"))
+	}, lines, strings.Join(got, "\n"))
 	assert.Empty(t, pgtest.Snapshot(t, pool))
 }
 

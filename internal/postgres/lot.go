@@ -9,10 +9,10 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
-// sqlLot reads the dossiers of many (identifier, year) pairs in one
+// sqlBatch reads the dossiers of many (identifier, year) pairs in one
 // statement: a nested loop of index scans on dossier_identifiant_annee.
 // The first column is the pair's position in the arrays.
-const sqlLot = `SELECT q.i::int, ` + colonnesDossier + `
+const sqlBatch = `SELECT q.i::int, ` + dossierColumns + `
 	FROM unnest($1::text[], $2::int2[]) WITH ORDINALITY AS q(identifiant, annee, i)
 	JOIN aglae.dossier d ON d.identifiant = q.identifiant AND d.annee_universitaire = q.annee
 	JOIN aglae.etudiant e ON e.identifiant = d.identifiant`
@@ -30,7 +30,7 @@ func (s *Store) DossiersBatch(ctx context.Context, annee int, identifiants []str
 	out := make(map[string][]bourse.Dossier, len(identifiants))
 	err := retryRead(ctx, "batch lookup", func(ctx context.Context) error {
 		clear(out)
-		return s.lot(ctx, identifiants, annees, func(i int, x bourse.Dossier) {
+		return s.batch(ctx, identifiants, annees, func(i int, x bourse.Dossier) {
 			out[x.Identifiant] = append(out[x.Identifiant], x)
 		})
 	})
@@ -40,11 +40,11 @@ func (s *Store) DossiersBatch(ctx context.Context, annee int, identifiants []str
 	return out, nil
 }
 
-// lot runs sqlLot and hands each row to emit with the 0-based position of
+// batch runs sqlBatch and hands each row to emit with the 0-based position of
 // the pair that found it. Its error is the driver's: the callers retry it
 // (retryRead) and translate it.
-func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, emit func(i int, x bourse.Dossier)) error {
-	rows, err := s.pool.Query(ctx, sqlLot, identifiants, annees)
+func (s *Store) batch(ctx context.Context, identifiants []string, annees []int16, emit func(i int, x bourse.Dossier)) error {
+	rows, err := s.pool.Query(ctx, sqlBatch, identifiants, annees)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (s *Store) lot(ctx context.Context, identifiants []string, annees []int16, 
 		date pgtype.Date
 	)
 	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee}
+		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified}
 	_, err = pgx.ForEachRow(rows, scan, func() error {
 		d := x
 		d.Identity.DateNaissance = date.Time

@@ -8,8 +8,8 @@ import (
 // The reads of the load harness (cmd/bench): a sample of the database to
 // draw lookups from, and the server's figures for its report.
 
-// Cle is one (identifiant, année universitaire) pair of a live dossier.
-type Cle struct {
+// Key is one (identifiant, année universitaire) pair of a live dossier.
+type Key struct {
 	Identifiant string
 	Annee       int
 }
@@ -17,7 +17,7 @@ type Cle struct {
 // SampleKeys returns up to n (identifiant, year) pairs that have a live (not
 // cancelled) dossier, in an order that depends only on seed, so that two
 // runs with the same seed draw the same lookups.
-func SampleKeys(ctx context.Context, pool *Pool, n int, seed uint64) ([]Cle, error) {
+func SampleKeys(ctx context.Context, pool *Pool, n int, seed uint64) ([]Key, error) {
 	rows, err := pool.Query(ctx, `
 		SELECT identifiant, annee_universitaire FROM (
 			SELECT DISTINCT identifiant, annee_universitaire FROM aglae.dossier WHERE etat <> 'ANNULE') s
@@ -27,9 +27,9 @@ func SampleKeys(ctx context.Context, pool *Pool, n int, seed uint64) ([]Cle, err
 		return nil, translate("sample of identifiers", err)
 	}
 	defer rows.Close()
-	var out []Cle
+	var out []Key
 	for rows.Next() {
-		var c Cle
+		var c Key
 		var annee int16
 		if err := rows.Scan(&c.Identifiant, &annee); err != nil {
 			return nil, translate("sample of identifiers", err)

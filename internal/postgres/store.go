@@ -30,36 +30,36 @@ var _ bourse.Store = (*Store)(nil)
 
 // The columns the engine needs; the first one tells which branch found the
 // row (true: by identifier).
-const colonnesDossier = `d.numero_dossier, d.identifiant, d.annee_universitaire, e.nom, e.prenom, e.date_naissance,
+const dossierColumns = `d.numero_dossier, d.identifiant, d.annee_universitaire, e.nom, e.prenom, e.date_naissance,
 	d.etat, d.decision_nature, d.echelon, d.date_decision, d.sous_reserve_progression, d.progression_verifiee`
 
 const (
 	// Both branches are index scans: dossier_identifiant_annee, and
 	// etudiant_identite then dossier_identifiant_annee.
-	sqlParIdentifiant = `SELECT true, ` + colonnesDossier + `
+	sqlByIdentifiant = `SELECT true, ` + dossierColumns + `
 	FROM aglae.dossier d JOIN aglae.etudiant e ON e.identifiant = d.identifiant
 	WHERE d.identifiant = $1 AND d.annee_universitaire = $2`
-	sqlParIdentite = `SELECT false, ` + colonnesDossier + `
+	sqlByIdentity = `SELECT false, ` + dossierColumns + `
 	FROM aglae.etudiant e JOIN aglae.dossier d ON d.identifiant = e.identifiant
 	WHERE e.nom_normalise = $3 AND e.prenom_normalise = $4 AND e.date_naissance = $5
 	  AND d.annee_universitaire = $2 AND e.identifiant <> $1`
-	sqlLesDeux = sqlParIdentifiant + "\nUNION ALL\n" + sqlParIdentite
+	sqlBoth = sqlByIdentifiant + "\nUNION ALL\n" + sqlByIdentity
 )
 
 // Dossiers returns the dossiers of d's identifier for d's year and, when d
 // carries an identity, those of every student with that identity, in one
 // query, run once more if its connection was dead. Errors are of kind
 // Unavailable or Internal.
-func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (parIdentifiant, parIdentite []bourse.Dossier, err error) {
+func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
 	if d.Identity == nil {
-		parIdentifiant, err = s.group.dossiers(ctx, d.Identifiant, d.Annee)
-		return parIdentifiant, nil, err
+		byIdentifiant, err = s.group.dossiers(ctx, d.Identifiant, d.Annee)
+		return byIdentifiant, nil, err
 	}
 	id := d.Identity
 	nom, prenom, naissance := bourse.NormalizeNom(id.Nom), bourse.NormalizeNom(id.Prenom), dateOnly(id.DateNaissance)
 	err = retryRead(ctx, "lookup", func(ctx context.Context) error {
-		parIdentifiant, parIdentite = nil, nil
-		rows, err := s.pool.Query(ctx, sqlLesDeux, d.Identifiant, d.Annee, nom, prenom, naissance)
+		byIdentifiant, byIdentity = nil, nil
+		rows, err := s.pool.Query(ctx, sqlBoth, d.Identifiant, d.Annee, nom, prenom, naissance)
 		if err != nil {
 			return err
 		}
@@ -72,15 +72,15 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (parIdentifiant, p
 				date pgtype.Date
 			)
 			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.verifiee); err != nil {
+				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified); err != nil {
 				return err
 			}
 			x.Identity.DateNaissance = date.Time
 			r.fill(&x)
 			if own {
-				parIdentifiant = append(parIdentifiant, x)
+				byIdentifiant = append(byIdentifiant, x)
 			} else {
-				parIdentite = append(parIdentite, x)
+				byIdentity = append(byIdentity, x)
 			}
 		}
 		return rows.Err()
@@ -88,18 +88,18 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (parIdentifiant, p
 	if err != nil {
 		return nil, nil, err
 	}
-	return parIdentifiant, parIdentite, nil
+	return byIdentifiant, byIdentity, nil
 }
 
 // dossierRow holds the nullable columns of a dossier row.
 type dossierRow struct {
-	annee        int16
-	etat         string
-	nature       pgtype.Text
-	echelon      pgtype.Text
-	dateDecision pgtype.Date
-	sousReserve  pgtype.Bool
-	verifiee     pgtype.Bool
+	annee               int16
+	etat                string
+	nature              pgtype.Text
+	echelon             pgtype.Text
+	dateDecision        pgtype.Date
+	sousReserve         pgtype.Bool
+	progressionVerified pgtype.Bool
 }
 
 // fill converts the row into x's remaining fields.
@@ -112,7 +112,7 @@ func (r dossierRow) fill(x *bourse.Dossier) {
 			Echelon:                r.echelon.String,
 			Date:                   r.dateDecision.Time,
 			SousReserveProgression: r.sousReserve.Bool,
-			ProgressionVerified:    r.verifiee.Bool,
+			ProgressionVerified:    r.progressionVerified.Bool,
 		}
 	}
 }

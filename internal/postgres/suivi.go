@@ -25,7 +25,7 @@ var _ suivi.Store = (*Suivi)(nil)
 // The answer's columns a change is made of, in the log. numero_dossier is
 // not among them: a student's answer does not change because another of
 // their dossiers now gives the same answer.
-const colonnesReponse = `statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie`
+const reponseColumns = `statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie`
 
 // sqlSuivi finds, for one establishment ($1), every student whose current
 // answer was first given at or after $2, with the answer given before it.
@@ -41,14 +41,14 @@ const colonnesReponse = `statut, type_decision, echelon, correspondance, identif
 // never read, however long the nightly re-checks made it.
 const sqlSuivi = `
 WITH recentes AS (
-	SELECT identifiant, annee_universitaire, horodatage, canal, ` + colonnesReponse + `, numero_dossier
+	SELECT identifiant, annee_universitaire, horodatage, canal, ` + reponseColumns + `, numero_dossier
 	FROM connecteur.consultation
 	WHERE uai = $1 AND horodatage >= $2 AND identifiant IS NOT NULL
 ), precedentes AS (
 	SELECT p.*
 	FROM (SELECT DISTINCT identifiant, annee_universitaire FROM recentes) e
 	CROSS JOIN LATERAL (
-		SELECT identifiant, annee_universitaire, horodatage, canal, ` + colonnesReponse + `, numero_dossier
+		SELECT identifiant, annee_universitaire, horodatage, canal, ` + reponseColumns + `, numero_dossier
 		FROM connecteur.consultation c
 		WHERE c.uai = $1 AND c.annee_universitaire = e.annee_universitaire AND c.identifiant = e.identifiant
 		  AND c.horodatage < $2
@@ -68,7 +68,7 @@ WITH recentes AS (
 	WINDOW w AS (PARTITION BY identifiant, annee_universitaire ORDER BY horodatage)
 ), changements AS (
 	SELECT *, max(horodatage) FILTER (WHERE change) OVER (PARTITION BY identifiant, annee_universitaire) AS dernier
-	FROM (SELECT *, (` + colonnesReponse + `) IS DISTINCT FROM
+	FROM (SELECT *, (` + reponseColumns + `) IS DISTINCT FROM
 		(p_statut, p_type_decision, p_echelon, p_correspondance, p_identifiant_aglae, p_anomalie)
 		OR p_horodatage IS NULL AS change FROM historique) h
 )
@@ -81,28 +81,28 @@ FROM changements
 WHERE change AND horodatage = dernier AND p_horodatage IS NOT NULL
 ORDER BY horodatage, identifiant, annee_universitaire`
 
-// Changements returns, for the establishment uai, every student whose
-// current answer was first given at or after depuis, with the answer given
+// Changes returns, for the establishment uai, every student whose
+// current answer was first given at or after since, with the answer given
 // before it, oldest change first ([suivi.Store]).
-func (s *Suivi) Changements(ctx context.Context, uai string, depuis time.Time) ([]suivi.Changement, error) {
+func (s *Suivi) Changes(ctx context.Context, uai string, since time.Time) ([]suivi.Change, error) {
 	const op = "follow-up"
-	rows, err := s.pool.Query(ctx, sqlSuivi, uai, depuis)
+	rows, err := s.pool.Query(ctx, sqlSuivi, uai, since)
 	if err != nil {
 		return nil, translate(op, err)
 	}
 	var (
-		out   []suivi.Changement
-		c     suivi.Changement
+		out   []suivi.Change
+		c     suivi.Change
 		annee int16
 		canal string
 	)
-	av, ap := &c.Avant, &c.Apres
-	_, err = pgx.ForEachRow(rows, []any{&c.Identifiant, &annee, &c.VuLe, &canal,
-		&av.Statut, &av.TypeDecision, &av.Echelon, &av.NumeroDossier, &av.Correspondance, &av.IdentifiantAglae, &av.Anomalie,
-		&ap.Statut, &ap.TypeDecision, &ap.Echelon, &ap.NumeroDossier, &ap.Correspondance, &ap.IdentifiantAglae, &ap.Anomalie,
+	before, after := &c.Before, &c.After
+	_, err = pgx.ForEachRow(rows, []any{&c.Identifiant, &annee, &c.SeenAt, &canal,
+		&before.Statut, &before.TypeDecision, &before.Echelon, &before.NumeroDossier, &before.Correspondance, &before.IdentifiantAglae, &before.Anomalie,
+		&after.Statut, &after.TypeDecision, &after.Echelon, &after.NumeroDossier, &after.Correspondance, &after.IdentifiantAglae, &after.Anomalie,
 	}, func() error {
 		c.AnneeUniversitaire = int(annee)
-		c.VuPar = bourse.Canal(canal)
+		c.SeenBy = bourse.Canal(canal)
 		out = append(out, c)
 		return nil
 	})
@@ -125,15 +125,15 @@ func (s *Suivi) Changements(ctx context.Context, uai string, depuis time.Time) (
 // list is a filter of its result, in Go.
 const sqlEtudiants = `
 WITH historique AS (
-	SELECT identifiant, horodatage, canal, ` + colonnesReponse + `, numero_dossier,
-		(` + colonnesReponse + `) IS DISTINCT FROM (lag(statut) OVER w, lag(type_decision) OVER w,
+	SELECT identifiant, horodatage, canal, ` + reponseColumns + `, numero_dossier,
+		(` + reponseColumns + `) IS DISTINCT FROM (lag(statut) OVER w, lag(type_decision) OVER w,
 			lag(echelon) OVER w, lag(correspondance) OVER w, lag(identifiant_aglae) OVER w,
 			lag(anomalie) OVER w) AS change
 	FROM connecteur.consultation
 	WHERE uai = $1 AND annee_universitaire = $2 AND identifiant IS NOT NULL
 	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
 ), cumuls AS (
-	SELECT identifiant, ` + colonnesReponse + `, numero_dossier,
+	SELECT identifiant, ` + reponseColumns + `, numero_dossier,
 		max(horodatage) FILTER (WHERE change) OVER w AS depuis,
 		count(*) FILTER (WHERE canal <> 'RECHECK') OVER w AS consultations,
 		min(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS premiere,
@@ -163,11 +163,11 @@ func (s *Suivi) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.E
 	)
 	r := &e.Reponse
 	_, err = pgx.ForEachRow(rows, []any{&e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
-		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Depuis, &e.Consultations,
-		&e.PremiereConsultation, &e.DerniereConsultation,
+		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Since, &e.Consultations,
+		&e.FirstConsultation, &e.LastConsultation,
 	}, func() error {
 		out = append(out, e)
-		e.PremiereConsultation, e.DerniereConsultation = nil, nil
+		e.FirstConsultation, e.LastConsultation = nil, nil
 		return nil
 	})
 	if err != nil {

@@ -24,9 +24,9 @@ import (
 // and control lists over the consultation log (suivi.Reader). Its errors
 // are of kind Invalid, Unavailable or Internal.
 type FollowUp interface {
-	// Suivi returns the follow-up of the establishment uai since depuis
+	// Suivi returns the follow-up of the establishment uai from since on
 	// (suivi.Suivi).
-	Suivi(ctx context.Context, uai string, depuis time.Time) ([]suivi.Changement, error)
+	Suivi(ctx context.Context, uai string, since time.Time) ([]suivi.Change, error)
 	// Liste returns the control list nom of the establishment uai for the
 	// academic year annee (suivi.Liste).
 	Liste(ctx context.Context, uai string, annee int, nom string) (suivi.Controle, error)
@@ -34,8 +34,8 @@ type FollowUp interface {
 
 // SuiviOptions configures the follow-up routes.
 type SuiviOptions struct {
-	// Bascule gives the default academic year of the control lists.
-	Bascule bourse.Bascule
+	// SwitchDate gives the default academic year of the control lists.
+	SwitchDate bourse.SwitchDate
 	// Now is time.Now when nil.
 	Now func() time.Time
 	// Logger receives the cause of every 5xx answer, at error level, with
@@ -81,11 +81,12 @@ type suiviRoutes struct {
 // etablissement returns the {uai} of the path once it checked that the
 // authenticated client belongs to it.
 func etablissement(r *http.Request) (string, error) {
-	uai, err := suivi.ParseUAI(chi.URLParam(r, "uai"))
+	code, err := bourse.ParseUAI("uai", chi.URLParam(r, "uai"))
 	if err != nil {
 		return "", err
 	}
-	c, ok := auth.ClientDe(r.Context())
+	uai := string(code)
+	c, ok := auth.ClientFrom(r.Context())
 	switch {
 	case !ok:
 		return "", web.Errorf(web.Forbidden, "no authenticated API client")
@@ -102,7 +103,7 @@ func (h *suiviRoutes) getSuivi(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	format, err := negocier(r.Header.Values("Accept"))
+	format, err := negotiate(r.Header.Values("Accept"))
 	if err != nil {
 		return err
 	}
@@ -127,10 +128,10 @@ func (h *suiviRoutes) getSuivi(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.EcrireSuivi(&buf, format, uai, depuis, cs); err != nil {
+	if err := suivi.WriteSuivi(&buf, format, uai, depuis, cs); err != nil {
 		return err
 	}
-	return envoyer(w, format, "suivi-"+uai+".csv", buf.Bytes())
+	return send(w, format, "suivi-"+uai+".csv", buf.Bytes())
 }
 
 func (h *suiviRoutes) getControle(w http.ResponseWriter, r *http.Request) error {
@@ -142,7 +143,7 @@ func (h *suiviRoutes) getControle(w http.ResponseWriter, r *http.Request) error 
 	if !slices.Contains(suivi.Listes, nom) {
 		return bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(suivi.Listes, ", "))
 	}
-	format, err := negocier(r.Header.Values("Accept"))
+	format, err := negotiate(r.Header.Values("Accept"))
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (h *suiviRoutes) getControle(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	annee := h.opts.Bascule.AnneeCourante(h.now())
+	annee := h.opts.SwitchDate.CurrentAnnee(h.now())
 	if v := q.Get("annee"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || len(v) != 4 {
@@ -163,10 +164,10 @@ func (h *suiviRoutes) getControle(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.EcrireListe(&buf, format, c); err != nil {
+	if err := suivi.WriteListe(&buf, format, c); err != nil {
 		return err
 	}
-	return envoyer(w, format, nom+"-"+uai+"-"+strconv.Itoa(annee)+".csv", buf.Bytes())
+	return send(w, format, nom+"-"+uai+"-"+strconv.Itoa(annee)+".csv", buf.Bytes())
 }
 
 func (h *suiviRoutes) now() time.Time {
@@ -194,12 +195,12 @@ func query(r *http.Request, allowed string) (url.Values, error) {
 	return q, nil
 }
 
-// negocier picks the format of the answer from the Accept header: the
+// negotiate picks the format of the answer from the Accept header: the
 // acceptable type (application/json or text/csv, wildcards included) of
 // highest quality; on a tie a type named outright before a wildcard, then
 // the first named; JSON when there is no Accept header. None acceptable:
 // 406.
-func negocier(accept []string) (string, error) {
+func negotiate(accept []string) (string, error) {
 	if len(accept) == 0 {
 		return suivi.FormatJSON, nil
 	}
@@ -244,12 +245,12 @@ func negocier(accept []string) (string, error) {
 	return best, nil
 }
 
-// envoyer writes body, in format, with status 200.
-func envoyer(w http.ResponseWriter, format, fichier string, body []byte) error {
+// send writes body, in format, with status 200.
+func send(w http.ResponseWriter, format, filename string, body []byte) error {
 	h := w.Header()
 	if format == suivi.FormatCSV {
 		h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-		h.Set("Content-Disposition", `attachment; filename="`+fichier+`"`)
+		h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	} else {
 		h.Set("Content-Type", "application/json")
 	}

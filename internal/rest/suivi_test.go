@@ -22,8 +22,8 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/web"
 )
 
-// TestNegocier checks the choice of JSON or CSV from the Accept header.
-func TestNegocier(t *testing.T) {
+// TestNegotiate checks the choice of JSON or CSV from the Accept header.
+func TestNegotiate(t *testing.T) {
 	tests := []struct {
 		name   string
 		accept []string
@@ -48,7 +48,7 @@ func TestNegocier(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := negocier(tc.accept)
+			got, err := negotiate(tc.accept)
 			if tc.want == "" {
 				k, _ := web.Classify(err)
 				if err == nil || k != web.NotAcceptable {
@@ -66,18 +66,18 @@ func TestNegocier(t *testing.T) {
 // fakeFollowUp answers the follow-up routes from what it holds and keeps
 // what it was asked.
 type fakeFollowUp struct {
-	changements []suivi.Changement
-	err         error
-	uai, nom    string
-	depuis      time.Time
-	annee       int
-	calls       int
+	changes  []suivi.Change
+	err      error
+	uai, nom string
+	depuis   time.Time
+	annee    int
+	calls    int
 }
 
-func (f *fakeFollowUp) Suivi(ctx context.Context, uai string, depuis time.Time) ([]suivi.Changement, error) {
+func (f *fakeFollowUp) Suivi(ctx context.Context, uai string, depuis time.Time) ([]suivi.Change, error) {
 	f.calls++
 	f.uai, f.depuis = uai, depuis
-	return f.changements, f.err
+	return f.changes, f.err
 }
 
 func (f *fakeFollowUp) Liste(ctx context.Context, uai string, annee int, nom string) (suivi.Controle, error) {
@@ -144,7 +144,7 @@ func TestSuiviRoutes(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, 2025, f.annee, "before 1 July: the year that started the September before")
 		assert.Equal(t, suivi.ListeInconnus, f.nom)
-		res = getSuivi(t, f, SuiviOptions{Bascule: bourse.Bascule{Month: time.June, Day: 1}}, clientA,
+		res = getSuivi(t, f, SuiviOptions{SwitchDate: bourse.SwitchDate{Month: time.June, Day: 1}}, clientA,
 			"/v1/etablissements/0781944P/controles/statuts", "text/csv")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, 2026, f.annee, "the switch day of the options")

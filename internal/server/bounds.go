@@ -102,7 +102,7 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 	detail := "this client already has " + strconv.Itoa(max) + " requests in progress; retry in a second"
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := auth.ClientDe(r.Context())
+			c, ok := auth.ClientFrom(r.Context())
 			if !ok {
 				next.ServeHTTP(w, r)
 				return
@@ -127,7 +127,7 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 func charge(l *auth.Limiter, q *quota, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := auth.ClientDe(r.Context())
+			c, ok := auth.ClientFrom(r.Context())
 			if !ok {
 				next.ServeHTTP(w, r)
 				return

@@ -54,7 +54,7 @@ type Config struct {
 	IdleTimeout          time.Duration
 	ShutdownTimeout      time.Duration
 	LookupTimeout        time.Duration // a lookup's deadline, carried down to the query
-	SwitchDate           bourse.Bascule
+	SwitchDate           bourse.SwitchDate
 
 	TLSCert     string // PEM certificate and key: HTTPS when set
 	TLSKey      string
@@ -406,7 +406,7 @@ func handler(d deps) http.Handler {
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
 		if d.suiviPool != nil {
-			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{Bascule: d.cfg.SwitchDate, Logger: d.log})
+			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{SwitchDate: d.cfg.SwitchDate, Logger: d.log})
 		}
 	})
 	return r

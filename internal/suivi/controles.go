@@ -41,20 +41,20 @@ var Listes = []string{ListeStatuts, ListeNumerosDifferents, ListeEnAttente, List
 // Etudiant is one student of a control list: their identifier, their last
 // answer, since when that answer has been given, and how the establishment
 // asked about them. The re-check's own lookups are not consultations of
-// the establishment: they count in Depuis, not in Consultations and the
+// the establishment: they count in Since, not in Consultations and the
 // consultation times.
 type Etudiant struct {
 	Identifiant string `json:"identifiant"`
 	Reponse
-	Depuis               time.Time  `json:"depuis"`
-	Consultations        int        `json:"consultations"`
-	PremiereConsultation *time.Time `json:"premiereConsultation,omitempty"`
-	DerniereConsultation *time.Time `json:"derniereConsultation,omitempty"`
+	Since             time.Time  `json:"depuis"`
+	Consultations     int        `json:"consultations"`
+	FirstConsultation *time.Time `json:"premiereConsultation,omitempty"`
+	LastConsultation  *time.Time `json:"derniereConsultation,omitempty"`
 }
 
-// Compte is the number of students whose last answer has a statut (and,
+// StatutCount is the number of students whose last answer has a statut (and,
 // for BOURSIER, a type of decision).
-type Compte struct {
+type StatutCount struct {
 	Statut       bourse.Statut       `json:"statut"`
 	TypeDecision bourse.TypeDecision `json:"typeDecision,omitempty"`
 	Etudiants    int                 `json:"etudiants"`
@@ -67,28 +67,28 @@ type Controle struct {
 	UAI                string
 	AnneeUniversitaire int
 	Etudiants          []Etudiant
-	Statuts            []Compte
+	Statuts            []StatutCount
 }
 
 // MarshalJSON writes {liste, uai, anneeUniversitaire} and either
 // etudiants (an array, possibly empty) or, for the statuts list, statuts
 // and their total.
 func (c Controle) MarshalJSON() ([]byte, error) {
-	type entete struct {
+	type header struct {
 		Liste              string `json:"liste"`
 		UAI                string `json:"uai"`
 		AnneeUniversitaire int    `json:"anneeUniversitaire"`
 	}
-	h := entete{c.Liste, c.UAI, c.AnneeUniversitaire}
+	h := header{c.Liste, c.UAI, c.AnneeUniversitaire}
 	if c.Liste == ListeStatuts {
 		return json.Marshal(struct {
-			entete
-			Statuts []Compte `json:"statuts"`
-			Total   int      `json:"total"`
+			header
+			Statuts []StatutCount `json:"statuts"`
+			Total   int           `json:"total"`
 		}{h, nonNil(c.Statuts), c.Total()})
 	}
 	return json.Marshal(struct {
-		entete
+		header
 		Etudiants []Etudiant `json:"etudiants"`
 	}{h, nonNil(c.Etudiants)})
 }
@@ -106,8 +106,8 @@ func (c Controle) Total() int {
 	return n
 }
 
-// Compte returns the count of statut s (and type of decision t).
-func (c Controle) Compte(s bourse.Statut, t bourse.TypeDecision) int {
+// StatutCount returns the count of statut s (and type of decision t).
+func (c Controle) StatutCount(s bourse.Statut, t bourse.TypeDecision) int {
 	for _, x := range c.Statuts {
 		if x.Statut == s && x.TypeDecision == t {
 			return x.Etudiants
@@ -123,9 +123,9 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// ordreStatuts is the order of the statuts list; every line is present,
+// statutsOrder is the order of the statuts list; every line is present,
 // zero included.
-var ordreStatuts = []Compte{
+var statutsOrder = []StatutCount{
 	{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive},
 	{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle},
 	{Statut: bourse.StatutEnAttente},
@@ -137,13 +137,14 @@ var ordreStatuts = []Compte{
 // for the academic year annee. Errors are of kind Invalid (uai, annee, an
 // unknown list), Unavailable or Internal.
 func Liste(ctx context.Context, store Store, uai string, annee int, nom string) (Controle, error) {
-	if nom != ListeStatuts && filtres[nom] == nil {
+	if nom != ListeStatuts && filters[nom] == nil {
 		return Controle{}, bourse.Invalid("liste", "unknown list %q: want one of %s", clip(nom), strings.Join(Listes, ", "))
 	}
-	u, err := parseUAI(uai)
+	code, err := bourse.ParseUAI("uai", uai)
 	if err != nil {
 		return Controle{}, err
 	}
+	u := string(code)
 	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return Controle{}, err
 	}
@@ -151,7 +152,7 @@ func Liste(ctx context.Context, store Store, uai string, annee int, nom string) 
 	if err != nil {
 		return Controle{}, err
 	}
-	return extraire(u, annee, nom, es), nil
+	return extractListe(u, annee, nom, es), nil
 }
 
 // etudiants reads the students of the establishment uai for the year
@@ -163,41 +164,41 @@ func etudiants(ctx context.Context, store Store, uai string, annee int) ([]Etudi
 	}
 	for i := range es {
 		e := &es[i]
-		e.Depuis = e.Depuis.In(bourse.Paris)
-		e.PremiereConsultation = inParis(e.PremiereConsultation)
-		e.DerniereConsultation = inParis(e.DerniereConsultation)
+		e.Since = e.Since.In(bourse.Paris)
+		e.FirstConsultation = inParis(e.FirstConsultation)
+		e.LastConsultation = inParis(e.LastConsultation)
 	}
 	return es, nil
 }
 
-// filtres select and order the students of each list.
-var filtres = map[string]func(es []Etudiant) []Etudiant{
+// filters select and order the students of each list.
+var filters = map[string]func(es []Etudiant) []Etudiant{
 	ListeNumerosDifferents: func(es []Etudiant) []Etudiant {
 		// The last time the establishment asked about each number.
-		derniere := make(map[string]time.Time, len(es))
+		last := make(map[string]time.Time, len(es))
 		for _, e := range es {
-			if e.DerniereConsultation != nil {
-				derniere[e.Identifiant] = *e.DerniereConsultation
+			if e.LastConsultation != nil {
+				last[e.Identifiant] = *e.LastConsultation
 			}
 		}
-		out := garder(es, func(e *Etudiant) bool {
+		out := keep(es, func(e *Etudiant) bool {
 			if e.Correspondance != bourse.ByIdentity {
 				return false
 			}
 			// Corrected: the establishment asked about Aglaé's number since.
-			t, ok := derniere[e.IdentifiantAglae]
-			return !ok || e.DerniereConsultation == nil || !t.After(*e.DerniereConsultation)
+			t, ok := last[e.IdentifiantAglae]
+			return !ok || e.LastConsultation == nil || !t.After(*e.LastConsultation)
 		})
 		slices.SortFunc(out, func(a, b Etudiant) int { return strings.Compare(a.Identifiant, b.Identifiant) })
 		return out
 	},
 	ListeEnAttente: func(es []Etudiant) []Etudiant {
-		return parDepuis(garder(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutEnAttente && e.Anomalie == "" }))
+		return sortBySince(keep(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutEnAttente && e.Anomalie == "" }))
 	},
 	ListeInconnus: func(es []Etudiant) []Etudiant {
-		out := garder(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutInconnu })
+		out := keep(es, func(e *Etudiant) bool { return e.Statut == bourse.StatutInconnu })
 		slices.SortFunc(out, func(a, b Etudiant) int {
-			pa, pb := a.PremiereConsultation, b.PremiereConsultation
+			pa, pb := a.FirstConsultation, b.FirstConsultation
 			switch {
 			case pa == nil && pb != nil:
 				return 1
@@ -211,30 +212,30 @@ var filtres = map[string]func(es []Etudiant) []Etudiant{
 		return out
 	},
 	ListeIdentitesDifferentes: func(es []Etudiant) []Etudiant {
-		return parDepuis(garder(es, func(e *Etudiant) bool { return e.Anomalie == bourse.AnomalieIdentiteDifferente }))
+		return sortBySince(keep(es, func(e *Etudiant) bool { return e.Anomalie == bourse.AnomalieIdentiteDifferente }))
 	},
 }
 
-// extraire returns the list nom of the students es of the establishment
+// extractListe returns the list nom of the students es of the establishment
 // uai for the year annee.
-func extraire(uai string, annee int, nom string, es []Etudiant) Controle {
+func extractListe(uai string, annee int, nom string, es []Etudiant) Controle {
 	c := Controle{Liste: nom, UAI: uai, AnneeUniversitaire: annee}
 	if nom == ListeStatuts {
-		c.Statuts = compter(es)
+		c.Statuts = countByStatut(es)
 	} else {
-		c.Etudiants = filtres[nom](es)
+		c.Etudiants = filters[nom](es)
 	}
 	return c
 }
 
-// compter counts the students by statut and type of decision.
-func compter(es []Etudiant) []Compte {
-	out := slices.Clone(ordreStatuts)
+// countByStatut counts the students by statut and type of decision.
+func countByStatut(es []Etudiant) []StatutCount {
+	out := slices.Clone(statutsOrder)
 	for _, e := range es {
-		i := slices.IndexFunc(out, func(c Compte) bool { return c.Statut == e.Statut && c.TypeDecision == e.TypeDecision })
+		i := slices.IndexFunc(out, func(c StatutCount) bool { return c.Statut == e.Statut && c.TypeDecision == e.TypeDecision })
 		if i < 0 {
 			// Cannot happen with the engine's answers; shown rather than hidden.
-			out = append(out, Compte{Statut: e.Statut, TypeDecision: e.TypeDecision})
+			out = append(out, StatutCount{Statut: e.Statut, TypeDecision: e.TypeDecision})
 			i = len(out) - 1
 		}
 		out[i].Etudiants++
@@ -242,7 +243,7 @@ func compter(es []Etudiant) []Compte {
 	return out
 }
 
-func garder(es []Etudiant, keep func(e *Etudiant) bool) []Etudiant {
+func keep(es []Etudiant, keep func(e *Etudiant) bool) []Etudiant {
 	out := []Etudiant{}
 	for i := range es {
 		if keep(&es[i]) {
@@ -252,11 +253,11 @@ func garder(es []Etudiant, keep func(e *Etudiant) bool) []Etudiant {
 	return out
 }
 
-// parDepuis orders es by the time their answer was first given, oldest
+// sortBySince orders es by the time their answer was first given, oldest
 // first, then by identifier.
-func parDepuis(es []Etudiant) []Etudiant {
+func sortBySince(es []Etudiant) []Etudiant {
 	slices.SortFunc(es, func(a, b Etudiant) int {
-		if c := a.Depuis.Compare(b.Depuis); c != 0 {
+		if c := a.Since.Compare(b.Since); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Identifiant, b.Identifiant)

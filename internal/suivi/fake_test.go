@@ -22,16 +22,16 @@ import (
 // establishment and year, which it keeps.
 type fakeStore struct {
 	etudiants    []suivi.Etudiant
-	changements  []suivi.Changement
+	changements  []suivi.Change
 	err          error
 	uai          string
 	annee, calls int
 }
 
-func (f *fakeStore) Changements(ctx context.Context, uai string, depuis time.Time) ([]suivi.Changement, error) {
+func (f *fakeStore) Changes(ctx context.Context, uai string, since time.Time) ([]suivi.Change, error) {
 	f.uai = uai
 	f.calls++
-	return append([]suivi.Changement(nil), f.changements...), f.err
+	return append([]suivi.Change(nil), f.changements...), f.err
 }
 
 func (f *fakeStore) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, error) {
@@ -45,9 +45,9 @@ func at(day, hour int) time.Time { return time.Date(2025, 9, day, hour, 0, 0, 0,
 func ptr(t time.Time) *time.Time { return &t }
 
 // etudiant is a student of the establishment, asked about once on day.
-func etudiant(id string, r suivi.Reponse, depuis, day int) suivi.Etudiant {
-	return suivi.Etudiant{Identifiant: id, Reponse: r, Depuis: at(depuis, 9), Consultations: 1,
-		PremiereConsultation: ptr(at(day, 9)), DerniereConsultation: ptr(at(day, 9))}
+func etudiant(id string, r suivi.Reponse, since, day int) suivi.Etudiant {
+	return suivi.Etudiant{Identifiant: id, Reponse: r, Since: at(since, 9), Consultations: 1,
+		FirstConsultation: ptr(at(day, 9)), LastConsultation: ptr(at(day, 9))}
 }
 
 var (
@@ -56,35 +56,35 @@ var (
 	definitive    = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 	conditionnel  = suivi.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 	nonBoursier   = suivi.Reponse{Statut: bourse.StatutNonBoursier, Correspondance: bourse.ByIdentifiant}
-	autreIdentite = suivi.Reponse{Statut: bourse.StatutEnAttente, Anomalie: bourse.AnomalieIdentiteDifferente}
+	otherIdentity = suivi.Reponse{Statut: bourse.StatutEnAttente, Anomalie: bourse.AnomalieIdentiteDifferente}
 )
 
-func parIdentite(aglae string, r suivi.Reponse) suivi.Reponse {
+func byIdentity(aglae string, r suivi.Reponse) suivi.Reponse {
 	r.Correspondance, r.IdentifiantAglae = bourse.ByIdentity, aglae
 	return r
 }
 
-// TestListesFiltres: each list selects and orders the students as its
+// TestListeFilters: each list selects and orders the students as its
 // documentation says, in Paris time.
-func TestListesFiltres(t *testing.T) {
+func TestListeFilters(t *testing.T) {
 	ctx := context.Background()
 	store := &fakeStore{etudiants: []suivi.Etudiant{
 		etudiant("E3", enAttente, 3, 3),
 		etudiant("E1", enAttente, 5, 1),
 		etudiant("E2", enAttente, 3, 2),
-		etudiant("IDA", autreIdentite, 1, 1),
+		etudiant("IDA", otherIdentity, 1, 1),
 		etudiant("INC2", inconnu, 2, 2),
 		etudiant("INC1", inconnu, 4, 4),
-		etudiant("PROV1", parIdentite("AGL1", conditionnel), 1, 1), // corrected: AGL1 asked on day 2
+		etudiant("PROV1", byIdentity("AGL1", conditionnel), 1, 1), // corrected: AGL1 asked on day 2
 		etudiant("AGL1", conditionnel, 2, 2),
-		etudiant("PROV2", parIdentite("AGL2", definitive), 1, 3), // AGL2 asked before, not since
+		etudiant("PROV2", byIdentity("AGL2", definitive), 1, 3), // AGL2 asked before, not since
 		etudiant("AGL2", definitive, 2, 2),
 		etudiant("NB", nonBoursier, 1, 1),
 	}}
 	// A student only the re-check asked about: no consultation of the
 	// establishment.
 	inc3 := etudiant("INC3", inconnu, 1, 1)
-	inc3.Consultations, inc3.PremiereConsultation, inc3.DerniereConsultation = 0, nil, nil
+	inc3.Consultations, inc3.FirstConsultation, inc3.LastConsultation = 0, nil, nil
 	store.etudiants = append(store.etudiants, inc3)
 
 	liste := func(nom string) suivi.Controle {
@@ -102,7 +102,7 @@ func TestListesFiltres(t *testing.T) {
 	assert.Equal(t, []string{"PROV2"}, etudiants(liste(suivi.ListeNumerosDifferents)))
 
 	st := liste(suivi.ListeStatuts)
-	assert.Equal(t, []suivi.Compte{
+	assert.Equal(t, []suivi.StatutCount{
 		{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Etudiants: 2},
 		{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Etudiants: 2},
 		{Statut: bourse.StatutEnAttente, Etudiants: 4},
@@ -112,9 +112,9 @@ func TestListesFiltres(t *testing.T) {
 	assert.Equal(t, len(store.etudiants), st.Total())
 
 	ea := liste(suivi.ListeEnAttente)
-	assert.Equal(t, bourse.Paris, ea.Etudiants[0].Depuis.Location(), "in Paris time")
-	assert.Equal(t, bourse.Paris, ea.Etudiants[0].PremiereConsultation.Location())
-	assert.True(t, ea.Etudiants[0].Depuis.Equal(at(3, 9)))
+	assert.Equal(t, bourse.Paris, ea.Etudiants[0].Since.Location(), "in Paris time")
+	assert.Equal(t, bourse.Paris, ea.Etudiants[0].FirstConsultation.Location())
+	assert.True(t, ea.Etudiants[0].Since.Equal(at(3, 9)))
 
 	// Refused before the store is read.
 	store.calls = 0
@@ -150,31 +150,31 @@ func TestSuiviPassesThrough(t *testing.T) {
 	cs, err := suivi.Suivi(ctx, store, "0781944P", at(1, 0))
 	require.NoError(t, err)
 	assert.NotNil(t, cs, "an empty follow-up is [] in JSON")
-	store.changements = []suivi.Changement{{Identifiant: "E1", AnneeUniversitaire: 2025, Avant: enAttente, Apres: definitive,
-		VuLe: at(2, 9), VuPar: bourse.CanalRecheck}}
+	store.changements = []suivi.Change{{Identifiant: "E1", AnneeUniversitaire: 2025, Before: enAttente, After: definitive,
+		SeenAt: at(2, 9), SeenBy: bourse.CanalRecheck}}
 	cs, err = suivi.Suivi(ctx, store, "0781944p", at(1, 0))
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
-	assert.Equal(t, bourse.Paris, cs[0].VuLe.Location())
+	assert.Equal(t, bourse.Paris, cs[0].SeenAt.Location())
 	assert.Equal(t, "0781944P", store.uai)
 }
 
-// fakeLot answers a batch from a table; identifiers it does not know are
+// fakeBatch answers a batch from a table; identifiers it does not know are
 // refused as invalid. It keeps the batches and who asked.
-type fakeLot struct {
+type fakeBatch struct {
 	answers map[string]bourse.Reponse
-	lots    []bourse.Batch
+	batches []bourse.Batch
 	callers []bourse.Appelant
 	short   bool // answers one identifier fewer than asked
 }
 
 // Consult is not used by the re-check, which asks in batches.
-func (f *fakeLot) Consult(context.Context, bourse.Saisie) (bourse.Reponse, error) {
+func (f *fakeBatch) Consult(context.Context, bourse.Saisie) (bourse.Reponse, error) {
 	return bourse.Reponse{}, bourse.Internal("single lookup", errors.New("fakeLot answers batches only"))
 }
 
-func (f *fakeLot) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
-	f.lots = append(f.lots, l)
+func (f *fakeBatch) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.BatchReponse, error) {
+	f.batches = append(f.batches, l)
 	a, _ := bourse.AppelantFrom(ctx)
 	f.callers = append(f.callers, a)
 	var out []bourse.BatchReponse
@@ -200,52 +200,52 @@ func (f *fakeLot) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.Ba
 func TestRecheckCandidates(t *testing.T) {
 	ctx := context.Background()
 	store := &fakeStore{}
-	lot := &fakeLot{answers: map[string]bourse.Reponse{}}
+	batch := &fakeBatch{answers: map[string]bourse.Reponse{}}
 	const waiting = bourse.MaxBatch + 5
 	for i := range waiting {
 		id := fmt.Sprintf("W%05d", i)
 		store.etudiants = append(store.etudiants, etudiant(id, enAttente, 1, 1))
 		switch {
 		case i%100 == 0: // decided since
-			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ByIdentifiant}
+			batch.answers[id] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 		case i == 7: // refused
 		default:
-			lot.answers[id] = bourse.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ByIdentifiant}
+			batch.answers[id] = bourse.Reponse{Statut: bourse.StatutEnAttente, Correspondance: bourse.ByIdentifiant}
 		}
 	}
 	store.etudiants = append(store.etudiants,
 		etudiant("COND", conditionnel, 1, 1), // not final: re-asked, unchanged
 		etudiant("DEF", definitive, 1, 1),    // final
 		etudiant("NB", nonBoursier, 1, 1),    // final
-		etudiant("PROV", parIdentite("AGL", enAttente), 1, 1),
-		etudiant("IDA", autreIdentite, 1, 1),
+		etudiant("PROV", byIdentity("AGL", enAttente), 1, 1),
+		etudiant("IDA", otherIdentity, 1, 1),
 	)
-	lot.answers["COND"] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ByIdentifiant}
+	batch.answers["COND"] = bourse.Reponse{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Echelon: "3", Correspondance: bourse.ByIdentifiant}
 
-	res, err := suivi.Recheck(ctx, store, lot, "0781944p", 2025)
+	res, err := suivi.Recheck(ctx, store, batch, "0781944p", 2025)
 	require.NoError(t, err)
-	assert.Equal(t, suivi.Resultat{
-		Candidats:     waiting + 1 + 2,
-		Redemandes:    waiting + 1 - 1,
-		Changes:       (waiting + 99) / 100,
-		NonRedemandes: 2,
-		Refuses:       1,
-		Lots:          2,
+	assert.Equal(t, suivi.Result{
+		Candidates: waiting + 1 + 2,
+		Reasked:    waiting + 1 - 1,
+		Changes:    (waiting + 99) / 100,
+		NotReasked: 2,
+		Refused:    1,
+		Batches:    2,
 	}, res)
-	require.Len(t, lot.lots, 2)
-	assert.Len(t, lot.lots[0].Identifiants, bourse.MaxBatch)
-	assert.Len(t, lot.lots[1].Identifiants, waiting+1-bourse.MaxBatch)
-	for i, l := range lot.lots {
+	require.Len(t, batch.batches, 2)
+	assert.Len(t, batch.batches[0].Identifiants, bourse.MaxBatch)
+	assert.Len(t, batch.batches[1].Identifiants, waiting+1-bourse.MaxBatch)
+	for i, l := range batch.batches {
 		assert.Equal(t, 2025, l.Annee)
 		assert.Equal(t, "0781944P", l.CodeEtablissement)
-		assert.Equal(t, suivi.Appelant("0781944P"), lot.callers[i])
+		assert.Equal(t, suivi.Appelant("0781944P"), batch.callers[i])
 		assert.NotContains(t, l.Identifiants, "DEF")
 		assert.NotContains(t, l.Identifiants, "PROV")
 		assert.NotContains(t, l.Identifiants, "IDA")
 	}
-	assert.Equal(t, bourse.CanalRecheck, lot.callers[0].Canal)
+	assert.Equal(t, bourse.CanalRecheck, batch.callers[0].Canal)
 
-	lot.short = true
-	_, err = suivi.Recheck(ctx, store, lot, "0781944P", 2025)
+	batch.short = true
+	_, err = suivi.Recheck(ctx, store, batch, "0781944P", 2025)
 	assert.Equal(t, bourse.KindInternal, bourse.KindOf(err), "a batch answered with the wrong length")
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // SMTP is how the report reaches the gestionnaires: the SMTP server, its
-// credentials and the sender. [SMTPDepuisEnv] reads it from the
+// credentials and the sender. [SMTPFromEnv] reads it from the
 // environment:
 //
 //	SMTP_HOST      the server's host name (required)
@@ -50,9 +50,9 @@ type SMTP struct {
 
 // The values of SMTP_TLS.
 const (
-	SMTPStartTLS = "starttls"
-	SMTPTLS      = "tls"
-	SMTPSansTLS  = "none"
+	SMTPStartTLS   = "starttls"
+	SMTPTLS        = "tls"
+	SMTPWithoutTLS = "none"
 )
 
 // String describes c for a log, password masked.
@@ -64,9 +64,9 @@ func (c SMTP) String() string {
 	return s
 }
 
-// SMTPDepuisEnv reads the SMTP configuration from the environment
+// SMTPFromEnv reads the SMTP configuration from the environment
 // variables described on [SMTP]; getenv is os.Getenv or a test's map.
-func SMTPDepuisEnv(getenv func(string) string) (SMTP, error) {
+func SMTPFromEnv(getenv func(string) string) (SMTP, error) {
 	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := SMTP{
 		Host:     env("SMTP_HOST"),
@@ -93,7 +93,7 @@ func SMTPDepuisEnv(getenv func(string) string) (SMTP, error) {
 		c.Port = 587
 	case SMTPTLS:
 		c.Port = 465
-	case SMTPSansTLS:
+	case SMTPWithoutTLS:
 		c.Port = 25
 	default:
 		return c, fmt.Errorf("SMTP_TLS=%q: want starttls, tls or none", c.TLS)
@@ -111,10 +111,10 @@ func SMTPDepuisEnv(getenv func(string) string) (SMTP, error) {
 	return c, nil
 }
 
-// Envoyer sends the report b to the address to through the SMTP server c:
+// Send sends the report b to the address to through the SMTP server c:
 // the summary as the text of the message, and every CSV file of the report
 // attached. It returns once the server accepted the message.
-func Envoyer(ctx context.Context, c SMTP, to string, b *Bilan) error {
+func Send(ctx context.Context, c SMTP, to string, b *Report) error {
 	if _, err := netmail.ParseAddress(to); err != nil {
 		return fmt.Errorf("the recipient %q is not an e-mail address", to)
 	}
@@ -125,16 +125,16 @@ func Envoyer(ctx context.Context, c SMTP, to string, b *Bilan) error {
 	if err := m.To(to); err != nil {
 		return fmt.Errorf("recipient: %w", err)
 	}
-	m.Subject(b.Sujet())
+	m.Subject(b.Subject())
 	m.SetDate()
 	m.SetMessageID()
-	m.SetBodyString(mail.TypeTextPlain, b.Texte())
-	pieces, err := b.Pieces()
+	m.SetBodyString(mail.TypeTextPlain, b.Text())
+	pieces, err := b.Attachments()
 	if err != nil {
 		return err
 	}
 	for _, p := range pieces {
-		if err := m.AttachReader(p.Nom, bytes.NewReader(p.Contenu),
+		if err := m.AttachReader(p.Nom, bytes.NewReader(p.Content),
 			mail.WithFileContentType("text/csv; charset=utf-8"), mail.WithFileEncoding(mail.EncodingB64)); err != nil {
 			return fmt.Errorf("attach %s: %w", p.Nom, err)
 		}
@@ -159,7 +159,7 @@ func Envoyer(ctx context.Context, c SMTP, to string, b *Bilan) error {
 	}
 	opts = append(opts, mail.WithTLSConfig(tc))
 	switch c.TLS {
-	case SMTPSansTLS:
+	case SMTPWithoutTLS:
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 	case SMTPTLS:
 		opts = append(opts, mail.WithSSL())

@@ -10,9 +10,9 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/suivi"
 )
 
-// TestSMTPDepuisEnv checks the SMTP configuration read from the
+// TestSMTPFromEnv checks the SMTP configuration read from the
 // environment: defaults per TLS mode, and every refusal.
-func TestSMTPDepuisEnv(t *testing.T) {
+func TestSMTPFromEnv(t *testing.T) {
 	base := map[string]string{"SMTP_HOST": "smtp.univ.example.fr", "SMTP_FROM": "Connecteur Aglaé <aglae@univ.example.fr>"}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -40,7 +40,7 @@ func TestSMTPDepuisEnv(t *testing.T) {
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := suivi.SMTPDepuisEnv(func(k string) string { return tc.env[k] })
+			c, err := suivi.SMTPFromEnv(func(k string) string { return tc.env[k] })
 			require.NoError(t, err)
 			assert.Equal(t, tc.tls, c.TLS)
 			assert.Equal(t, tc.port, c.Port)
@@ -65,7 +65,7 @@ func TestSMTPDepuisEnv(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := suivi.SMTPDepuisEnv(func(k string) string { return tc.env[k] })
+			_, err := suivi.SMTPFromEnv(func(k string) string { return tc.env[k] })
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})

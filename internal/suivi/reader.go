@@ -12,15 +12,11 @@ type Reader struct {
 }
 
 // Suivi is [Suivi] on r's store.
-func (r Reader) Suivi(ctx context.Context, uai string, depuis time.Time) ([]Changement, error) {
-	return Suivi(ctx, r.Store, uai, depuis)
+func (r Reader) Suivi(ctx context.Context, uai string, since time.Time) ([]Change, error) {
+	return Suivi(ctx, r.Store, uai, since)
 }
 
 // Liste is [Liste] on r's store.
 func (r Reader) Liste(ctx context.Context, uai string, annee int, nom string) (Controle, error) {
 	return Liste(ctx, r.Store, uai, annee, nom)
 }
-
-// ParseUAI checks and normalises the UAI of an establishment as [Suivi]
-// and [Liste] do: an error of kind Invalid, field uai.
-func ParseUAI(uai string) (string, error) { return parseUAI(uai) }

@@ -55,89 +55,84 @@ type Reponse struct {
 	Anomalie         bourse.Anomalie       `json:"anomalie,omitempty"`
 }
 
-// Differe reports whether r and o are different answers: any public field
+// Differs reports whether r and o are different answers: any public field
 // but the dossier number differs.
-func (r Reponse) Differe(o Reponse) bool {
+func (r Reponse) Differs(o Reponse) bool {
 	return r.Statut != o.Statut || r.TypeDecision != o.TypeDecision || r.Echelon != o.Echelon ||
 		r.Correspondance != o.Correspondance || r.IdentifiantAglae != o.IdentifiantAglae || r.Anomalie != o.Anomalie
 }
 
-// Finale reports whether r is a final answer, one the re-check does not
+// Final reports whether r is a final answer, one the re-check does not
 // ask again: BOURSIER DEFINITIVE or NON_BOURSIER. EN_ATTENTE,
 // BOURSIER CONDITIONNELLE and INCONNU can still move.
-func (r Reponse) Finale() bool {
+func (r Reponse) Final() bool {
 	return r.Statut == bourse.StatutNonBoursier ||
 		r.Statut == bourse.StatutBoursier && r.TypeDecision == bourse.TypeDefinitive
 }
 
-// deReponse is the public part of an engine's answer.
-func deReponse(r bourse.Reponse) Reponse {
+// publicReponse is the public part of an engine's answer.
+func publicReponse(r bourse.Reponse) Reponse {
 	return Reponse{
 		Statut: r.Statut, TypeDecision: r.TypeDecision, Echelon: r.Echelon, NumeroDossier: r.NumeroDossier,
 		Correspondance: r.Correspondance, IdentifiantAglae: r.IdentifiantAglae, Anomalie: r.Anomalie,
 	}
 }
 
-// Changement is a student whose answer changed: the answer given before
-// (Avant), the current one (Apres), and when the current one was first
-// given (VuLe), by which channel (VuPar: RECHECK when the nightly re-check
+// Change is a student whose answer changed: the answer given before
+// (Before), the current one (After), and when the current one was first
+// given (SeenAt), by which channel (SeenBy: RECHECK when the nightly re-check
 // saw it, REST or SOAP when a consultation of the establishment did).
-type Changement struct {
+type Change struct {
 	Identifiant        string       `json:"identifiant"`
 	AnneeUniversitaire int          `json:"anneeUniversitaire"`
-	Avant              Reponse      `json:"avant"`
-	Apres              Reponse      `json:"apres"`
-	VuLe               time.Time    `json:"vuLe"`
-	VuPar              bourse.Canal `json:"vuPar"`
+	Before             Reponse      `json:"avant"`
+	After              Reponse      `json:"apres"`
+	SeenAt             time.Time    `json:"vuLe"`
+	SeenBy             bourse.Canal `json:"vuPar"`
 }
 
 // Store reads the consultation log (postgres.Suivi). The uai it is given
 // is valid and normalised, annee within bourse.AnneeMin and AnneeMax; its
 // errors are of kind Unavailable or Internal.
 type Store interface {
-	// Changements returns, for the establishment uai, every student it
+	// Changes returns, for the establishment uai, every student it
 	// asked about by identifier (any academic year) whose current answer
 	// (the latest row) is distinct from the answer of the row before it
-	// and was first given at or after depuis, with that previous answer as
-	// Avant: the last change of each, oldest first, then by identifier and
+	// and was first given at or after since, with that previous answer as
+	// Before: the last change of each, oldest first, then by identifier and
 	// year. A first answer is no change.
-	Changements(ctx context.Context, uai string, depuis time.Time) ([]Changement, error)
+	Changes(ctx context.Context, uai string, since time.Time) ([]Change, error)
 	// Etudiants returns every student the establishment uai asked about by
 	// identifier for the academic year annee, in any order: their last
 	// answer, since when it has been given (the last change, or the first
 	// row), and the establishment's own consultations (the re-check's
-	// excluded: Consultations, PremiereConsultation and
-	// DerniereConsultation, nil when there are none).
+	// excluded: Consultations, FirstConsultation and
+	// LastConsultation, nil when there are none).
 	Etudiants(ctx context.Context, uai string, annee int) ([]Etudiant, error)
 }
 
 // Suivi returns the follow-up of the establishment uai: every student it
 // asked about (by identifier, any academic year) whose current answer
 // differs from the answer given before it and was first given at or after
-// depuis, oldest change first. Avant is the answer given just before the
-// current one; a student whose answer changed twice since depuis shows
+// since, oldest change first. Before is the answer given just before the
+// current one; a student whose answer changed twice from since on shows
 // once, with the answer before the last change.
 //
 // The current answer is the latest one in the log: run [Recheck] (or let
 // Apogée consult again) for the log to know what Aglaé knows now. Errors
 // are of kind Invalid (uai), Unavailable or Internal.
-func Suivi(ctx context.Context, store Store, uai string, depuis time.Time) ([]Changement, error) {
-	u, err := parseUAI(uai)
+func Suivi(ctx context.Context, store Store, uai string, since time.Time) ([]Change, error) {
+	code, err := bourse.ParseUAI("uai", uai)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := store.Changements(ctx, u, depuis)
+	u := string(code)
+	cs, err := store.Changes(ctx, u, since)
 	if err != nil {
 		return nil, err
 	}
 	for i := range cs {
-		cs[i].VuLe = cs[i].VuLe.In(bourse.Paris)
+		cs[i].SeenAt = cs[i].SeenAt.In(bourse.Paris)
 	}
 	return nonNil(cs), nil
-}
-
-// parseUAI checks uai, as an Invalid error of field uai.
-func parseUAI(uai string) (string, error) {
-	u, err := bourse.ParseUAI("uai", uai)
-	return string(u), err
 }

@@ -73,32 +73,32 @@ const (
 // mistyped is an identifier Aglaé never knew: a number typed wrong.
 var mistyped = "2000000199" + string(ident.BEAKey("2000000199"))
 
-// saison is the state the season leaves for the checks.
-type saison struct {
+// season is the state the season leaves for the checks.
+type season struct {
 	pool     *pgxpool.Pool
 	store    suivi.Store
 	t0       time.Time // just before the re-check
-	rejoue   time.Time // just before HUCHET's registration is replayed
-	fin      time.Time // after the last consultation
-	resultat suivi.Resultat
+	replayed time.Time // just before HUCHET's registration is replayed
+	end      time.Time // after the last consultation
+	result   suivi.Result
 }
 
-// TestSaison plays a registration season of establishment A: Apogée asks
+// TestSeason plays a registration season of establishment A: Apogée asks
 // about its students (answered EN_ATTENTE, INCONNU, BOURSIER, by identity,
 // with another person's identity…), a newer Aglaé extract moves decisions
 // on, the nightly re-check re-asks the students still waiting, and Apogée
 // replays one registration. The follow-up and every control list then show
 // exactly the expected students, another establishment gets 403, and the
 // report reaches a real SMTP server with its CSV files.
-func TestSaison(t *testing.T) {
-	s := jouer(t)
+func TestSeason(t *testing.T) {
+	s := playSeason(t)
 	ctx := context.Background()
 
 	t.Run("recheck", func(t *testing.T) {
-		assert.Equal(t, suivi.Resultat{
-			Candidats:  11, // walczak yverneau zambrano barracand chauveau okonkwo kergoat mistyped provHuchet provOkonkwo ndiaye
-			Redemandes: 8, Changes: 5, NonRedemandes: 3, Lots: 1,
-		}, s.resultat)
+		assert.Equal(t, suivi.Result{
+			Candidates: 11, // walczak yverneau zambrano barracand chauveau okonkwo kergoat mistyped provHuchet provOkonkwo ndiaye
+			Reasked:    8, Changes: 5, NotReasked: 3, Batches: 1,
+		}, s.result)
 		// Only the re-askable ones were asked, each once, as RECHECK for A.
 		var ids []string
 		rows, err := s.pool.Query(ctx, `SELECT identifiant FROM connecteur.consultation
@@ -111,10 +111,10 @@ func TestSaison(t *testing.T) {
 		}
 		require.NoError(t, rows.Err())
 		assert.Equal(t, []string{walczak, yverneau, zambrano, barracand, chauveau, okonkwo, kergoat, mistyped}, ids)
-		var autres int
+		var others int
 		require.NoError(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation
-			WHERE canal = 'RECHECK' AND uai <> $1`, uaiA).Scan(&autres))
-		assert.Zero(t, autres, "B's students are not re-asked")
+			WHERE canal = 'RECHECK' AND uai <> $1`, uaiA).Scan(&others))
+		assert.Zero(t, others, "B's students are not re-asked")
 	})
 
 	t.Run("suivi", func(t *testing.T) {
@@ -127,29 +127,29 @@ func TestSaison(t *testing.T) {
 			chauveau + " EN_ATTENTE -> NON_BOURSIER par RECHECK",
 			kergoat + " INCONNU -> EN_ATTENTE par RECHECK",
 			provHuchet + " EN_ATTENTE IDENTITE " + huchet + " -> BOURSIER CONDITIONNELLE 3 IDENTITE " + huchet + " par SOAP",
-		}, resume(cs))
+		}, summary(cs))
 		for _, c := range cs[:5] {
-			assert.False(t, c.VuLe.Before(s.t0), "%s seen at %s, before the re-check", c.Identifiant, c.VuLe)
-			assert.True(t, c.VuLe.Before(s.rejoue), "%s seen at %s, after the re-check", c.Identifiant, c.VuLe)
+			assert.False(t, c.SeenAt.Before(s.t0), "%s seen at %s, before the re-check", c.Identifiant, c.SeenAt)
+			assert.True(t, c.SeenAt.Before(s.replayed), "%s seen at %s, after the re-check", c.Identifiant, c.SeenAt)
 			assert.Equal(t, annee, c.AnneeUniversitaire)
 		}
-		assert.False(t, cs[5].VuLe.Before(s.rejoue))
-		assert.Equal(t, suivi.Changement{
-			Identifiant: chauveau, AnneeUniversitaire: annee, VuLe: cs[3].VuLe, VuPar: bourse.CanalRecheck,
-			Avant: suivi.Reponse{Statut: bourse.StatutEnAttente, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
-			Apres: suivi.Reponse{Statut: bourse.StatutNonBoursier, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
+		assert.False(t, cs[5].SeenAt.Before(s.replayed))
+		assert.Equal(t, suivi.Change{
+			Identifiant: chauveau, AnneeUniversitaire: annee, SeenAt: cs[3].SeenAt, SeenBy: bourse.CanalRecheck,
+			Before: suivi.Reponse{Statut: bourse.StatutEnAttente, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
+			After:  suivi.Reponse{Statut: bourse.StatutNonBoursier, NumeroDossier: "2025VER" + chauveau, Correspondance: bourse.ByIdentifiant},
 		}, cs[3])
 
 		// Since the start: the same changes (the first answers are no change).
 		all, err := suivi.Suivi(ctx, s.store, uaiA, time.Time{})
 		require.NoError(t, err)
-		assert.Equal(t, resume(cs), resume(all))
+		assert.Equal(t, summary(cs), summary(all))
 		// Since the replay: only the replayed registration.
-		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.rejoue)
+		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.replayed)
 		require.NoError(t, err)
 		assert.Equal(t, []string{provHuchet}, identifiants(cs))
 		// Nothing later.
-		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.fin)
+		cs, err = suivi.Suivi(ctx, s.store, uaiA, s.end)
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 		// B's students were not re-asked: nothing changed for B.
@@ -177,16 +177,16 @@ func TestSaison(t *testing.T) {
 
 		ea := liste(suivi.ListeEnAttente)
 		assert.Equal(t, []string{walczak, kergoat}, etudiants(ea), "oldest first; the identity conflict is not here")
-		assert.True(t, ea.Etudiants[0].Depuis.Before(s.t0), "walczak has been waiting since the first consultation")
-		assert.False(t, ea.Etudiants[1].Depuis.Before(s.t0), "kergoat waits since the re-check found the dossier")
+		assert.True(t, ea.Etudiants[0].Since.Before(s.t0), "walczak has been waiting since the first consultation")
+		assert.False(t, ea.Etudiants[1].Since.Before(s.t0), "kergoat waits since the re-check found the dossier")
 		assert.Equal(t, 1, ea.Etudiants[0].Consultations, "the re-check's lookups are not the establishment's")
 
 		in := liste(suivi.ListeInconnus)
 		require.Equal(t, []string{mistyped}, etudiants(in))
 		assert.Equal(t, 2, in.Etudiants[0].Consultations)
-		require.NotNil(t, in.Etudiants[0].PremiereConsultation)
-		require.NotNil(t, in.Etudiants[0].DerniereConsultation)
-		assert.True(t, in.Etudiants[0].PremiereConsultation.Before(*in.Etudiants[0].DerniereConsultation))
+		require.NotNil(t, in.Etudiants[0].FirstConsultation)
+		require.NotNil(t, in.Etudiants[0].LastConsultation)
+		assert.True(t, in.Etudiants[0].FirstConsultation.Before(*in.Etudiants[0].LastConsultation))
 
 		id := liste(suivi.ListeIdentitesDifferentes)
 		require.Equal(t, []string{ndiaye}, etudiants(id))
@@ -194,7 +194,7 @@ func TestSaison(t *testing.T) {
 			id.Etudiants[0].Reponse, "nothing of the other person's dossier")
 
 		st := liste(suivi.ListeStatuts)
-		assert.Equal(t, []suivi.Compte{
+		assert.Equal(t, []suivi.StatutCount{
 			{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeDefinitive, Etudiants: 3},     // quintard zambrano barracand
 			{Statut: bourse.StatutBoursier, TypeDecision: bourse.TypeConditionnelle, Etudiants: 4}, // yverneau okonkwo provHuchet provOkonkwo
 			{Statut: bourse.StatutEnAttente, Etudiants: 3},                                         // walczak kergoat ndiaye
@@ -212,7 +212,7 @@ func TestSaison(t *testing.T) {
 
 		old, err := suivi.Liste(ctx, s.store, uaiA, 2014, suivi.ListeStatuts)
 		require.NoError(t, err)
-		assert.Equal(t, 1, old.Compte(bourse.StatutBoursier, bourse.TypeConditionnelle))
+		assert.Equal(t, 1, old.StatutCount(bourse.StatutBoursier, bourse.TypeConditionnelle))
 
 		_, err = suivi.Liste(ctx, s.store, uaiA, annee, "boursiers")
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
@@ -222,20 +222,20 @@ func TestSaison(t *testing.T) {
 		clientA := auth.Client{ID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: uaiA}
 		clientB := auth.Client{ID: "sorbonne", Nom: "Sorbonne", UAI: uaiB}
 		integrateur := auth.Client{ID: "integrateur", Nom: "Intégrateur"}
-		depuis := url.QueryEscape(s.t0.Format(time.RFC3339Nano))
+		since := url.QueryEscape(s.t0.Format(time.RFC3339Nano))
 
-		res := get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "")
+		res := get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+since, "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, "application/json", res.Header().Get("Content-Type"))
 		assert.Equal(t, "no-store", res.Header().Get("Cache-Control"))
 		var doc suivi.Document
 		require.NoError(t, json.Unmarshal(res.Body.Bytes(), &doc))
 		assert.Equal(t, uaiA, doc.UAI)
-		assert.Equal(t, []string{yverneau, zambrano, barracand, chauveau, kergoat, provHuchet}, identifiants(doc.Changements))
+		assert.Equal(t, []string{yverneau, zambrano, barracand, chauveau, kergoat, provHuchet}, identifiants(doc.Changes))
 		assert.NotContains(t, res.Body.String(), "raison", "the internal reason is never sent")
 		assert.NotContains(t, res.Body.String(), "PIECES_MANQUANTES")
 
-		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+depuis, "text/csv")
+		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/suivi?depuis="+since, "text/csv")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		assert.Equal(t, "text/csv; charset=utf-8; header=present", res.Header().Get("Content-Type"))
 		lines := strings.Split(strings.TrimSpace(res.Body.String()), "\n")
@@ -250,7 +250,7 @@ func TestSaison(t *testing.T) {
 		res = get(t, s.store, clientA, unescaped, "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 		require.NoError(t, json.Unmarshal(res.Body.Bytes(), &doc))
-		assert.Len(t, doc.Changements, 6)
+		assert.Len(t, doc.Changes, 6)
 
 		res = get(t, s.store, clientA, "/v1/etablissements/"+uaiA+"/controles/en-attente?annee=2025", "")
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
@@ -277,9 +277,9 @@ func TestSaison(t *testing.T) {
 			client auth.Client
 			path   string
 		}{
-			{"another establishment's follow-up", clientB, "/v1/etablissements/" + uaiA + "/suivi?depuis=" + depuis},
+			{"another establishment's follow-up", clientB, "/v1/etablissements/" + uaiA + "/suivi?depuis=" + since},
 			{"another establishment's list", clientB, "/v1/etablissements/" + uaiA + "/controles/inconnus"},
-			{"an integrator", integrateur, "/v1/etablissements/" + uaiA + "/suivi?depuis=" + depuis},
+			{"an integrator", integrateur, "/v1/etablissements/" + uaiA + "/suivi?depuis=" + since},
 			{"in lower case, still A", clientB, "/v1/etablissements/0781944p/controles/statuts"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -293,10 +293,10 @@ func TestSaison(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 
 		for _, tc := range []struct{ name, path, accept, typ string }{
-			{"bad uai", "/v1/etablissements/0781944X/suivi?depuis=" + depuis, "", "invalid-input"},
+			{"bad uai", "/v1/etablissements/0781944X/suivi?depuis=" + since, "", "invalid-input"},
 			{"no depuis", "/v1/etablissements/" + uaiA + "/suivi", "", "invalid-input"},
 			{"bad depuis", "/v1/etablissements/" + uaiA + "/suivi?depuis=2025-13-01", "", "invalid-input"},
-			{"unknown parameter", "/v1/etablissements/" + uaiA + "/suivi?depuis=" + depuis + "&uai=x", "", "invalid-input"},
+			{"unknown parameter", "/v1/etablissements/" + uaiA + "/suivi?depuis=" + since + "&uai=x", "", "invalid-input"},
 			{"unknown list", "/v1/etablissements/" + uaiA + "/controles/boursiers", "", "invalid-input"},
 			{"bad year", "/v1/etablissements/" + uaiA + "/controles/inconnus?annee=25", "", "invalid-input"},
 			{"year out of range", "/v1/etablissements/" + uaiA + "/controles/inconnus?annee=1999", "", "invalid-input"},
@@ -314,9 +314,9 @@ func TestSaison(t *testing.T) {
 	})
 
 	t.Run("rapport", func(t *testing.T) {
-		b, err := suivi.Rapport(ctx, s.store, uaiA, annee, s.t0)
+		b, err := suivi.BuildReport(ctx, s.store, uaiA, annee, s.t0)
 		require.NoError(t, err)
-		texte := b.Texte()
+		text := b.Text()
 		for _, want := range []string{
 			"établissement 0781944P, année universitaire 2025-2026",
 			"BOURSIER DEFINITIVE              3",
@@ -327,20 +327,20 @@ func TestSaison(t *testing.T) {
 			"EN_ATTENTE -> NON_BOURSIER : 1",
 			"dont 1 devenu(s) NON_BOURSIER",
 		} {
-			assert.Contains(t, texte, want)
+			assert.Contains(t, text, want)
 		}
-		assert.NotContains(t, texte, walczak, "the summary names no student")
+		assert.NotContains(t, text, walczak, "the summary names no student")
 
-		srv := demarrerSMTP(t)
-		cfg, err := suivi.SMTPDepuisEnv(mapEnv(map[string]string{
+		srv := startSMTP(t)
+		cfg, err := suivi.SMTPFromEnv(mapEnv(map[string]string{
 			"SMTP_HOST": "127.0.0.1", "SMTP_PORT": srv.port, "SMTP_TLS": "starttls",
 			"SMTP_USERNAME": "aglae", "SMTP_PASSWORD": "s3cret pass", "SMTP_FROM": "Connecteur Aglaé <aglae@uvsq.example.fr>",
 			"SMTP_CA_FILE": srv.caFile,
 		}))
 		require.NoError(t, err)
-		require.NoError(t, suivi.Envoyer(ctx, cfg, "scolarite@uvsq.example.fr", b))
+		require.NoError(t, suivi.Send(ctx, cfg, "scolarite@uvsq.example.fr", b))
 
-		m := srv.recu(t)
+		m := srv.received(t)
 		assert.Equal(t, "aglae@uvsq.example.fr", m.from)
 		assert.Equal(t, []string{"scolarite@uvsq.example.fr"}, m.to)
 		assert.True(t, m.tls, "sent over STARTTLS")
@@ -356,33 +356,33 @@ func TestSaison(t *testing.T) {
 		require.Len(t, to, 1)
 		assert.Equal(t, "scolarite@uvsq.example.fr", to[0].Address)
 
-		body, fichiers := lireMIME(t, msg)
+		body, files := readMIME(t, msg)
 		assert.Contains(t, body, "Suivi : 6 réponse(s) changée(s)")
 		assert.ElementsMatch(t, []string{
 			"suivi-0781944P-2025.csv", "statuts-0781944P-2025.csv", "numeros-differents-0781944P-2025.csv",
 			"en-attente-0781944P-2025.csv", "inconnus-0781944P-2025.csv", "identites-differentes-0781944P-2025.csv",
-		}, keys(fichiers))
+		}, keys(files))
 
-		ea := fichiers["en-attente-0781944P-2025.csv"]
-		lignes := strings.Split(strings.TrimSpace(ea), "\n")
-		require.Len(t, lignes, 3, ea)
-		assert.Equal(t, "identifiant,depuis,consultations,premiereConsultation,derniereConsultation", lignes[0])
-		assert.True(t, strings.HasPrefix(lignes[1], walczak+","), lignes[1])
-		assert.True(t, strings.HasPrefix(lignes[2], kergoat+","), lignes[2])
+		ea := files["en-attente-0781944P-2025.csv"]
+		lines := strings.Split(strings.TrimSpace(ea), "\n")
+		require.Len(t, lines, 3, ea)
+		assert.Equal(t, "identifiant,depuis,consultations,premiereConsultation,derniereConsultation", lines[0])
+		assert.True(t, strings.HasPrefix(lines[1], walczak+","), lines[1])
+		assert.True(t, strings.HasPrefix(lines[2], kergoat+","), lines[2])
 		var want bytes.Buffer
-		require.NoError(t, suivi.EcrireListe(&want, suivi.FormatCSV, b.Controle(suivi.ListeEnAttente)))
+		require.NoError(t, suivi.WriteListe(&want, suivi.FormatCSV, b.Controle(suivi.ListeEnAttente)))
 		assert.Equal(t, want.String(), ea, "the attachment is the list, byte for byte")
 
-		nd := fichiers["numeros-differents-0781944P-2025.csv"]
+		nd := files["numeros-differents-0781944P-2025.csv"]
 		assert.Contains(t, nd, provHuchet+","+huchet+",BOURSIER,CONDITIONNELLE,3,2025VER"+huchet+",")
-		su := fichiers["suivi-0781944P-2025.csv"]
+		su := files["suivi-0781944P-2025.csv"]
 		assert.Equal(t, 7, strings.Count(su, "\n"), su)
-		assert.Contains(t, fichiers["inconnus-0781944P-2025.csv"], mistyped+",2,")
+		assert.Contains(t, files["inconnus-0781944P-2025.csv"], mistyped+",2,")
 	})
 }
 
-// jouer plays the season on a new database.
-func jouer(t *testing.T) saison {
+// playSeason plays the season on a new database.
+func playSeason(t *testing.T) season {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
@@ -390,12 +390,12 @@ func jouer(t *testing.T) saison {
 
 	// September: Apogée's registration chains ask, for A and B. The
 	// consultations are stamped by clk, at the dates of the story.
-	clk := &horloge{now: time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)}
-	j := ouvrir(t, pool, clk)
+	clk := &clock{now: time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)}
+	j := openJournal(t, pool, clk)
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
 	apogeeA := bourse.WithAppelant(ctx, bourse.Appelant{ClientID: "uvsqapogee", Nom: "UVSQ Apogée", UAI: uaiA, Canal: bourse.CanalSOAP})
 	apogeeB := bourse.WithAppelant(ctx, bourse.Appelant{ClientID: "sorbonne", Nom: "Sorbonne", UAI: uaiB, Canal: bourse.CanalREST})
-	demander := func(ctx context.Context, in bourse.Saisie, statut bourse.Statut) bourse.Reponse {
+	ask := func(ctx context.Context, in bourse.Saisie, statut bourse.Statut) bourse.Reponse {
 		t.Helper()
 		if in.Annee == 0 {
 			in.Annee = annee
@@ -405,68 +405,68 @@ func jouer(t *testing.T) saison {
 		require.Equal(t, statut, r.Statut, "%+v", in)
 		return r
 	}
-	par := func(id string) bourse.Saisie { return bourse.Saisie{Identifiant: id} }
+	byID := func(id string) bourse.Saisie { return bourse.Saisie{Identifiant: id} }
 
-	demander(apogeeA, par(quintard), bourse.StatutBoursier)
-	demander(apogeeA, par(vasserot), bourse.StatutNonBoursier)
-	demander(apogeeA, par(walczak), bourse.StatutEnAttente)
-	demander(apogeeA, par(yverneau), bourse.StatutEnAttente)
-	demander(apogeeA, par(zambrano), bourse.StatutEnAttente)
-	demander(apogeeA, par(barracand), bourse.StatutBoursier)
-	demander(apogeeA, par(chauveau), bourse.StatutEnAttente)
-	demander(apogeeA, par(kergoat), bourse.StatutInconnu)
-	demander(apogeeA, par(mistyped), bourse.StatutInconnu)
-	r := demander(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "Huchet", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutEnAttente)
+	ask(apogeeA, byID(quintard), bourse.StatutBoursier)
+	ask(apogeeA, byID(vasserot), bourse.StatutNonBoursier)
+	ask(apogeeA, byID(walczak), bourse.StatutEnAttente)
+	ask(apogeeA, byID(yverneau), bourse.StatutEnAttente)
+	ask(apogeeA, byID(zambrano), bourse.StatutEnAttente)
+	ask(apogeeA, byID(barracand), bourse.StatutBoursier)
+	ask(apogeeA, byID(chauveau), bourse.StatutEnAttente)
+	ask(apogeeA, byID(kergoat), bourse.StatutInconnu)
+	ask(apogeeA, byID(mistyped), bourse.StatutInconnu)
+	r := ask(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "Huchet", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutEnAttente)
 	require.Equal(t, bourse.ByIdentity, r.Correspondance)
-	r = demander(apogeeA, bourse.Saisie{Identifiant: provOkonkwo, Nom: "OKONKWO", Prenom: "Chiamaka", DateNaissance: "2006-06-06"}, bourse.StatutBoursier)
+	r = ask(apogeeA, bourse.Saisie{Identifiant: provOkonkwo, Nom: "OKONKWO", Prenom: "Chiamaka", DateNaissance: "2006-06-06"}, bourse.StatutBoursier)
 	require.Equal(t, okonkwo, r.IdentifiantAglae)
-	r = demander(apogeeA, bourse.Saisie{Identifiant: ndiaye, Nom: "Dupont", Prenom: "Marie", DateNaissance: "2005-01-01"}, bourse.StatutEnAttente)
+	r = ask(apogeeA, bourse.Saisie{Identifiant: ndiaye, Nom: "Dupont", Prenom: "Marie", DateNaissance: "2005-01-01"}, bourse.StatutEnAttente)
 	require.Equal(t, bourse.AnomalieIdentiteDifferente, r.Anomalie)
 	// A web registration without a number: no identifier, left out.
-	demander(apogeeA, bourse.Saisie{Nom: "Okonkwo", Prenom: "Chiamaka", DateNaissance: "2006-06-06"}, bourse.StatutBoursier)
+	ask(apogeeA, bourse.Saisie{Nom: "Okonkwo", Prenom: "Chiamaka", DateNaissance: "2006-06-06"}, bourse.StatutBoursier)
 	// Another year.
-	demander(apogeeA, bourse.Saisie{Identifiant: "1111037734L", Annee: 2014}, bourse.StatutBoursier)
-	demander(apogeeB, par(esnault), bourse.StatutBoursier)
-	demander(apogeeB, par(walczak), bourse.StatutEnAttente)
+	ask(apogeeA, bourse.Saisie{Identifiant: "1111037734L", Annee: 2014}, bourse.StatutBoursier)
+	ask(apogeeB, byID(esnault), bourse.StatutBoursier)
+	ask(apogeeB, byID(walczak), bourse.StatutEnAttente)
 	// October: the gestionnaire corrects OKONKWO's number in Apogée; the
 	// mistyped number is typed again.
 	clk.set(time.Date(2025, 10, 10, 14, 0, 0, 0, time.UTC))
-	demander(apogeeA, par(okonkwo), bourse.StatutBoursier)
-	demander(apogeeA, par(mistyped), bourse.StatutInconnu)
-	fermer(t, j)
+	ask(apogeeA, byID(okonkwo), bourse.StatutBoursier)
+	ask(apogeeA, byID(mistyped), bourse.StatutInconnu)
+	closeJournal(t, j)
 
 	// November: a newer extract, decisions moved on.
 	pgtest.ImportFile(t, pool, "testdata/extract-novembre.jsonl")
 
 	// The night: the re-check of A, through the traced batch path.
 	t0 := clk.set(time.Date(2025, 11, 26, 2, 0, 0, 0, time.UTC))
-	j = ouvrir(t, pool, clk)
+	j = openJournal(t, pool, clk)
 	traced := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
 	store := postgres.NewSuivi(pool)
 	res, err := suivi.Recheck(ctx, store, traced, uaiA, annee)
 	require.NoError(t, err)
-	fermer(t, j)
+	closeJournal(t, j)
 
 	// The morning: Apogée replays HUCHET's registration, with her identity.
-	rejoue := clk.set(time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC))
-	j = ouvrir(t, pool, clk)
+	replayed := clk.set(time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC))
+	j = openJournal(t, pool, clk)
 	svc = journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool)}, j)
-	demander(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "HUCHET", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutBoursier)
-	fermer(t, j)
+	ask(apogeeA, bourse.Saisie{Identifiant: provHuchet, Nom: "HUCHET", Prenom: "Océane", DateNaissance: "2003-03-03"}, bourse.StatutBoursier)
+	closeJournal(t, j)
 
-	fin := clk.Now()
-	return saison{pool: pool, store: store, t0: t0, rejoue: rejoue, fin: fin, resultat: res}
+	end := clk.Now()
+	return season{pool: pool, store: store, t0: t0, replayed: replayed, end: end, result: res}
 }
 
-// horloge is the season's clock: it reads the time it was set to, one
+// clock is the season's clock: it reads the time it was set to, one
 // millisecond later at every reading, so that every consultation has a
 // time of its own, in the order they were made.
-type horloge struct {
+type clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (h *horloge) Now() time.Time {
+func (h *clock) Now() time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.now = h.now.Add(time.Millisecond)
@@ -475,7 +475,7 @@ func (h *horloge) Now() time.Time {
 
 // set moves the clock to t, which must be later than any time it read, and
 // returns t.
-func (h *horloge) set(t time.Time) time.Time {
+func (h *clock) set(t time.Time) time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !t.After(h.now) {
@@ -485,15 +485,15 @@ func (h *horloge) set(t time.Time) time.Time {
 	return t
 }
 
-func ouvrir(t *testing.T, pool *pgxpool.Pool, clk *horloge) *journal.Journal {
+func openJournal(t *testing.T, pool *pgxpool.Pool, clk *clock) *journal.Journal {
 	t.Helper()
 	j, err := journal.Open(context.Background(), journal.Options{Store: postgres.NewConsultations(pool), SpoolDir: t.TempDir(), Now: clk.Now})
 	require.NoError(t, err)
 	return j
 }
 
-// fermer closes j, which writes its records, and checks none was set aside.
-func fermer(t *testing.T, j *journal.Journal) {
+// closeJournal closes j, which writes its records, and checks none was set aside.
+func closeJournal(t *testing.T, j *journal.Journal) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -503,8 +503,8 @@ func fermer(t *testing.T, j *journal.Journal) {
 	require.Zero(t, st.Spooled)
 }
 
-// resume writes each change as "ID AVANT -> APRES par CANAL".
-func resume(cs []suivi.Changement) []string {
+// summary writes each change as "ID AVANT -> APRES par CANAL".
+func summary(cs []suivi.Change) []string {
 	rep := func(r suivi.Reponse) string {
 		s := string(r.Statut)
 		for _, f := range []string{string(r.TypeDecision), r.Echelon, string(r.Anomalie)} {
@@ -519,12 +519,12 @@ func resume(cs []suivi.Changement) []string {
 	}
 	var out []string
 	for _, c := range cs {
-		out = append(out, c.Identifiant+" "+rep(c.Avant)+" -> "+rep(c.Apres)+" par "+string(c.VuPar))
+		out = append(out, c.Identifiant+" "+rep(c.Before)+" -> "+rep(c.After)+" par "+string(c.SeenBy))
 	}
 	return out
 }
 
-func identifiants(cs []suivi.Changement) []string {
+func identifiants(cs []suivi.Change) []string {
 	out := []string{}
 	for _, c := range cs {
 		out = append(out, c.Identifiant)
@@ -586,12 +586,12 @@ func problem(t *testing.T, res *httptest.ResponseRecorder, status int, typ strin
 	assert.NotEmpty(t, p.Detail)
 }
 
-// lireMIME returns the text of msg and its attachments, by file name,
+// readMIME returns the text of msg and its attachments, by file name,
 // decoded.
-func lireMIME(t *testing.T, msg *netmail.Message) (string, map[string]string) {
+func readMIME(t *testing.T, msg *netmail.Message) (string, map[string]string) {
 	t.Helper()
 	var body string
-	fichiers := map[string]string{}
+	files := map[string]string{}
 	var walk func(ct string, hdr map[string][]string, r io.Reader)
 	walk = func(ct string, hdr map[string][]string, r io.Reader) {
 		mt, params, err := mime.ParseMediaType(ct)
@@ -619,7 +619,7 @@ func lireMIME(t *testing.T, msg *netmail.Message) (string, map[string]string) {
 		}
 		_, dp, _ := mime.ParseMediaType(first(hdr["Content-Disposition"]))
 		if name := dp["filename"]; name != "" {
-			fichiers[name] = string(data)
+			files[name] = string(data)
 			return
 		}
 		if mt == "text/plain" {
@@ -627,7 +627,7 @@ func lireMIME(t *testing.T, msg *netmail.Message) (string, map[string]string) {
 		}
 	}
 	walk(msg.Header.Get("Content-Type"), msg.Header, msg.Body)
-	return body, fichiers
+	return body, files
 }
 
 func first(s []string) string {
@@ -639,12 +639,12 @@ func first(s []string) string {
 
 // A real SMTP server, in the test: STARTTLS with a certificate of its own
 // CA, AUTH PLAIN only once encrypted, and a mailbox.
-type serveurSMTP struct {
-	port   string
-	caFile string
-	mu     sync.Mutex
-	boite  []message
-	arrive chan struct{}
+type smtpServer struct {
+	port    string
+	caFile  string
+	mu      sync.Mutex
+	mailbox []message
+	arrived chan struct{}
 }
 
 type message struct {
@@ -654,13 +654,13 @@ type message struct {
 	data       []byte
 }
 
-func demarrerSMTP(t *testing.T) *serveurSMTP {
+func startSMTP(t *testing.T) *smtpServer {
 	t.Helper()
-	cert, caPEM := certificat(t)
-	s := &serveurSMTP{caFile: filepath.Join(t.TempDir(), "ca.pem"), arrive: make(chan struct{}, 1)}
+	cert, caPEM := selfSignedCert(t)
+	s := &smtpServer{caFile: filepath.Join(t.TempDir(), "ca.pem"), arrived: make(chan struct{}, 1)}
 	require.NoError(t, os.WriteFile(s.caFile, caPEM, 0o600))
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &sessionSMTP{s: s, c: c}, nil
+		return &smtpSession{s: s, c: c}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -674,30 +674,30 @@ func demarrerSMTP(t *testing.T) *serveurSMTP {
 	return s
 }
 
-// recu waits for the one message the server received.
-func (s *serveurSMTP) recu(t *testing.T) message {
+// received waits for the one message the server received.
+func (s *smtpServer) received(t *testing.T) message {
 	t.Helper()
 	select {
-	case <-s.arrive:
+	case <-s.arrived:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no message arrived at the SMTP server")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	require.Len(t, s.boite, 1)
-	return s.boite[0]
+	require.Len(t, s.mailbox, 1)
+	return s.mailbox[0]
 }
 
-type sessionSMTP struct {
-	s    *serveurSMTP
+type smtpSession struct {
+	s    *smtpServer
 	c    *smtp.Conn
 	user string
 	m    message
 }
 
-func (x *sessionSMTP) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (x *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 
-func (x *sessionSMTP) Auth(mech string) (sasl.Server, error) {
+func (x *smtpSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != "aglae" || password != "s3cret pass" {
 			return smtp.ErrAuthFailed
@@ -707,7 +707,7 @@ func (x *sessionSMTP) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (x *sessionSMTP) Mail(from string, _ *smtp.MailOptions) error {
+func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	if x.user == "" {
 		return smtp.ErrAuthRequired
 	}
@@ -716,32 +716,32 @@ func (x *sessionSMTP) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
-func (x *sessionSMTP) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.m.to = append(x.m.to, to)
 	return nil
 }
 
-func (x *sessionSMTP) Data(r io.Reader) error {
+func (x *smtpSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
 	x.m.data = b
 	x.s.mu.Lock()
-	x.s.boite = append(x.s.boite, x.m)
+	x.s.mailbox = append(x.s.mailbox, x.m)
 	x.s.mu.Unlock()
 	select {
-	case x.s.arrive <- struct{}{}:
+	case x.s.arrived <- struct{}{}:
 	default:
 	}
 	return nil
 }
 
-func (x *sessionSMTP) Reset()        { x.m = message{} }
-func (x *sessionSMTP) Logout() error { return nil }
+func (x *smtpSession) Reset()        { x.m = message{} }
+func (x *smtpSession) Logout() error { return nil }
 
-// certificat makes a self-signed certificate for 127.0.0.1, and its PEM.
-func certificat(t *testing.T) (tls.Certificate, []byte) {
+// selfSignedCert makes a self-signed certificate for 127.0.0.1, and its PEM.
+func selfSignedCert(t *testing.T) (tls.Certificate, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)

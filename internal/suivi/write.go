@@ -32,34 +32,34 @@ const csvTime = "2006-01-02T15:04:05.000000Z07:00"
 // Document is the follow-up of an establishment as the API and the command
 // line write it in JSON.
 type Document struct {
-	UAI         string       `json:"uai"`
-	Depuis      time.Time    `json:"depuis"`
-	Changements []Changement `json:"changements"`
+	UAI     string    `json:"uai"`
+	Since   time.Time `json:"depuis"`
+	Changes []Change  `json:"changements"`
 }
 
-// colonnesSuivi are the CSV columns of the follow-up.
-var colonnesSuivi = []string{
+// suiviColumns are the CSV columns of the follow-up.
+var suiviColumns = []string{
 	"identifiant", "anneeUniversitaire", "vuLe", "vuPar",
 	"avantStatut", "avantTypeDecision", "avantEchelon", "avantNumeroDossier", "avantCorrespondance", "avantIdentifiantAglae", "avantAnomalie",
 	"apresStatut", "apresTypeDecision", "apresEchelon", "apresNumeroDossier", "apresCorrespondance", "apresIdentifiantAglae", "apresAnomalie",
 }
 
-// EcrireSuivi writes the follow-up cs of the establishment uai since
-// depuis to w, in format: json (one [Document]) or csv (RFC 4180, a header
-// line, one line per change, the fields of Avant and Apres prefixed with
+// WriteSuivi writes the follow-up cs of the establishment uai since
+// since to w, in format: json (one [Document]) or csv (RFC 4180, a header
+// line, one line per change, the fields of Before and After prefixed with
 // avant and apres). An unknown format is an Invalid error.
-func EcrireSuivi(w io.Writer, format, uai string, depuis time.Time, cs []Changement) error {
+func WriteSuivi(w io.Writer, format, uai string, since time.Time, cs []Change) error {
 	if err := checkFormat(format); err != nil {
 		return err
 	}
 	if format == FormatJSON {
-		return writeJSON(w, Document{UAI: uai, Depuis: depuis.In(bourse.Paris), Changements: nonNil(cs)})
+		return writeJSON(w, Document{UAI: uai, Since: since.In(bourse.Paris), Changes: nonNil(cs)})
 	}
-	return writeCSV(w, colonnesSuivi, len(cs), func(i int, rec []string) []string {
+	return writeCSV(w, suiviColumns, len(cs), func(i int, rec []string) []string {
 		c := cs[i]
-		rec = append(rec, c.Identifiant, strconv.Itoa(c.AnneeUniversitaire), c.VuLe.In(bourse.Paris).Format(csvTime), string(c.VuPar))
-		rec = appendReponse(rec, c.Avant)
-		return appendReponse(rec, c.Apres)
+		rec = append(rec, c.Identifiant, strconv.Itoa(c.AnneeUniversitaire), c.SeenAt.In(bourse.Paris).Format(csvTime), string(c.SeenBy))
+		rec = appendReponse(rec, c.Before)
+		return appendReponse(rec, c.After)
 	})
 }
 
@@ -68,32 +68,32 @@ func appendReponse(rec []string, r Reponse) []string {
 		string(r.Correspondance), r.IdentifiantAglae, string(r.Anomalie))
 }
 
-// colonne is one CSV column of a control list.
-type colonne struct {
-	nom    string
-	valeur func(e *Etudiant) string
+// column is one CSV column of a control list.
+type column struct {
+	nom   string
+	value func(e *Etudiant) string
 }
 
 var (
-	colIdentifiant      = colonne{"identifiant", func(e *Etudiant) string { return e.Identifiant }}
-	colIdentifiantAglae = colonne{"identifiantAglae", func(e *Etudiant) string { return e.IdentifiantAglae }}
-	colStatut           = colonne{"statut", func(e *Etudiant) string { return string(e.Statut) }}
-	colTypeDecision     = colonne{"typeDecision", func(e *Etudiant) string { return string(e.TypeDecision) }}
-	colEchelon          = colonne{"echelon", func(e *Etudiant) string { return e.Echelon }}
-	colNumeroDossier    = colonne{"numeroDossier", func(e *Etudiant) string { return e.NumeroDossier }}
-	colDepuis           = colonne{"depuis", func(e *Etudiant) string { return e.Depuis.In(bourse.Paris).Format(csvTime) }}
-	colConsultations    = colonne{"consultations", func(e *Etudiant) string { return strconv.Itoa(e.Consultations) }}
-	colPremiere         = colonne{"premiereConsultation", func(e *Etudiant) string { return fmtTime(e.PremiereConsultation) }}
-	colDerniere         = colonne{"derniereConsultation", func(e *Etudiant) string { return fmtTime(e.DerniereConsultation) }}
+	colIdentifiant       = column{"identifiant", func(e *Etudiant) string { return e.Identifiant }}
+	colIdentifiantAglae  = column{"identifiantAglae", func(e *Etudiant) string { return e.IdentifiantAglae }}
+	colStatut            = column{"statut", func(e *Etudiant) string { return string(e.Statut) }}
+	colTypeDecision      = column{"typeDecision", func(e *Etudiant) string { return string(e.TypeDecision) }}
+	colEchelon           = column{"echelon", func(e *Etudiant) string { return e.Echelon }}
+	colNumeroDossier     = column{"numeroDossier", func(e *Etudiant) string { return e.NumeroDossier }}
+	colSince             = column{"depuis", func(e *Etudiant) string { return e.Since.In(bourse.Paris).Format(csvTime) }}
+	colConsultations     = column{"consultations", func(e *Etudiant) string { return strconv.Itoa(e.Consultations) }}
+	colFirstConsultation = column{"premiereConsultation", func(e *Etudiant) string { return fmtTime(e.FirstConsultation) }}
+	colLastConsultation  = column{"derniereConsultation", func(e *Etudiant) string { return fmtTime(e.LastConsultation) }}
 )
 
-// colonnesListes are the CSV columns of each list of students: what a
+// listeColumns are the CSV columns of each list of students: what a
 // gestionnaire needs to act on it.
-var colonnesListes = map[string][]colonne{
-	ListeNumerosDifferents:    {colIdentifiant, colIdentifiantAglae, colStatut, colTypeDecision, colEchelon, colNumeroDossier, colDepuis, colDerniere},
-	ListeEnAttente:            {colIdentifiant, colDepuis, colConsultations, colPremiere, colDerniere},
-	ListeInconnus:             {colIdentifiant, colConsultations, colPremiere, colDerniere},
-	ListeIdentitesDifferentes: {colIdentifiant, colDepuis, colConsultations, colPremiere, colDerniere},
+var listeColumns = map[string][]column{
+	ListeNumerosDifferents:    {colIdentifiant, colIdentifiantAglae, colStatut, colTypeDecision, colEchelon, colNumeroDossier, colSince, colLastConsultation},
+	ListeEnAttente:            {colIdentifiant, colSince, colConsultations, colFirstConsultation, colLastConsultation},
+	ListeInconnus:             {colIdentifiant, colConsultations, colFirstConsultation, colLastConsultation},
+	ListeIdentitesDifferentes: {colIdentifiant, colSince, colConsultations, colFirstConsultation, colLastConsultation},
 }
 
 func fmtTime(t *time.Time) string {
@@ -103,11 +103,11 @@ func fmtTime(t *time.Time) string {
 	return t.In(bourse.Paris).Format(csvTime)
 }
 
-// EcrireListe writes the control list c to w, in format: json (c's
+// WriteListe writes the control list c to w, in format: json (c's
 // MarshalJSON) or csv (RFC 4180, a header line; the columns depend on the
 // list; for the statuts list: statut, typeDecision, etudiants, and a last
 // line TOTAL). An unknown format is an Invalid error.
-func EcrireListe(w io.Writer, format string, c Controle) error {
+func WriteListe(w io.Writer, format string, c Controle) error {
 	if err := checkFormat(format); err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func EcrireListe(w io.Writer, format string, c Controle) error {
 			return append(rec, string(s.Statut), string(s.TypeDecision), strconv.Itoa(s.Etudiants))
 		})
 	}
-	cols, ok := colonnesListes[c.Liste]
+	cols, ok := listeColumns[c.Liste]
 	if !ok {
 		return bourse.Invalid("liste", "unknown list %q", clip(c.Liste))
 	}
@@ -133,7 +133,7 @@ func EcrireListe(w io.Writer, format string, c Controle) error {
 	}
 	return writeCSV(w, noms, len(c.Etudiants), func(i int, rec []string) []string {
 		for _, col := range cols {
-			rec = append(rec, col.valeur(&c.Etudiants[i]))
+			rec = append(rec, col.value(&c.Etudiants[i]))
 		}
 		return rec
 	})
