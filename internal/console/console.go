@@ -53,7 +53,7 @@ type Options struct {
 	// Consultant replays a lookup ("vérifier maintenant"); it should be
 	// the traced one, so that the replay is recorded (canal CONSOLE).
 	Consultant Consultant
-	SwitchDate bourse.Bascule
+	SwitchDate bourse.SwitchDate
 	Now        func() time.Time // time.Now when nil
 	SessionTTL time.Duration    // DefaultSessionTTL when 0
 	PageSize   int              // rows per page of a table; 50 when 0

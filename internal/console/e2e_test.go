@@ -115,7 +115,7 @@ func startLive(t *testing.T) *live {
 	addUser(t, pool, console.Utilisateur{Email: "gestion@univ-a.example.fr", UAI: uaiA})
 
 	now := time.Now()
-	annee := bourse.DefaultSwitchDate.AnneeCourante(now)
+	annee := bourse.DefaultSwitchDate.CurrentAnnee(now)
 	var rows []row
 	statuts := []struct{ s, td string }{{"BOURSIER", "DEFINITIVE"}, {"BOURSIER", "CONDITIONNELLE"}, {"EN_ATTENTE", ""}, {"NON_BOURSIER", ""}, {"INCONNU", ""}}
 	for i := range 240 {

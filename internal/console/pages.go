@@ -59,7 +59,7 @@ func (m *memo) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.Et
 func (c *Console) annee(r *http.Request) (int, error) {
 	v := r.FormValue("annee")
 	if v == "" {
-		return c.opts.SwitchDate.AnneeCourante(c.now()), nil
+		return c.opts.SwitchDate.CurrentAnnee(c.now()), nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || len(v) != 4 || n < bourse.AnneeMin || n > bourse.AnneeMax {
@@ -140,7 +140,7 @@ func (c *Console) bilan(ctx context.Context, uai string, annee int) (bilan, erro
 }
 
 // debutSaison is the first day of the academic year annee.
-func debutSaison(b bourse.Bascule, annee int) time.Time {
+func debutSaison(b bourse.SwitchDate, annee int) time.Time {
 	if b.Month == 0 {
 		b = bourse.DefaultSwitchDate
 	}
@@ -162,7 +162,7 @@ type ligne struct {
 	Nom         string
 	Cellules    []string
 	e           *suivi.Etudiant
-	ch          *suivi.Changement
+	ch          *suivi.Change
 }
 
 type tableau struct {
@@ -213,14 +213,14 @@ var (
 	}}
 	colAglae = colonne{Cle: "identifiantAglae", Titre: "Numéro dans Aglaé", valeur: func(l *ligne) string { return l.e.IdentifiantAglae },
 		compare: func(a, b *ligne) int { return strings.Compare(a.e.IdentifiantAglae, b.e.IdentifiantAglae) }}
-	colDepuis = colonne{Cle: "depuis", Titre: "Réponse donnée depuis", valeur: func(l *ligne) string { return fmtp(&l.e.Depuis) },
-		compare: func(a, b *ligne) int { return a.e.Depuis.Compare(b.e.Depuis) }}
+	colDepuis = colonne{Cle: "depuis", Titre: "Réponse donnée depuis", valeur: func(l *ligne) string { return fmtp(&l.e.Since) },
+		compare: func(a, b *ligne) int { return a.e.Since.Compare(b.e.Since) }}
 	colConsultations = colonne{Cle: "consultations", Titre: "Consultations", valeur: func(l *ligne) string { return strconv.Itoa(l.e.Consultations) },
 		compare: func(a, b *ligne) int { return a.e.Consultations - b.e.Consultations }}
-	colPremiere = colonne{Cle: "premiere", Titre: "Première consultation", valeur: func(l *ligne) string { return fmtp(l.e.PremiereConsultation) },
-		compare: func(a, b *ligne) int { return cmpTime(a.e.PremiereConsultation, b.e.PremiereConsultation) }}
-	colDerniere = colonne{Cle: "derniere", Titre: "Dernière consultation", valeur: func(l *ligne) string { return fmtp(l.e.DerniereConsultation) },
-		compare: func(a, b *ligne) int { return cmpTime(a.e.DerniereConsultation, b.e.DerniereConsultation) }}
+	colPremiere = colonne{Cle: "premiere", Titre: "Première consultation", valeur: func(l *ligne) string { return fmtp(l.e.FirstConsultation) },
+		compare: func(a, b *ligne) int { return cmpTime(a.e.FirstConsultation, b.e.FirstConsultation) }}
+	colDerniere = colonne{Cle: "derniere", Titre: "Dernière consultation", valeur: func(l *ligne) string { return fmtp(l.e.LastConsultation) },
+		compare: func(a, b *ligne) int { return cmpTime(a.e.LastConsultation, b.e.LastConsultation) }}
 )
 
 // colonnesListes are the columns of each list after the identifier and
@@ -332,7 +332,7 @@ func (c *Console) liste(w http.ResponseWriter, r *http.Request) error {
 }
 
 // noms are the names Aglaé knows of the students' identifiers.
-func (c *Console) noms(ctx context.Context, es []suivi.Etudiant, cs []suivi.Changement) (map[string]string, error) {
+func (c *Console) noms(ctx context.Context, es []suivi.Etudiant, cs []suivi.Change) (map[string]string, error) {
 	ids := make([]string, 0, len(es)+len(cs))
 	for _, e := range es {
 		ids = append(ids, e.Identifiant)
@@ -370,7 +370,7 @@ func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.EcrireListe(&buf, suivi.FormatCSV, ctl); err != nil {
+	if err := suivi.WriteListe(&buf, suivi.FormatCSV, ctl); err != nil {
 		return err
 	}
 	csv(w, nom+"-"+ctl.UAI+"-"+strconv.Itoa(annee)+".csv", buf.Bytes())
@@ -382,7 +382,7 @@ func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
 func (c *Console) depuis(r *http.Request) (time.Time, error) {
 	v := r.FormValue("depuis")
 	if v == "" {
-		return debutSaison(c.opts.SwitchDate, c.opts.SwitchDate.AnneeCourante(c.now())), nil
+		return debutSaison(c.opts.SwitchDate, c.opts.SwitchDate.CurrentAnnee(c.now())), nil
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, bourse.Paris)
 	if err != nil {
@@ -407,14 +407,14 @@ func (c *Console) suivi(w http.ResponseWriter, r *http.Request) error {
 	cols := []colonne{colIdentifiant, colNom,
 		{Cle: "annee", Titre: "Année", valeur: func(l *ligne) string { return strconv.Itoa(l.ch.AnneeUniversitaire) },
 			compare: func(a, b *ligne) int { return a.ch.AnneeUniversitaire - b.ch.AnneeUniversitaire }},
-		{Cle: "vuLe", Titre: "Changé le", valeur: func(l *ligne) string { return fmtp(&l.ch.VuLe) },
-			compare: func(a, b *ligne) int { return a.ch.VuLe.Compare(b.ch.VuLe) }},
-		{Cle: "vuPar", Titre: "Vu par", valeur: func(l *ligne) string { return string(l.ch.VuPar) },
-			compare: func(a, b *ligne) int { return strings.Compare(string(a.ch.VuPar), string(b.ch.VuPar)) }},
-		{Cle: "avant", Titre: "Avant", valeur: func(l *ligne) string { return libelleReponse(l.ch.Avant) },
-			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.Avant), libelleReponse(b.ch.Avant)) }},
-		{Cle: "apres", Titre: "Après", valeur: func(l *ligne) string { return libelleReponse(l.ch.Apres) },
-			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.Apres), libelleReponse(b.ch.Apres)) }},
+		{Cle: "vuLe", Titre: "Changé le", valeur: func(l *ligne) string { return fmtp(&l.ch.SeenAt) },
+			compare: func(a, b *ligne) int { return a.ch.SeenAt.Compare(b.ch.SeenAt) }},
+		{Cle: "vuPar", Titre: "Vu par", valeur: func(l *ligne) string { return string(l.ch.SeenBy) },
+			compare: func(a, b *ligne) int { return strings.Compare(string(a.ch.SeenBy), string(b.ch.SeenBy)) }},
+		{Cle: "avant", Titre: "Avant", valeur: func(l *ligne) string { return libelleReponse(l.ch.Before) },
+			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.Before), libelleReponse(b.ch.Before)) }},
+		{Cle: "apres", Titre: "Après", valeur: func(l *ligne) string { return libelleReponse(l.ch.After) },
+			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.After), libelleReponse(b.ch.After)) }},
 	}
 	c.params(r, &t, cols)
 	noms, err := c.noms(r.Context(), nil, cs)
@@ -456,7 +456,7 @@ func (c *Console) suiviCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.EcrireSuivi(&buf, suivi.FormatCSV, s.Utilisateur.UAI, depuis, cs); err != nil {
+	if err := suivi.WriteSuivi(&buf, suivi.FormatCSV, s.Utilisateur.UAI, depuis, cs); err != nil {
 		return err
 	}
 	csv(w, "suivi-"+s.Utilisateur.UAI+".csv", buf.Bytes())
