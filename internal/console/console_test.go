@@ -197,7 +197,7 @@ func TestCrousUserSeesNoRegistrationsYet(t *testing.T) {
 	}
 }
 
-func TestVerifierReplaysTheLookupAsConsole(t *testing.T) {
+func TestCheckNowReplaysTheLookupAsConsole(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
 	token := b.signIn("gestion@univ-a.example.fr")
@@ -206,7 +206,7 @@ func TestVerifierReplaysTheLookupAsConsole(t *testing.T) {
 	assert.Contains(t, body, `data-statut="BOURSIER"`)
 	require.Len(t, f.svc.calls, 1)
 	assert.Equal(t, bourse.CanalConsole, f.svc.calls[0].Canal)
-	assert.Equal(t, uaiA, f.svc.calls[0].UAI)
+	assert.Equal(t, bourse.UAI(uaiA), f.svc.calls[0].UAI)
 	assert.Equal(t, bourse.Saisie{Identifiant: "1111037735M", CodeEtablissement: uaiA, Annee: 2025}, f.svc.in[0])
 }
 
