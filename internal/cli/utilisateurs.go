@@ -140,10 +140,10 @@ func runUtilisateursList(ctx context.Context, env Env, args []string) error {
 		if aca == "" {
 			aca = "-"
 		}
-		if u.DesactiveLe != nil {
-			disabled = u.DesactiveLe.Format(time.RFC3339)
+		if u.DisabledAt != nil {
+			disabled = u.DisabledAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, uai, aca, u.CreeLe.Format(time.RFC3339), disabled)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, uai, aca, u.CreatedAt.Format(time.RFC3339), disabled)
 	}
 	return tw.Flush()
 }

@@ -8,17 +8,17 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
 
-// serie is one statut of the chart: its label, colour and pattern (the
+// chartSeries is one statut of the chart: its label, colour and pattern (the
 // chart reads without colour: each statut has its own hatching, named in
 // the legend and the data table).
-type serie struct {
+type chartSeries struct {
 	Statut  bourse.Statut
-	Libelle string
-	Couleur string
-	Motif   string // the id of its SVG pattern
+	Label   string
+	Color   string
+	Pattern string // the id of its SVG pattern
 }
 
-var series = []serie{
+var series = []chartSeries{
 	{bourse.StatutBoursier, "Boursier", "#1d4ed8", "m-boursier"},
 	{bourse.StatutEnAttente, "En attente", "#b45309", "m-attente"},
 	{bourse.StatutNonBoursier, "Non boursier", "#4b5563", "m-non"},
@@ -27,104 +27,104 @@ var series = []serie{
 
 type segment struct {
 	X, Y, W, H float64
-	Motif      string
-	Titre      string
+	Pattern    string
+	Title      string
 }
 
-type graduation struct {
-	Y     float64
-	X     float64
-	Texte string
+type tick struct {
+	Y    float64
+	X    float64
+	Text string
 }
 
-type jourLigne struct {
-	Jour   string
+type dayRow struct {
+	Day    string
 	Counts []int
 	Total  int
 }
 
-// graphique is the chart of the answers per day, computed for the
+// chart is the chart of the answers per day, computed for the
 // template: bars stacked by statut, the axes, and the data table.
-type graphique struct {
-	Largeur, Hauteur float64
-	Series           []serie
-	Segments         []segment
-	Y                []graduation
-	X                []graduation
-	Table            []jourLigne
-	Total            int
-	Vide             bool
-	Resume           string
+type chart struct {
+	Width, Height float64
+	Series        []chartSeries
+	Segments      []segment
+	Y             []tick
+	X             []tick
+	Table         []dayRow
+	Total         int
+	Empty         bool
+	Summary       string
 }
 
 const (
-	gW, gH                        = 800.0, 300.0
-	gGauche, gDroite, gHaut, gBas = 56.0, 12.0, 12.0, 36.0
+	chartWidth, chartHeight                          = 800.0, 300.0
+	marginLeft, marginRight, marginTop, marginBottom = 56.0, 12.0, 12.0, 36.0
 )
 
-// dessiner lays out the chart of js from the season's first day to its
+// drawChart lays out the chart of days from the season's first day to its
 // last answered day.
-func dessiner(js []Jour, debut time.Time) graphique {
-	g := graphique{Largeur: gW, Hauteur: gH, Series: series}
-	if len(js) == 0 {
-		g.Vide = true
+func drawChart(days []Day, start time.Time) chart {
+	g := chart{Width: chartWidth, Height: chartHeight, Series: series}
+	if len(days) == 0 {
+		g.Empty = true
 		return g
 	}
-	if js[0].Jour.Before(debut) {
-		debut = js[0].Jour
+	if days[0].Day.Before(start) {
+		start = days[0].Day
 	}
-	fin := js[len(js)-1].Jour
-	ndays := int(fin.Sub(debut).Hours()/24+0.5) + 1
+	end := days[len(days)-1].Day
+	ndays := int(end.Sub(start).Hours()/24+0.5) + 1
 	counts := make([][]int, ndays)
 	for i := range counts {
 		counts[i] = make([]int, len(series))
 	}
-	for _, j := range js {
-		d := int(j.Jour.Sub(debut).Hours()/24 + 0.5)
-		k := slices.IndexFunc(series, func(s serie) bool { return s.Statut == j.Statut })
+	for _, j := range days {
+		d := int(j.Day.Sub(start).Hours()/24 + 0.5)
+		k := slices.IndexFunc(series, func(s chartSeries) bool { return s.Statut == j.Statut })
 		if d >= 0 && d < ndays && k >= 0 {
 			counts[d][k] += j.N
 		}
 	}
-	maxi := 1
+	peak := 1
 	for d, cs := range counts {
 		t := 0
 		for _, n := range cs {
 			t += n
 		}
-		maxi = max(maxi, t)
+		peak = max(peak, t)
 		g.Total += t
 		if t > 0 {
-			g.Table = append(g.Table, jourLigne{Jour: debut.AddDate(0, 0, d).Format("02/01/2006"), Counts: cs, Total: t})
+			g.Table = append(g.Table, dayRow{Day: start.AddDate(0, 0, d).Format("02/01/2006"), Counts: cs, Total: t})
 		}
 	}
-	maxi = niceCeil(maxi)
-	plotW, plotH := gW-gGauche-gDroite, gH-gHaut-gBas
+	peak = niceCeil(peak)
+	plotW, plotH := chartWidth-marginLeft-marginRight, chartHeight-marginTop-marginBottom
 	bw := plotW / float64(ndays)
 	for d, cs := range counts {
-		y := gHaut + plotH
+		y := marginTop + plotH
 		for k, n := range cs {
 			if n == 0 {
 				continue
 			}
-			h := plotH * float64(n) / float64(maxi)
+			h := plotH * float64(n) / float64(peak)
 			y -= h
-			g.Segments = append(g.Segments, segment{X: gGauche + float64(d)*bw, Y: y, W: max(bw-0.5, 0.5), H: h, Motif: series[k].Motif,
-				Titre: debut.AddDate(0, 0, d).Format("02/01/2006") + " : " + strconv.Itoa(n) + " " + series[k].Libelle})
+			g.Segments = append(g.Segments, segment{X: marginLeft + float64(d)*bw, Y: y, W: max(bw-0.5, 0.5), H: h, Pattern: series[k].Pattern,
+				Title: start.AddDate(0, 0, d).Format("02/01/2006") + " : " + strconv.Itoa(n) + " " + series[k].Label})
 		}
 	}
 	for i := 0; i <= 4; i++ {
-		v := maxi * i / 4
-		g.Y = append(g.Y, graduation{Y: gHaut + plotH - plotH*float64(v)/float64(maxi), X: gGauche - 6, Texte: strconv.Itoa(v)})
+		v := peak * i / 4
+		g.Y = append(g.Y, tick{Y: marginTop + plotH - plotH*float64(v)/float64(peak), X: marginLeft - 6, Text: strconv.Itoa(v)})
 	}
 	// One label at the first of each month (at most 12).
 	for d := 0; d < ndays; d++ {
-		t := debut.AddDate(0, 0, d)
+		t := start.AddDate(0, 0, d)
 		if t.Day() == 1 || d == 0 {
-			g.X = append(g.X, graduation{X: gGauche + float64(d)*bw, Y: gH - gBas + 16, Texte: t.Format("01/2006")})
+			g.X = append(g.X, tick{X: marginLeft + float64(d)*bw, Y: chartHeight - marginBottom + 16, Text: t.Format("01/2006")})
 		}
 	}
-	g.Resume = strconv.Itoa(g.Total) + " réponses du " + debut.Format("02/01/2006") + " au " + fin.Format("02/01/2006")
+	g.Summary = strconv.Itoa(g.Total) + " réponses du " + start.Format("02/01/2006") + " au " + end.Format("02/01/2006")
 	return g
 }
 

@@ -109,15 +109,15 @@ func (c *Console) Handler() http.Handler {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, http.StatusMethodNotAllowed, "Méthode non permise", "Cette page ne s'ouvre pas ainsi.")
 	})
-	r.Get("/static/{fichier}", serveStatic)
-	r.Get("/connexion", c.op("GET connexion", c.getConnexion))
-	r.Post("/connexion", c.op("POST connexion", c.postConnexion))
+	r.Get("/static/{file}", serveStatic)
+	r.Get("/connexion", c.op("GET connexion", c.getSignIn))
+	r.Post("/connexion", c.op("POST connexion", c.postSignIn))
 	r.Group(func(r chi.Router) {
 		r.Use(c.session, c.csrf)
-		r.Post("/deconnexion", c.op("POST deconnexion", c.postDeconnexion))
+		r.Post("/deconnexion", c.op("POST deconnexion", c.postSignOut))
 		r.Get("/", c.op("GET bilan", c.getBilan))
 		r.Group(func(r chi.Router) {
-			r.Use(c.gestionnaire)
+			r.Use(c.requireGestionnaire)
 			r.Get("/listes/{liste}", c.op("GET liste", c.liste))
 			r.Post("/listes/{liste}", c.op("POST liste", c.liste))
 			r.Get("/listes/{liste}/csv", c.op("GET liste csv", c.listeCSV))
@@ -125,7 +125,7 @@ func (c *Console) Handler() http.Handler {
 			r.Post("/suivi", c.op("POST suivi", c.suivi))
 			r.Get("/suivi/csv", c.op("GET suivi csv", c.suiviCSV))
 			r.Get("/etudiants/{identifiant}", c.op("GET etudiant", c.getEtudiant))
-			r.Post("/etudiants/{identifiant}/verifier", c.op("POST verifier", c.postVerifier))
+			r.Post("/etudiants/{identifiant}/verifier", c.op("POST verifier", c.postCheckNow))
 		})
 	})
 	return http.NewCrossOriginProtection().Handler(r)
@@ -246,7 +246,7 @@ func sameToken(got, want string) bool {
 }
 
 // gestionnaire lets only establishment users through.
-func (c *Console) gestionnaire(next http.Handler) http.Handler {
+func (c *Console) requireGestionnaire(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionFrom(r.Context())
 		if !s.Utilisateur.Gestionnaire() {

@@ -197,7 +197,7 @@ func TestCrousUserSeesNoRegistrationsYet(t *testing.T) {
 	}
 }
 
-func TestVerifierReplaysTheLookupAsConsole(t *testing.T) {
+func TestCheckNowReplaysTheLookupAsConsole(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
 	token := b.signIn("gestion@univ-a.example.fr")

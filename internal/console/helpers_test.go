@@ -30,19 +30,19 @@ const (
 	password = "un mot de passe assez long"
 )
 
-// horloge is the console's clock, moved by the tests.
-type horloge struct {
+// testClock is the console's clock, moved by the tests.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (h *horloge) Now() time.Time {
+func (h *testClock) Now() time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.t
 }
 
-func (h *horloge) add(d time.Duration) {
+func (h *testClock) add(d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.t = h.t.Add(d)
@@ -68,7 +68,7 @@ func (c *consultant) Consult(ctx context.Context, in bourse.Saisie) (bourse.Repo
 type fixture struct {
 	pool  *pgxpool.Pool
 	srv   *httptest.Server
-	clock *horloge
+	clock *testClock
 	svc   *consultant
 }
 
@@ -77,7 +77,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool := pgtest.New(t)
-	f := &fixture{pool: pool, clock: &horloge{t: time.Date(2025, 11, 15, 10, 0, 0, 0, bourse.Paris)}, svc: &consultant{}}
+	f := &fixture{pool: pool, clock: &testClock{t: time.Date(2025, 11, 15, 10, 0, 0, 0, bourse.Paris)}, svc: &consultant{}}
 	addUser(t, pool, console.Utilisateur{Email: "gestion@univ-a.example.fr", UAI: uaiA})
 	addUser(t, pool, console.Utilisateur{Email: "gestion@univ-b.example.fr", UAI: uaiB})
 	addUser(t, pool, console.Utilisateur{Email: "crous@crous-versailles.example.fr", Academie: "VER"})

@@ -18,17 +18,17 @@ import (
 )
 
 // The lists of students, with their French label, in the menu's order.
-var liensListes = []lienListe{
+var listeLinks = []listeLink{
 	{suivi.ListeNumerosDifferents, "NNE différents"},
 	{suivi.ListeEnAttente, "En attente"},
 	{suivi.ListeInconnus, "Inconnus"},
 	{suivi.ListeIdentitesDifferentes, "Identités différentes"},
 }
 
-func libelleListe(nom string) (string, bool) {
-	for _, l := range liensListes {
+func listeLabel(nom string) (string, bool) {
+	for _, l := range listeLinks {
 		if l.Nom == nom {
-			return l.Libelle, true
+			return l.Label, true
 		}
 	}
 	return "", false
@@ -68,28 +68,28 @@ func (c *Console) annee(r *http.Request) (int, error) {
 	return n, nil
 }
 
-// ligneBilan is one count of the bilan.
-type ligneBilan struct {
-	Libelle string
-	N       int
-	Liste   string // the list that shows these students; "" for none
+// bilanRow is one count of the bilan.
+type bilanRow struct {
+	Label string
+	N     int
+	Liste string // the list that shows these students; "" for none
 }
 
 type bilan struct {
-	UAI       string
-	Annee     int
-	Statuts   []ligneBilan
-	Total     int
-	Listes    []ligneBilan
-	Graphique graphique
-	Academie  string
+	UAI      string
+	Annee    int
+	Statuts  []bilanRow
+	Total    int
+	Listes   []bilanRow
+	Chart    chart
+	Academie string
 }
 
 func (c *Console) getBilan(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
 	if !s.Utilisateur.Gestionnaire() {
-		c.render(w, r, http.StatusOK, "crous", view{Titre: "Dossiers à réexaminer", Nav: "bilan",
-			Donnees: bilan{Academie: s.Utilisateur.Academie}})
+		c.render(w, r, http.StatusOK, "crous", view{Title: "Dossiers à réexaminer", Nav: "bilan",
+			Data: bilan{Academie: s.Utilisateur.Academie}})
 		return nil
 	}
 	uai := s.Utilisateur.UAI
@@ -101,7 +101,7 @@ func (c *Console) getBilan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "bilan", view{Titre: "Bilan", Nav: "bilan", Donnees: b})
+	c.render(w, r, http.StatusOK, "bilan", view{Title: "Bilan", Nav: "bilan", Data: b})
 	return nil
 }
 
@@ -114,7 +114,7 @@ func (c *Console) bilan(ctx context.Context, uai string, annee int) (bilan, erro
 		return b, err
 	}
 	for _, x := range st.Statuts {
-		l := ligneBilan{Libelle: libelleStatut(x.Statut, x.TypeDecision), N: x.Etudiants}
+		l := bilanRow{Label: statutLabel(x.Statut, x.TypeDecision), N: x.Etudiants}
 		switch x.Statut {
 		case bourse.StatutEnAttente:
 			l.Liste = suivi.ListeEnAttente
@@ -124,64 +124,64 @@ func (c *Console) bilan(ctx context.Context, uai string, annee int) (bilan, erro
 		b.Statuts = append(b.Statuts, l)
 	}
 	b.Total = st.Total()
-	for _, l := range liensListes {
+	for _, l := range listeLinks {
 		ctl, err := suivi.Liste(ctx, store, uai, annee, l.Nom)
 		if err != nil {
 			return b, err
 		}
-		b.Listes = append(b.Listes, ligneBilan{Libelle: l.Libelle, N: ctl.Total(), Liste: l.Nom})
+		b.Listes = append(b.Listes, bilanRow{Label: l.Label, N: ctl.Total(), Liste: l.Nom})
 	}
-	jours, err := c.opts.Journal.ParJour(ctx, uai, annee)
+	days, err := c.opts.Journal.PerDay(ctx, uai, annee)
 	if err != nil {
 		return b, err
 	}
-	b.Graphique = dessiner(jours, debutSaison(c.opts.SwitchDate, annee))
+	b.Chart = drawChart(days, seasonStart(c.opts.SwitchDate, annee))
 	return b, nil
 }
 
-// debutSaison is the first day of the academic year annee.
-func debutSaison(b bourse.SwitchDate, annee int) time.Time {
+// seasonStart is the first day of the academic year annee.
+func seasonStart(b bourse.SwitchDate, annee int) time.Time {
 	if b.Month == 0 {
 		b = bourse.DefaultSwitchDate
 	}
 	return time.Date(annee, b.Month, b.Day, 0, 0, 0, 0, bourse.Paris)
 }
 
-// colonne is a column of a table: its key for sorting, its header, and
+// column is a column of a table: its key for sorting, its header, and
 // the cell of one row.
-type colonne struct {
-	Cle     string
-	Titre   string
-	valeur  func(l *ligne) string
-	compare func(a, b *ligne) int
+type column struct {
+	Key     string
+	Title   string
+	value   func(l *row) string
+	compare func(a, b *row) int
 }
 
-// ligne is one row of a table of students.
-type ligne struct {
+// row is one row of a table of students.
+type row struct {
 	Identifiant string
 	Nom         string
-	Cellules    []string
+	Cells       []string
 	e           *suivi.Etudiant
 	ch          *suivi.Change
 }
 
-type tableau struct {
-	Liste     string
-	Libelle   string
-	UAI       string
-	Annee     int
-	Depuis    string // the follow-up's date, YYYY-MM-DD
-	Q         string
-	Tri       string
-	Ordre     string
-	Page      int
-	Pages     int
-	Total     int
-	Colonnes  []colonne
-	Lignes    []ligne
-	CSV       string
-	Precedent int
-	Suivant   int
+type table struct {
+	Liste    string
+	Label    string
+	UAI      string
+	Annee    int
+	Since    string // the follow-up's date, YYYY-MM-DD
+	Q        string
+	Sort     string
+	Order    string
+	Page     int
+	Pages    int
+	Total    int
+	Columns  []column
+	Rows     []row
+	CSV      string
+	Previous int
+	Next     int
 }
 
 func cmpTime(a, b *time.Time) int {
@@ -204,62 +204,62 @@ func fmtp(t *time.Time) string {
 }
 
 var (
-	colNom = colonne{Cle: "nom", Titre: "Nom (Aglaé)", valeur: func(l *ligne) string { return l.Nom },
-		compare: func(a, b *ligne) int { return strings.Compare(a.Nom, b.Nom) }}
-	colStatut = colonne{Cle: "statut", Titre: "Statut", valeur: func(l *ligne) string {
-		return libelleStatut(l.e.Statut, l.e.TypeDecision)
-	}, compare: func(a, b *ligne) int {
+	colNom = column{Key: "nom", Title: "Nom (Aglaé)", value: func(l *row) string { return l.Nom },
+		compare: func(a, b *row) int { return strings.Compare(a.Nom, b.Nom) }}
+	colStatut = column{Key: "statut", Title: "Statut", value: func(l *row) string {
+		return statutLabel(l.e.Statut, l.e.TypeDecision)
+	}, compare: func(a, b *row) int {
 		return strings.Compare(string(a.e.Statut)+string(a.e.TypeDecision), string(b.e.Statut)+string(b.e.TypeDecision))
 	}}
-	colAglae = colonne{Cle: "identifiantAglae", Titre: "Numéro dans Aglaé", valeur: func(l *ligne) string { return l.e.IdentifiantAglae },
-		compare: func(a, b *ligne) int { return strings.Compare(a.e.IdentifiantAglae, b.e.IdentifiantAglae) }}
-	colDepuis = colonne{Cle: "depuis", Titre: "Réponse donnée depuis", valeur: func(l *ligne) string { return fmtp(&l.e.Since) },
-		compare: func(a, b *ligne) int { return a.e.Since.Compare(b.e.Since) }}
-	colConsultations = colonne{Cle: "consultations", Titre: "Consultations", valeur: func(l *ligne) string { return strconv.Itoa(l.e.Consultations) },
-		compare: func(a, b *ligne) int { return a.e.Consultations - b.e.Consultations }}
-	colPremiere = colonne{Cle: "premiere", Titre: "Première consultation", valeur: func(l *ligne) string { return fmtp(l.e.FirstConsultation) },
-		compare: func(a, b *ligne) int { return cmpTime(a.e.FirstConsultation, b.e.FirstConsultation) }}
-	colDerniere = colonne{Cle: "derniere", Titre: "Dernière consultation", valeur: func(l *ligne) string { return fmtp(l.e.LastConsultation) },
-		compare: func(a, b *ligne) int { return cmpTime(a.e.LastConsultation, b.e.LastConsultation) }}
+	colAglae = column{Key: "identifiantAglae", Title: "Numéro dans Aglaé", value: func(l *row) string { return l.e.IdentifiantAglae },
+		compare: func(a, b *row) int { return strings.Compare(a.e.IdentifiantAglae, b.e.IdentifiantAglae) }}
+	colSince = column{Key: "depuis", Title: "Réponse donnée depuis", value: func(l *row) string { return fmtp(&l.e.Since) },
+		compare: func(a, b *row) int { return a.e.Since.Compare(b.e.Since) }}
+	colConsultations = column{Key: "consultations", Title: "Consultations", value: func(l *row) string { return strconv.Itoa(l.e.Consultations) },
+		compare: func(a, b *row) int { return a.e.Consultations - b.e.Consultations }}
+	colFirst = column{Key: "premiere", Title: "Première consultation", value: func(l *row) string { return fmtp(l.e.FirstConsultation) },
+		compare: func(a, b *row) int { return cmpTime(a.e.FirstConsultation, b.e.FirstConsultation) }}
+	colLast = column{Key: "derniere", Title: "Dernière consultation", value: func(l *row) string { return fmtp(l.e.LastConsultation) },
+		compare: func(a, b *row) int { return cmpTime(a.e.LastConsultation, b.e.LastConsultation) }}
 )
 
-// colonnesListes are the columns of each list after the identifier and
+// listeColumns are the columns of each list after the identifier and
 // the name, those of the API's CSV.
-var colonnesListes = map[string][]colonne{
-	suivi.ListeNumerosDifferents:    {colNom, colAglae, colStatut, colDepuis, colDerniere},
-	suivi.ListeEnAttente:            {colNom, colDepuis, colConsultations, colPremiere, colDerniere},
-	suivi.ListeInconnus:             {colNom, colConsultations, colPremiere, colDerniere},
-	suivi.ListeIdentitesDifferentes: {colNom, colDepuis, colConsultations, colPremiere, colDerniere},
+var listeColumns = map[string][]column{
+	suivi.ListeNumerosDifferents:    {colNom, colAglae, colStatut, colSince, colLast},
+	suivi.ListeEnAttente:            {colNom, colSince, colConsultations, colFirst, colLast},
+	suivi.ListeInconnus:             {colNom, colConsultations, colFirst, colLast},
+	suivi.ListeIdentitesDifferentes: {colNom, colSince, colConsultations, colFirst, colLast},
 }
 
-var colIdentifiant = colonne{Cle: "identifiant", Titre: "Identifiant", compare: func(a, b *ligne) int {
+var colIdentifiant = column{Key: "identifiant", Title: "Identifiant", compare: func(a, b *row) int {
 	return strings.Compare(a.Identifiant, b.Identifiant)
 }}
 
 // params are a table's search, sort and page, from the POSTed form (or
 // the defaults of a GET).
-func (c *Console) params(r *http.Request, t *tableau, cols []colonne) {
+func (c *Console) params(r *http.Request, t *table, cols []column) {
 	t.Q = strings.TrimSpace(r.PostFormValue("q"))
 	if len(t.Q) > 100 {
 		t.Q = t.Q[:100]
 	}
-	t.Tri, t.Ordre = r.PostFormValue("tri"), r.PostFormValue("ordre")
-	if !slices.ContainsFunc(cols, func(c colonne) bool { return c.Cle == t.Tri }) {
-		t.Tri = ""
+	t.Sort, t.Order = r.PostFormValue("tri"), r.PostFormValue("ordre")
+	if !slices.ContainsFunc(cols, func(c column) bool { return c.Key == t.Sort }) {
+		t.Sort = ""
 	}
-	if t.Ordre != "desc" {
-		t.Ordre = "asc"
+	if t.Order != "desc" {
+		t.Order = "asc"
 	}
 	t.Page, _ = strconv.Atoi(r.PostFormValue("page"))
-	t.Colonnes = cols
+	t.Columns = cols
 }
 
-// finir filters, sorts and paginates t.Lignes.
-func (c *Console) finir(t *tableau) {
+// finish filters, sorts and paginates t.Rows.
+func (c *Console) finish(t *table) {
 	if t.Q != "" {
 		q := strings.ToUpper(ident.Normalize(t.Q))
 		qn := bourse.NormalizeNom(t.Q)
-		t.Lignes = slices.DeleteFunc(t.Lignes, func(l ligne) bool {
+		t.Rows = slices.DeleteFunc(t.Rows, func(l row) bool {
 			if strings.Contains(strings.ToUpper(l.Identifiant), q) {
 				return false
 			}
@@ -269,39 +269,39 @@ func (c *Console) finir(t *tableau) {
 			return qn == "" || !strings.Contains(bourse.NormalizeNom(l.Nom), qn)
 		})
 	}
-	if i := slices.IndexFunc(t.Colonnes, func(c colonne) bool { return c.Cle == t.Tri }); i >= 0 {
-		cmp := t.Colonnes[i].compare
-		slices.SortStableFunc(t.Lignes, func(a, b ligne) int {
-			if t.Ordre == "desc" {
+	if i := slices.IndexFunc(t.Columns, func(c column) bool { return c.Key == t.Sort }); i >= 0 {
+		cmp := t.Columns[i].compare
+		slices.SortStableFunc(t.Rows, func(a, b row) int {
+			if t.Order == "desc" {
 				return cmp(&b, &a)
 			}
 			return cmp(&a, &b)
 		})
 	}
-	t.Total = len(t.Lignes)
+	t.Total = len(t.Rows)
 	size := c.opts.PageSize
 	t.Pages = max(1, (t.Total+size-1)/size)
 	t.Page = min(max(t.Page, 1), t.Pages)
 	from := (t.Page - 1) * size
-	t.Lignes = t.Lignes[from:min(from+size, t.Total)]
-	for i := range t.Lignes {
-		l := &t.Lignes[i]
-		for _, col := range t.Colonnes[1:] {
-			l.Cellules = append(l.Cellules, col.valeur(l))
+	t.Rows = t.Rows[from:min(from+size, t.Total)]
+	for i := range t.Rows {
+		l := &t.Rows[i]
+		for _, col := range t.Columns[1:] {
+			l.Cells = append(l.Cells, col.value(l))
 		}
 	}
 	if t.Page > 1 {
-		t.Precedent = t.Page - 1
+		t.Previous = t.Page - 1
 	}
 	if t.Page < t.Pages {
-		t.Suivant = t.Page + 1
+		t.Next = t.Page + 1
 	}
 }
 
 func (c *Console) liste(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
 	nom := chi.URLParam(r, "liste")
-	libelle, ok := libelleListe(nom)
+	label, ok := listeLabel(nom)
 	if !ok {
 		return web.Errorf(web.NotFound, "Cette liste n'existe pas.")
 	}
@@ -313,21 +313,21 @@ func (c *Console) liste(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t := tableau{Liste: nom, Libelle: libelle, UAI: ctl.UAI, Annee: annee,
+	t := table{Liste: nom, Label: label, UAI: ctl.UAI, Annee: annee,
 		CSV: Path + "/listes/" + nom + "/csv?annee=" + strconv.Itoa(annee)}
-	cols := append([]colonne{colIdentifiant}, colonnesListes[nom]...)
+	cols := append([]column{colIdentifiant}, listeColumns[nom]...)
 	c.params(r, &t, cols)
 	noms, err := c.noms(r.Context(), ctl.Etudiants, nil)
 	if err != nil {
 		return err
 	}
-	t.Lignes = make([]ligne, len(ctl.Etudiants))
+	t.Rows = make([]row, len(ctl.Etudiants))
 	for i := range ctl.Etudiants {
 		e := &ctl.Etudiants[i]
-		t.Lignes[i] = ligne{Identifiant: e.Identifiant, Nom: noms[e.Identifiant], e: e}
+		t.Rows[i] = row{Identifiant: e.Identifiant, Nom: noms[e.Identifiant], e: e}
 	}
-	c.finir(&t)
-	c.render(w, r, http.StatusOK, "liste", view{Titre: libelle, Nav: nom, Donnees: t, Recherche: t.Q != ""})
+	c.finish(&t)
+	c.render(w, r, http.StatusOK, "liste", view{Title: label, Nav: nom, Data: t, Search: t.Q != ""})
 	return nil
 }
 
@@ -346,11 +346,11 @@ func (c *Console) noms(ctx context.Context, es []suivi.Etudiant, cs []suivi.Chan
 	return c.opts.Journal.Noms(ctx, ids)
 }
 
-// csv writes body as the API's CSV download named fichier.
-func csv(w http.ResponseWriter, fichier string, body []byte) {
+// csv writes body as the API's CSV download named file.
+func csv(w http.ResponseWriter, file string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-	h.Set("Content-Disposition", `attachment; filename="`+fichier+`"`)
+	h.Set("Content-Disposition", `attachment; filename="`+file+`"`)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
@@ -358,7 +358,7 @@ func csv(w http.ResponseWriter, fichier string, body []byte) {
 func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
 	nom := chi.URLParam(r, "liste")
-	if _, ok := libelleListe(nom); !ok && nom != suivi.ListeStatuts {
+	if _, ok := listeLabel(nom); !ok && nom != suivi.ListeStatuts {
 		return web.Errorf(web.NotFound, "Cette liste n'existe pas.")
 	}
 	annee, err := c.annee(r)
@@ -379,10 +379,10 @@ func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
 
 // depuis is the follow-up's date (midnight, Paris time): the form's or
 // query's, else the season's first day.
-func (c *Console) depuis(r *http.Request) (time.Time, error) {
+func (c *Console) since(r *http.Request) (time.Time, error) {
 	v := r.FormValue("depuis")
 	if v == "" {
-		return debutSaison(c.opts.SwitchDate, c.opts.SwitchDate.CurrentAnnee(c.now())), nil
+		return seasonStart(c.opts.SwitchDate, c.opts.SwitchDate.CurrentAnnee(c.now())), nil
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, bourse.Paris)
 	if err != nil {
@@ -393,46 +393,46 @@ func (c *Console) depuis(r *http.Request) (time.Time, error) {
 
 func (c *Console) suivi(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
-	depuis, err := c.depuis(r)
+	since, err := c.since(r)
 	if err != nil {
 		return err
 	}
-	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, depuis)
+	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, since)
 	if err != nil {
 		return err
 	}
-	d := depuis.Format(time.DateOnly)
-	t := tableau{Liste: "suivi", Libelle: "Suivi des changements", UAI: s.Utilisateur.UAI, Depuis: d,
+	d := since.Format(time.DateOnly)
+	t := table{Liste: "suivi", Label: "Suivi des changements", UAI: s.Utilisateur.UAI, Since: d,
 		CSV: Path + "/suivi/csv?depuis=" + d}
-	cols := []colonne{colIdentifiant, colNom,
-		{Cle: "annee", Titre: "Année", valeur: func(l *ligne) string { return strconv.Itoa(l.ch.AnneeUniversitaire) },
-			compare: func(a, b *ligne) int { return a.ch.AnneeUniversitaire - b.ch.AnneeUniversitaire }},
-		{Cle: "vuLe", Titre: "Changé le", valeur: func(l *ligne) string { return fmtp(&l.ch.SeenAt) },
-			compare: func(a, b *ligne) int { return a.ch.SeenAt.Compare(b.ch.SeenAt) }},
-		{Cle: "vuPar", Titre: "Vu par", valeur: func(l *ligne) string { return string(l.ch.SeenBy) },
-			compare: func(a, b *ligne) int { return strings.Compare(string(a.ch.SeenBy), string(b.ch.SeenBy)) }},
-		{Cle: "avant", Titre: "Avant", valeur: func(l *ligne) string { return libelleReponse(l.ch.Before) },
-			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.Before), libelleReponse(b.ch.Before)) }},
-		{Cle: "apres", Titre: "Après", valeur: func(l *ligne) string { return libelleReponse(l.ch.After) },
-			compare: func(a, b *ligne) int { return strings.Compare(libelleReponse(a.ch.After), libelleReponse(b.ch.After)) }},
+	cols := []column{colIdentifiant, colNom,
+		{Key: "annee", Title: "Année", value: func(l *row) string { return strconv.Itoa(l.ch.AnneeUniversitaire) },
+			compare: func(a, b *row) int { return a.ch.AnneeUniversitaire - b.ch.AnneeUniversitaire }},
+		{Key: "vuLe", Title: "Changé le", value: func(l *row) string { return fmtp(&l.ch.SeenAt) },
+			compare: func(a, b *row) int { return a.ch.SeenAt.Compare(b.ch.SeenAt) }},
+		{Key: "vuPar", Title: "Vu par", value: func(l *row) string { return string(l.ch.SeenBy) },
+			compare: func(a, b *row) int { return strings.Compare(string(a.ch.SeenBy), string(b.ch.SeenBy)) }},
+		{Key: "avant", Title: "Avant", value: func(l *row) string { return reponseLabel(l.ch.Before) },
+			compare: func(a, b *row) int { return strings.Compare(reponseLabel(a.ch.Before), reponseLabel(b.ch.Before)) }},
+		{Key: "apres", Title: "Après", value: func(l *row) string { return reponseLabel(l.ch.After) },
+			compare: func(a, b *row) int { return strings.Compare(reponseLabel(a.ch.After), reponseLabel(b.ch.After)) }},
 	}
 	c.params(r, &t, cols)
 	noms, err := c.noms(r.Context(), nil, cs)
 	if err != nil {
 		return err
 	}
-	t.Lignes = make([]ligne, len(cs))
+	t.Rows = make([]row, len(cs))
 	for i := range cs {
-		t.Lignes[i] = ligne{Identifiant: cs[i].Identifiant, Nom: noms[cs[i].Identifiant], ch: &cs[i]}
+		t.Rows[i] = row{Identifiant: cs[i].Identifiant, Nom: noms[cs[i].Identifiant], ch: &cs[i]}
 	}
-	c.finir(&t)
-	c.render(w, r, http.StatusOK, "liste", view{Titre: t.Libelle, Nav: "suivi", Donnees: t, Recherche: t.Q != ""})
+	c.finish(&t)
+	c.render(w, r, http.StatusOK, "liste", view{Title: t.Label, Nav: "suivi", Data: t, Search: t.Q != ""})
 	return nil
 }
 
-// libelleReponse is an answer in a few French words.
-func libelleReponse(r suivi.Reponse) string {
-	s := libelleStatut(r.Statut, r.TypeDecision)
+// reponseLabel is an answer in a few French words.
+func reponseLabel(r suivi.Reponse) string {
+	s := statutLabel(r.Statut, r.TypeDecision)
 	if r.Echelon != "" {
 		s += ", échelon " + r.Echelon
 	}
@@ -447,16 +447,16 @@ func libelleReponse(r suivi.Reponse) string {
 
 func (c *Console) suiviCSV(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
-	depuis, err := c.depuis(r)
+	since, err := c.since(r)
 	if err != nil {
 		return err
 	}
-	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, depuis)
+	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, since)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.WriteSuivi(&buf, suivi.FormatCSV, s.Utilisateur.UAI, depuis, cs); err != nil {
+	if err := suivi.WriteSuivi(&buf, suivi.FormatCSV, s.Utilisateur.UAI, since, cs); err != nil {
 		return err
 	}
 	csv(w, "suivi-"+s.Utilisateur.UAI+".csv", buf.Bytes())
@@ -468,7 +468,7 @@ type etudiant struct {
 	Nom         string
 	Reponses    []Reponse
 	Annee       int
-	Verifiee    *bourse.Reponse
+	Verified    *bourse.Reponse
 }
 
 // identifiant reads the path's identifier, masked in the access log.
@@ -491,7 +491,7 @@ func (c *Console) etudiant(r *http.Request) (etudiant, error) {
 	if err != nil {
 		return etudiant{}, err
 	}
-	rs, err := c.opts.Journal.Historique(r.Context(), s.Utilisateur.UAI, id)
+	rs, err := c.opts.Journal.History(r.Context(), s.Utilisateur.UAI, id)
 	if err != nil {
 		return etudiant{}, err
 	}
@@ -510,13 +510,13 @@ func (c *Console) getEtudiant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "etudiant", view{Titre: "Étudiant " + e.Identifiant, Donnees: e})
+	c.render(w, r, http.StatusOK, "etudiant", view{Title: "Étudiant " + e.Identifiant, Data: e})
 	return nil
 }
 
-// postVerifier replays the lookup of the student through the domain
+// postCheckNow replays the lookup of the student through the domain
 // service, recorded as a consultation of canal CONSOLE.
-func (c *Console) postVerifier(w http.ResponseWriter, r *http.Request) error {
+func (c *Console) postCheckNow(w http.ResponseWriter, r *http.Request) error {
 	s, _ := sessionFrom(r.Context())
 	e, err := c.etudiant(r)
 	if err != nil {
@@ -533,8 +533,8 @@ func (c *Console) postVerifier(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	web.Annotate(r.Context()).Statut = string(rep.Statut)
-	e.Verifiee = &rep
+	e.Verified = &rep
 	e.Annee = annee
-	c.render(w, r, http.StatusOK, "etudiant", view{Titre: "Étudiant " + e.Identifiant, Donnees: e})
+	c.render(w, r, http.StatusOK, "etudiant", view{Title: "Étudiant " + e.Identifiant, Data: e})
 	return nil
 }

@@ -34,7 +34,7 @@ var funcs = template.FuncMap{
 		return t.In(bourse.Paris).Format("02/01/2006 15:04")
 	},
 	"iso":    func(t time.Time) string { return t.In(bourse.Paris).Format(time.RFC3339) },
-	"statut": libelleStatut,
+	"statut": statutLabel,
 	"path":   func(s string) string { return Path + s },
 	"add":    func(a, b int) int { return a + b },
 }
@@ -59,18 +59,18 @@ var pages = func() map[string]*template.Template {
 
 // view is what every page's template gets.
 type view struct {
-	Titre     string
-	Nav       string // the active menu entry
-	Session   *Session
-	CSRF      string
-	Donnees   any
-	Message   string
-	Statut    int
-	Listes    []lienListe
-	Recherche bool
+	Title   string
+	Nav     string // the active menu entry
+	Session *Session
+	CSRF    string
+	Data    any
+	Message string
+	Statut  int
+	Listes  []listeLink
+	Search  bool
 }
 
-type lienListe struct{ Nom, Libelle string }
+type listeLink struct{ Nom, Label string }
 
 // render writes the page name with status.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -78,7 +78,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.Session = &s
 		v.CSRF = s.CSRF
 	}
-	v.Listes = liensListes
+	v.Listes = listeLinks
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, v); err != nil {
 		c.log.Error("template", zap.String("page", name), zap.Error(err))
@@ -90,13 +90,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	_, _ = w.Write(buf.Bytes())
 }
 
-func (c *Console) renderError(w http.ResponseWriter, r *http.Request, status int, titre, msg string) {
-	c.render(w, r, status, "erreur", view{Titre: titre, Message: msg, Statut: status})
+func (c *Console) renderError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	c.render(w, r, status, "erreur", view{Title: title, Message: msg, Statut: status})
 }
 
 // serveStatic serves the style sheet and the script.
 func serveStatic(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "fichier")
+	name := chi.URLParam(r, "file")
 	b, err := staticFS.ReadFile("static/" + name)
 	if err != nil || strings.Contains(name, "/") {
 		http.NotFound(w, r)
@@ -112,8 +112,8 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// libelleStatut is the French label of a statut (and type of decision).
-func libelleStatut(s bourse.Statut, t bourse.TypeDecision) string {
+// statutLabel is the French label of a statut (and type of decision).
+func statutLabel(s bourse.Statut, t bourse.TypeDecision) string {
 	switch s {
 	case bourse.StatutBoursier:
 		switch t {

@@ -11,13 +11,13 @@ import (
 // one establishment (UAI) or a CROUS user of one académie (Academie);
 // exactly one of the two is set.
 type Utilisateur struct {
-	ID          int64
-	Email       string
-	UAI         string
-	Academie    string
-	Hash        string // argon2id PHC string; empty when listed
-	CreeLe      time.Time
-	DesactiveLe *time.Time
+	ID         int64
+	Email      string
+	UAI        string
+	Academie   string
+	Hash       string // argon2id PHC string; empty when listed
+	CreatedAt  time.Time
+	DisabledAt *time.Time
 }
 
 // Gestionnaire reports whether u works for an establishment.
@@ -27,7 +27,7 @@ func (u Utilisateur) Gestionnaire() bool { return u.UAI != "" }
 type Session struct {
 	Utilisateur Utilisateur
 	CSRF        string
-	ExpireLe    time.Time
+	ExpiresAt   time.Time
 }
 
 // Utilisateurs keeps the console's accounts (postgres.Utilisateurs).
@@ -46,7 +46,7 @@ type Utilisateurs interface {
 // Sessions keeps the sessions server-side (postgres.Sessions), by the
 // SHA-256 of their token.
 type Sessions interface {
-	Create(ctx context.Context, digest []byte, userID int64, csrf string, expire time.Time) error
+	Create(ctx context.Context, digest []byte, userID int64, csrf string, expiresAt time.Time) error
 	// Get returns the session of digest if it has not expired at now and
 	// its account is not disabled; NotFound otherwise.
 	Get(ctx context.Context, digest []byte, now time.Time) (Session, error)
@@ -69,10 +69,10 @@ type Reponse struct {
 	Anomalie           bourse.Anomalie
 }
 
-// Jour is how many answers an establishment was given one day (Paris
+// Day is how many answers an establishment was given one day (Paris
 // time) with one statut.
-type Jour struct {
-	Jour   time.Time // midnight, Paris time
+type Day struct {
+	Day    time.Time // midnight, Paris time
 	Statut bourse.Statut
 	N      int
 }
@@ -80,14 +80,14 @@ type Jour struct {
 // Journal reads what the console shows of the consultation log
 // (postgres.Console).
 type Journal interface {
-	// Historique returns every answer the establishment uai was given
+	// History returns every answer the establishment uai was given
 	// about identifiant, any year, newest first (the re-check's
 	// included: canal RECHECK).
-	Historique(ctx context.Context, uai, identifiant string) ([]Reponse, error)
-	// ParJour counts the answers the establishment uai was given for the
+	History(ctx context.Context, uai, identifiant string) ([]Reponse, error)
+	// PerDay counts the answers the establishment uai was given for the
 	// academic year annee, per day and statut, oldest day first (the
 	// re-check's excluded).
-	ParJour(ctx context.Context, uai string, annee int) ([]Jour, error)
+	PerDay(ctx context.Context, uai string, annee int) ([]Day, error)
 	// Noms returns the names Aglaé knows ("NOM Prénom") of those of
 	// identifiants it knows.
 	Noms(ctx context.Context, identifiants []string) (map[string]string, error)

@@ -22,9 +22,9 @@ func NewConsole(pool *pgxpool.Pool) *Console { return &Console{pool: pool} }
 
 var _ console.Journal = (*Console)(nil)
 
-// Historique returns every answer the establishment uai was given about
+// History returns every answer the establishment uai was given about
 // identifiant, newest first (index consultation_identifiant).
-func (s *Console) Historique(ctx context.Context, uai, identifiant string) ([]console.Reponse, error) {
+func (s *Console) History(ctx context.Context, uai, identifiant string) ([]console.Reponse, error) {
 	const op = "student's answers"
 	rows, err := s.pool.Query(ctx, `SELECT horodatage, canal, annee_universitaire, statut, coalesce(type_decision, ''),
 			coalesce(echelon, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''), coalesce(anomalie, '')
@@ -50,9 +50,9 @@ func (s *Console) Historique(ctx context.Context, uai, identifiant string) ([]co
 	return out, translate(op, err)
 }
 
-// ParJour counts the answers the establishment uai was given for the year
+// PerDay counts the answers the establishment uai was given for the year
 // annee, per day (Paris time) and statut, the re-check's excluded.
-func (s *Console) ParJour(ctx context.Context, uai string, annee int) ([]console.Jour, error) {
+func (s *Console) PerDay(ctx context.Context, uai string, annee int) ([]console.Day, error) {
 	const op = "answers per day"
 	rows, err := s.pool.Query(ctx, `SELECT (horodatage AT TIME ZONE 'Europe/Paris')::date AS jour, statut, count(*)
 		FROM connecteur.consultation
@@ -63,12 +63,12 @@ func (s *Console) ParJour(ctx context.Context, uai string, annee int) ([]console
 		return nil, translate(op, err)
 	}
 	var (
-		out []console.Jour
-		j   console.Jour
+		out []console.Day
+		j   console.Day
 		d   time.Time
 	)
 	_, err = pgx.ForEachRow(rows, []any{&d, &j.Statut, &j.N}, func() error {
-		j.Jour = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, bourse.Paris)
+		j.Day = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, bourse.Paris)
 		out = append(out, j)
 		return nil
 	})

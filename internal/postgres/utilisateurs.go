@@ -24,7 +24,7 @@ func NewUtilisateurs(pool *pgxpool.Pool) *Utilisateurs { return &Utilisateurs{po
 
 var _ console.Utilisateurs = (*Utilisateurs)(nil)
 
-const colonnesUtilisateur = `id, email, coalesce(uai, ''), coalesce(academie, ''), cree_le, desactive_le`
+const utilisateurColumns = `id, email, coalesce(uai, ''), coalesce(academie, ''), cree_le, desactive_le`
 
 // Add creates the account u and returns its id. An e-mail already taken
 // is an Invalid error of field email.
@@ -42,8 +42,8 @@ func (s *Utilisateurs) Add(ctx context.Context, u console.Utilisateur) (int64, e
 // ByEmail returns the account with that e-mail, with its hash.
 func (s *Utilisateurs) ByEmail(ctx context.Context, email string) (u console.Utilisateur, err error) {
 	err = retryRead(ctx, "user by e-mail", func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, `SELECT `+colonnesUtilisateur+`, mot_de_passe_hash FROM connecteur.utilisateur WHERE email = $1`, email).
-			Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreeLe, &u.DesactiveLe, &u.Hash)
+		return s.pool.QueryRow(ctx, `SELECT `+utilisateurColumns+`, mot_de_passe_hash FROM connecteur.utilisateur WHERE email = $1`, email).
+			Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreatedAt, &u.DisabledAt, &u.Hash)
 	})
 	return u, err
 }
@@ -51,12 +51,12 @@ func (s *Utilisateurs) ByEmail(ctx context.Context, email string) (u console.Uti
 // List returns every account, disabled ones included, oldest first,
 // without their hash.
 func (s *Utilisateurs) List(ctx context.Context) ([]console.Utilisateur, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+colonnesUtilisateur+` FROM connecteur.utilisateur ORDER BY cree_le, id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+utilisateurColumns+` FROM connecteur.utilisateur ORDER BY cree_le, id`)
 	if err != nil {
 		return nil, translate("list users", err)
 	}
 	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (u console.Utilisateur, err error) {
-		err = row.Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreeLe, &u.DesactiveLe)
+		err = row.Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreatedAt, &u.DisabledAt)
 		return u, err
 	})
 	return us, translate("list users", err)
@@ -107,7 +107,7 @@ func (s *Sessions) Get(ctx context.Context, digest []byte, now time.Time) (se co
 				s.jeton_csrf, s.expire_le
 			FROM connecteur.session s JOIN connecteur.utilisateur u ON u.id = s.utilisateur_id
 			WHERE s.empreinte = $1 AND s.expire_le > $2 AND u.desactive_le IS NULL`, digest, now).
-			Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreeLe, &se.CSRF, &se.ExpireLe)
+			Scan(&u.ID, &u.Email, &u.UAI, &u.Academie, &u.CreatedAt, &se.CSRF, &se.ExpiresAt)
 	})
 	return se, err
 }

@@ -11,25 +11,25 @@ import (
 )
 
 // The one message of a failed sign-in, whatever was wrong.
-const msgEchec = "Adresse e-mail ou mot de passe incorrect."
+const failureMessage = "Adresse e-mail ou mot de passe incorrect."
 
-type connexion struct {
+type signInPage struct {
 	Email string
 }
 
-func (c *Console) getConnexion(w http.ResponseWriter, r *http.Request) error {
-	c.formConnexion(w, r, http.StatusOK, "", "")
+func (c *Console) getSignIn(w http.ResponseWriter, r *http.Request) error {
+	c.signInForm(w, r, http.StatusOK, "", "")
 	return nil
 }
 
-// formConnexion renders the sign-in form with a fresh double-submit token.
-func (c *Console) formConnexion(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
+// signInForm renders the sign-in form with a fresh double-submit token.
+func (c *Console) signInForm(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
 	token := newToken()
 	c.setCookie(w, r, cookieCSRF, token, Path+"/connexion", 0)
-	c.render(w, r, status, "connexion", view{Titre: "Connexion", CSRF: token, Message: msg, Donnees: connexion{Email: email}})
+	c.render(w, r, status, "connexion", view{Title: "Connexion", CSRF: token, Message: msg, Data: signInPage{Email: email}})
 }
 
-func (c *Console) postConnexion(w http.ResponseWriter, r *http.Request) error {
+func (c *Console) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	ck, err := r.Cookie(cookieCSRF)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
 		c.renderError(w, r, http.StatusForbidden, "Formulaire refusé",
@@ -39,7 +39,7 @@ func (c *Console) postConnexion(w http.ResponseWriter, r *http.Request) error {
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	password := r.PostFormValue("mot_de_passe")
 	if len(email) > 254 || len(password) > 1024 {
-		c.formConnexion(w, r, http.StatusUnauthorized, "", msgEchec)
+		c.signInForm(w, r, http.StatusUnauthorized, "", failureMessage)
 		return nil
 	}
 	now := c.now()
@@ -47,7 +47,7 @@ func (c *Console) postConnexion(w http.ResponseWriter, r *http.Request) error {
 	okEmail := c.byEmail.allow(email, now)
 	if !okAddr || !okEmail {
 		w.Header().Set("Retry-After", "60")
-		c.formConnexion(w, r, http.StatusTooManyRequests, email, "Trop de tentatives de connexion : réessayez dans une minute.")
+		c.signInForm(w, r, http.StatusTooManyRequests, email, "Trop de tentatives de connexion : réessayez dans une minute.")
 		return nil
 	}
 	u, err := c.opts.Utilisateurs.ByEmail(r.Context(), email)
@@ -57,15 +57,15 @@ func (c *Console) postConnexion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	hash := u.Hash
-	if unknown || u.DesactiveLe != nil {
+	if unknown || u.DisabledAt != nil {
 		hash = dummyHash // the same work as for a known account
 	}
 	ok, err := CheckPassword(hash, password)
 	if err != nil {
 		c.log.Error("stored password hash", zap.Int64("user", u.ID), zap.Error(err))
 	}
-	if !ok || unknown || u.DesactiveLe != nil {
-		c.formConnexion(w, r, http.StatusUnauthorized, email, msgEchec)
+	if !ok || unknown || u.DisabledAt != nil {
+		c.signInForm(w, r, http.StatusUnauthorized, email, failureMessage)
 		return nil
 	}
 	token := newToken()
@@ -81,7 +81,7 @@ func (c *Console) postConnexion(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (c *Console) postDeconnexion(w http.ResponseWriter, r *http.Request) error {
+func (c *Console) postSignOut(w http.ResponseWriter, r *http.Request) error {
 	if ck, err := r.Cookie(cookieSession); err == nil {
 		if err := c.opts.Sessions.Delete(r.Context(), digest(ck.Value)); err != nil {
 			return err
