@@ -12,6 +12,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
@@ -138,6 +140,74 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		err = exitError{2, fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 	return err
+}
+
+// parseOne parses args with fs for a command that takes one positional
+// argument, what it is named in the error when there is not exactly one.
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", exitError{2, errors.New("want one " + what)}
+	}
+	return pos[0], nil
+}
+
+// subcommand is one of a command's subcommands, as clients add.
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, env Env, args []string) error
+}
+
+// runSubcommand runs the subcommand of subs named by args[0], printing
+// usage when there is none or it is unknown.
+func runSubcommand(ctx context.Context, env Env, args []string, usage string, subs ...subcommand) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, usage)
+		return exitError{2, errors.New("want a subcommand: " + want)}
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintln(env.Stderr, usage)
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		return flag.ErrHelp
+	}
+	return exitError{2, fmt.Errorf("unknown subcommand %q: want %s", args[0], want)}
+}
+
+// writeTable writes a table of aligned columns: the header, then rows.
+func writeTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range append([][]string{header}, rows...) {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// orDash is s, or - when s is empty, for a table's cell.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// timeOrDash is t in RFC 3339, or - when t is nil, for a table's cell.
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }
 
 func newFlags(name string, env Env) *flag.FlagSet {

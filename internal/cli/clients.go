@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -26,23 +24,8 @@ const clientsUsage = `usage:
 
 // runClients manages the API clients: clients add|list|revoke.
 func runClients(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, clientsUsage)
-		return exitError{2, errors.New("want a subcommand: add, list or revoke")}
-	}
-	switch args[0] {
-	case "add":
-		return runClientsAdd(ctx, env, args[1:])
-	case "list":
-		return runClientsList(ctx, env, args[1:])
-	case "revoke":
-		return runClientsRevoke(ctx, env, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprintln(env.Stderr, clientsUsage)
-		return flag.ErrHelp
-	}
-	fmt.Fprintln(env.Stderr, clientsUsage)
-	return exitError{2, fmt.Errorf("unknown subcommand %q: want add, list or revoke", args[0])}
+	return runSubcommand(ctx, env, args, clientsUsage,
+		subcommand{"add", runClientsAdd}, subcommand{"list", runClientsList}, subcommand{"revoke", runClientsRevoke})
 }
 
 func runClientsAdd(ctx context.Context, env Env, args []string) error {
@@ -121,32 +104,20 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 }
 
 func runClientsList(ctx context.Context, env Env, args []string) error {
-	fs := newFlags("clients list", env)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(newFlags("clients list", env), args); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	cs, err := postgres.NewClients(pool).List(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNOM\tUAI\tCREATED\tREVOKED")
-	for _, c := range cs {
-		uai, revoked := c.UAI, "-"
-		if uai == "" {
-			uai = "-"
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		cs, err := postgres.NewClients(pool).List(ctx)
+		if err != nil {
+			return err
 		}
-		if c.RevokedAt != nil {
-			revoked = c.RevokedAt.Format(time.RFC3339)
+		rows := make([][]string, len(cs))
+		for i, c := range cs {
+			rows[i] = []string{c.ID, tabless(c.Nom), orDash(c.UAI), c.CreatedAt.Format(time.RFC3339), timeOrDash(c.RevokedAt)}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, tabless(c.Nom), uai, c.CreatedAt.Format(time.RFC3339), revoked)
-	}
-	return tw.Flush()
+		return writeTable(env.Stdout, []string{"ID", "NOM", "UAI", "CREATED", "REVOKED"}, rows)
+	})
 }
 
 // tabless keeps a name from breaking the table's columns.
@@ -160,22 +131,15 @@ func tabless(s string) string {
 }
 
 func runClientsRevoke(ctx context.Context, env Env, args []string) error {
-	fs := newFlags("clients revoke", env)
-	pos, err := parse(fs, args)
+	id, err := parseOne(newFlags("clients revoke", env), args, "client ID")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return exitError{2, errors.New("want one client ID")}
-	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := postgres.NewClients(pool).Revoke(ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "client %s revoked: a running service refuses it within %s\n", pos[0], auth.DefaultCacheTTL)
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		if err := postgres.NewClients(pool).Revoke(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "client %s revoked: a running service refuses it within %s\n", id, auth.DefaultCacheTTL)
+		return nil
+	})
 }

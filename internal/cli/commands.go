@@ -27,6 +27,16 @@ func openPool(ctx context.Context, env Env) (*postgres.Pool, error) {
 	return postgres.Open(ctx, url)
 }
 
+// withPool runs f on a pool of DATABASE_URL, closed when f returns.
+func withPool(ctx context.Context, env Env, f func(*postgres.Pool) error) error {
+	pool, err := openPool(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return f(pool)
+}
+
 // switchDate reads ACADEMIC_YEAR_SWITCH (MM-DD, default 07-01).
 func switchDate(env Env) (bourse.SwitchDate, error) {
 	s := strings.TrimSpace(env.Getenv("ACADEMIC_YEAR_SWITCH"))
@@ -42,17 +52,14 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	v, err := postgres.Migrate(ctx, pool, *down)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "database schema at version %d\n", v)
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		v, err := postgres.Migrate(ctx, pool, *down)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "database schema at version %d\n", v)
+		return nil
+	})
 }
 
 func runImport(ctx context.Context, env Env, args []string) error {
@@ -201,15 +208,12 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	svc.Store = postgres.NewStore(pool)
-	r, err := svc.Decide(ctx, d)
-	if err != nil {
-		return err
-	}
-	return writeJSON(env.Stdout, rest.ToReponse(r))
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		svc.Store = postgres.NewStore(pool)
+		r, err := svc.Decide(ctx, d)
+		if err != nil {
+			return err
+		}
+		return writeJSON(env.Stdout, rest.ToReponse(r))
+	})
 }

@@ -41,17 +41,13 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 		return exitError{2, err}
 	}
 	f.UAI = string(u)
-	if strings.TrimSpace(*since) == "" {
-		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
-	}
-
-	if f.Since, _, err = parseDateOrTime(*since); err != nil {
-		return exitError{2, fmt.Errorf("--depuis: %w", err)}
+	if f.Since, _, err = flagTime("--depuis", *since, true); err != nil {
+		return err
 	}
 	if strings.TrimSpace(*until) != "" {
-		t, dateOnly, err := parseDateOrTime(*until)
+		t, dateOnly, err := flagTime("--jusqua", *until, false)
 		if err != nil {
-			return exitError{2, fmt.Errorf("--jusqua: %w", err)}
+			return err
 		}
 		if dateOnly {
 			t = t.AddDate(0, 0, 1) // the whole day
@@ -64,17 +60,14 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return exitError{2, fmt.Errorf("--format: want csv or json, got %q", *format)}
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	n, err := journal.Export(ctx, postgres.NewConsultations(pool), f, env.Stdout, *format)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "%d consultations exported\n", n)
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		n, err := journal.Export(ctx, postgres.NewConsultations(pool), f, env.Stdout, *format)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "%d consultations exported\n", n)
+		return nil
+	})
 }
 
 func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
@@ -83,30 +76,24 @@ func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*before) == "" {
-		return exitError{2, errors.New("--avant is required (YYYY-MM-DD or RFC 3339)")}
-	}
-	t, _, err := parseDateOrTime(*before)
+	t, _, err := flagTime("--avant", *before, true)
 	if err != nil {
-		return exitError{2, fmt.Errorf("--avant: %w", err)}
+		return err
 	}
 	if t.After(time.Now()) {
 		return exitError{2, errors.New("--avant is in the future: that would delete consultations not recorded yet")}
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	n, err := journal.Purge(ctx, postgres.NewConsultations(pool), t)
-	if err != nil {
-		if n > 0 {
-			fmt.Fprintf(env.Stderr, "%d consultations deleted before the error\n", n)
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		n, err := journal.Purge(ctx, postgres.NewConsultations(pool), t)
+		if err != nil {
+			if n > 0 {
+				fmt.Fprintf(env.Stderr, "%d consultations deleted before the error\n", n)
+			}
+			return err
 		}
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "%d consultations recorded before %s deleted\n", n, t.Format(time.RFC3339))
-	return nil
+		fmt.Fprintf(env.Stderr, "%d consultations recorded before %s deleted\n", n, t.Format(time.RFC3339))
+		return nil
+	})
 }
 
 // cliParis is the time zone of the dates given on the command line.
@@ -117,6 +104,22 @@ var cliParis = func() *time.Location {
 	}
 	return loc
 }()
+
+// flagTime reads the date flag name: YYYY-MM-DD (midnight, Paris time;
+// dateOnly true) or RFC 3339. An empty value is an error when required,
+// else the zero time.
+func flagTime(name, v string, required bool) (t time.Time, dateOnly bool, err error) {
+	if strings.TrimSpace(v) == "" {
+		if required {
+			return time.Time{}, false, exitError{2, fmt.Errorf("%s is required (YYYY-MM-DD or RFC 3339)", name)}
+		}
+		return time.Time{}, false, nil
+	}
+	if t, dateOnly, err = parseDateOrTime(v); err != nil {
+		return time.Time{}, false, exitError{2, fmt.Errorf("%s: %w", name, err)}
+	}
+	return t, dateOnly, nil
+}
 
 // parseDateOrTime reads YYYY-MM-DD (midnight, Paris time; dateOnly true) or
 // an RFC 3339 time.

@@ -57,6 +57,20 @@ func flagAnnee(env Env, annee int) (int, error) {
 	return annee, nil
 }
 
+// flagUAIAnnee reads a required --uai and --annee, 0 meaning the current
+// academic year.
+func flagUAIAnnee(env Env, uai string, annee int) (string, int, error) {
+	u, err := flagUAI(uai)
+	if err != nil {
+		return "", 0, err
+	}
+	a, err := flagAnnee(env, annee)
+	if err != nil {
+		return "", 0, err
+	}
+	return u, a, nil
+}
+
 func flagFormat(format string) error {
 	if format != suivi.FormatCSV && format != suivi.FormatJSON {
 		return exitError{2, fmt.Errorf("--format: want csv or json, got %q", format)}
@@ -77,30 +91,24 @@ func runSuivi(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(*since) == "" {
-		return exitError{2, errors.New("--depuis is required (YYYY-MM-DD or RFC 3339)")}
-	}
-	t, _, err := parseDateOrTime(*since)
+	t, _, err := flagTime("--depuis", *since, true)
 	if err != nil {
-		return exitError{2, fmt.Errorf("--depuis: %w", err)}
+		return err
 	}
 	if err := flagFormat(*format); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	cs, err := suivi.Suivi(ctx, postgres.NewSuivi(pool), u, t)
-	if err != nil {
-		return err
-	}
-	if err := suivi.WriteSuivi(env.Stdout, *format, u, t, cs); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "%d changes since %s\n", len(cs), t.Format(time.RFC3339))
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		cs, err := suivi.Suivi(ctx, postgres.NewSuivi(pool), u, t)
+		if err != nil {
+			return err
+		}
+		if err := suivi.WriteSuivi(env.Stdout, *format, u, t, cs); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "%d changes since %s\n", len(cs), t.Format(time.RFC3339))
+		return nil
+	})
 }
 
 // runControles writes a control list of an establishment to stdout.
@@ -119,31 +127,24 @@ func runControles(ctx context.Context, env Env, args []string) error {
 	if !slices.Contains(suivi.Listes, pos[0]) {
 		return exitError{2, fmt.Errorf("unknown list %q: want one of %s", pos[0], strings.Join(suivi.Listes, ", "))}
 	}
-	u, err := flagUAI(*uai)
-	if err != nil {
-		return err
-	}
-	a, err := flagAnnee(env, *annee)
+	u, a, err := flagUAIAnnee(env, *uai, *annee)
 	if err != nil {
 		return err
 	}
 	if err := flagFormat(*format); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	c, err := suivi.Liste(ctx, postgres.NewSuivi(pool), u, a, pos[0])
-	if err != nil {
-		return err
-	}
-	if err := suivi.WriteListe(env.Stdout, *format, c); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "%s %s %d: %d students\n", pos[0], u, a, c.Total())
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		c, err := suivi.Liste(ctx, postgres.NewSuivi(pool), u, a, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := suivi.WriteListe(env.Stdout, *format, c); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "%s %s %d: %d students\n", pos[0], u, a, c.Total())
+		return nil
+	})
 }
 
 // recheckSpoolDir is where the re-check's consultation records wait while
@@ -173,11 +174,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	u, err := flagUAI(*uai)
-	if err != nil {
-		return err
-	}
-	a, err := flagAnnee(env, *annee)
+	u, a, err := flagUAIAnnee(env, *uai, *annee)
 	if err != nil {
 		return err
 	}
@@ -236,18 +233,14 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	u, err := flagUAI(*uai)
-	if err != nil {
-		return err
-	}
-	a, err := flagAnnee(env, *annee)
+	u, a, err := flagUAIAnnee(env, *uai, *annee)
 	if err != nil {
 		return err
 	}
 	t := time.Now().Add(-24 * time.Hour)
 	if strings.TrimSpace(*since) != "" {
-		if t, _, err = parseDateOrTime(*since); err != nil {
-			return exitError{2, fmt.Errorf("--depuis: %w", err)}
+		if t, _, err = flagTime("--depuis", *since, true); err != nil {
+			return err
 		}
 	}
 	var smtp suivi.SMTP
@@ -257,21 +250,18 @@ func runReport(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	r, err := suivi.BuildReport(ctx, postgres.NewSuivi(pool), u, a, t)
-	if err != nil {
-		return err
-	}
-	if *to == "" {
-		return r.WriteText(env.Stdout)
-	}
-	if err := suivi.Send(ctx, smtp, *to, r); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "report of %s %d sent to %s through %s\n", u, a, *to, smtp)
-	return nil
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		r, err := suivi.BuildReport(ctx, postgres.NewSuivi(pool), u, a, t)
+		if err != nil {
+			return err
+		}
+		if *to == "" {
+			return r.WriteText(env.Stdout)
+		}
+		if err := suivi.Send(ctx, smtp, *to, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "report of %s %d sent to %s through %s\n", u, a, *to, smtp)
+		return nil
+	})
 }

@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"regexp"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/console"
@@ -27,23 +25,8 @@ const utilisateursUsage = `usage:
 
 // runUtilisateurs manages the console's accounts: utilisateurs add|list|disable.
 func runUtilisateurs(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, utilisateursUsage)
-		return exitError{2, errors.New("want a subcommand: add, list or disable")}
-	}
-	switch args[0] {
-	case "add":
-		return runUtilisateursAdd(ctx, env, args[1:])
-	case "list":
-		return runUtilisateursList(ctx, env, args[1:])
-	case "disable":
-		return runUtilisateursDisable(ctx, env, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprintln(env.Stderr, utilisateursUsage)
-		return flag.ErrHelp
-	}
-	fmt.Fprintln(env.Stderr, utilisateursUsage)
-	return exitError{2, fmt.Errorf("unknown subcommand %q: want add, list or disable", args[0])}
+	return runSubcommand(ctx, env, args, utilisateursUsage,
+		subcommand{"add", runUtilisateursAdd}, subcommand{"list", runUtilisateursList}, subcommand{"disable", runUtilisateursDisable})
 }
 
 var (
@@ -117,55 +100,33 @@ func runUtilisateursAdd(ctx context.Context, env Env, args []string) error {
 }
 
 func runUtilisateursList(ctx context.Context, env Env, args []string) error {
-	fs := newFlags("utilisateurs list", env)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(newFlags("utilisateurs list", env), args); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	us, err := postgres.NewUtilisateurs(pool).List(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tUAI\tACADEMIE\tCREATED\tDISABLED")
-	for _, u := range us {
-		uai, aca, disabled := u.UAI, u.Academie, "-"
-		if uai == "" {
-			uai = "-"
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		us, err := postgres.NewUtilisateurs(pool).List(ctx)
+		if err != nil {
+			return err
 		}
-		if aca == "" {
-			aca = "-"
+		rows := make([][]string, len(us))
+		for i, u := range us {
+			rows[i] = []string{u.Email, orDash(u.UAI), orDash(u.Academie), u.CreatedAt.Format(time.RFC3339), timeOrDash(u.DisabledAt)}
 		}
-		if u.DisabledAt != nil {
-			disabled = u.DisabledAt.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, uai, aca, u.CreatedAt.Format(time.RFC3339), disabled)
-	}
-	return tw.Flush()
+		return writeTable(env.Stdout, []string{"EMAIL", "UAI", "ACADEMIE", "CREATED", "DISABLED"}, rows)
+	})
 }
 
 func runUtilisateursDisable(ctx context.Context, env Env, args []string) error {
-	fs := newFlags("utilisateurs disable", env)
-	pos, err := parse(fs, args)
+	arg, err := parseOne(newFlags("utilisateurs disable", env), args, "e-mail address")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return exitError{2, errors.New("want one e-mail address")}
-	}
-	pool, err := openPool(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	email := strings.ToLower(strings.TrimSpace(pos[0]))
-	if err := postgres.NewUtilisateurs(pool).Disable(ctx, email); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "account %s disabled, its sessions ended\n", email)
-	return nil
+	email := strings.ToLower(strings.TrimSpace(arg))
+	return withPool(ctx, env, func(pool *postgres.Pool) error {
+		if err := postgres.NewUtilisateurs(pool).Disable(ctx, email); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "account %s disabled, its sessions ended\n", email)
+		return nil
+	})
 }
