@@ -100,6 +100,20 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 	}
 	q := newQuota(0, max)
 	detail := "this client already has " + strconv.Itoa(max) + " requests in progress; retry in a second"
+	return forClients(func(w http.ResponseWriter, r *http.Request, next http.Handler, c auth.Client) {
+		if ok, _ := q.take(r.Context(), c.ID, 0); !ok {
+			w.Header().Set("Retry-After", "1")
+			onError(w, r, web.Errorf(web.TooManyRequests, detail))
+			return
+		}
+		defer q.give(c.ID)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// forClients is a middleware that serves the requests of an authenticated
+// client with h, and lets the others through to next.
+func forClients(h func(w http.ResponseWriter, r *http.Request, next http.Handler, c auth.Client)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := auth.ClientFrom(r.Context())
@@ -107,13 +121,7 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 				next.ServeHTTP(w, r)
 				return
 			}
-			if ok, _ := q.take(r.Context(), c.ID, 0); !ok {
-				w.Header().Set("Retry-After", "1")
-				onError(w, r, web.Errorf(web.TooManyRequests, detail))
-				return
-			}
-			defer q.give(c.ID)
-			next.ServeHTTP(w, r)
+			h(w, r, next, c)
 		})
 	}
 }
@@ -125,18 +133,11 @@ func perClient(max int, onError func(http.ResponseWriter, *http.Request, error))
 // wait. A batch larger than the client's burst can never pass: 429
 // without Retry-After, saying so.
 func charge(l *auth.Limiter, q *quota, wait time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := auth.ClientFrom(r.Context())
-			if !ok {
-				next.ServeHTTP(w, r)
-				return
-			}
-			ctx := r.Context()
-			f := func(n int) (func(), error) { return chargeBatch(ctx, w, l, q, wait, c, n) }
-			next.ServeHTTP(w, r.WithContext(web.WithCharge(r.Context(), f)))
-		})
-	}
+	return forClients(func(w http.ResponseWriter, r *http.Request, next http.Handler, c auth.Client) {
+		ctx := r.Context()
+		f := func(n int) (func(), error) { return chargeBatch(ctx, w, l, q, wait, c, n) }
+		next.ServeHTTP(w, r.WithContext(web.WithCharge(r.Context(), f)))
+	})
 }
 
 func chargeBatch(ctx context.Context, w http.ResponseWriter, l *auth.Limiter, q *quota, wait time.Duration, c auth.Client, n int) (func(), error) {
