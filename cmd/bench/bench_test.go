@@ -285,11 +285,11 @@ func TestParseFlags(t *testing.T) {
 func TestEvaluate(t *testing.T) {
 	r := &report{
 		Phases: []*phaseResult{
-			{Name: phasePlain, Status: "ok", RequestsPerSecond: 30000},
-			{Name: phaseDB, Status: "ok", RequestsPerSecond: 40000},
-			{Name: phaseREST, Status: "ok", RequestsPerSecond: 16000, Connections: 64, LatencyMs: latency{P99: 8},
+			{Name: phasePlain, Status: "ok", loadFigures: loadFigures{RequestsPerSecond: 30000}},
+			{Name: phaseDB, Status: "ok", loadFigures: loadFigures{RequestsPerSecond: 40000}},
+			{Name: phaseREST, Status: "ok", loadFigures: loadFigures{RequestsPerSecond: 16000, LatencyMs: latency{P99: 8}}, Connections: 64,
 				Memory: &memoryUse{PeakRSSMiB: 30}},
-			{Name: phaseSOAP, Status: "ok", RequestsPerSecond: 14000, Connections: 64, LatencyMs: latency{P99: 12}},
+			{Name: phaseSOAP, Status: "ok", loadFigures: loadFigures{RequestsPerSecond: 14000, LatencyMs: latency{P99: 12}}, Connections: 64},
 		},
 		Recheck: &recheckResult{Status: "ok", Identifiers: 750_000, Seconds: 10, IdentifiersPerSecond: 75_000},
 		Import:  &importResult{Dossiers: 1_000_000, Seconds: 70, DossiersPerSecond: 14286},

@@ -285,7 +285,7 @@ func phaseStream(name string) uint64 {
 func newPhase(name string, conns int, t *tally, el time.Duration) *phaseResult {
 	p := &phaseResult{
 		Name: name, Status: "ok", Connections: conns, Seconds: round(el.Seconds(), 3),
-		Requests: t.n.Load(), Errors: t.errs.Load(), LatencyMs: t.latencies(),
+		loadFigures: loadFigures{Requests: t.n.Load(), Errors: t.errs.Load(), LatencyMs: t.latencies()},
 	}
 	if el > 0 {
 		p.RequestsPerSecond = round(float64(p.Requests)/el.Seconds(), 0)
@@ -314,11 +314,8 @@ func (b *bench) plainPhase(ctx context.Context) error {
 
 // checkPlain wants the fixed answer.
 func checkPlain(r *vegeta.Result) (string, string) {
-	if r.Code == 0 {
-		return transportKind(r.Error), r.Error
-	}
-	if r.Code != http.StatusOK {
-		return "HTTP " + strconv.Itoa(int(r.Code)), string(r.Body)
+	if kind, example := checkStatus(r); kind != "" {
+		return kind, example
 	}
 	if !bytes.Equal(r.Body, plainBody) {
 		return "body: not the fixed answer", string(r.Body)
@@ -375,15 +372,9 @@ func (b *bench) restLoad(stream uint64) (vegeta.Targeter, checker) {
 // year with a statut that fits: INCONNU exactly for the absent ones.
 func (b *bench) checkREST(stream uint64) checker {
 	return func(r *vegeta.Result) (string, string) {
-		if r.Code == 0 {
-			return transportKind(r.Error), r.Error
-		}
-		if r.Code != http.StatusOK {
-			return "HTTP " + strconv.Itoa(int(r.Code)), string(r.Body)
-		}
-		n, ok := parseRequestID(r.Headers.Get("X-Request-Id"))
-		if !ok {
-			return "X-Request-Id not echoed", r.Headers.Get("X-Request-Id")
+		n, kind, example := checkHead(r)
+		if kind != "" {
+			return kind, example
 		}
 		var a struct {
 			Identifiant        string `json:"identifiant"`
@@ -398,6 +389,31 @@ func (b *bench) checkREST(stream uint64) checker {
 		}
 		return "", ""
 	}
+}
+
+// checkHead judges what every answer must be, a 200 that echoes its
+// request's X-Request-Id, and returns the request's number; kind is ""
+// when it is.
+func checkHead(r *vegeta.Result) (n uint64, kind, example string) {
+	if kind, example := checkStatus(r); kind != "" {
+		return 0, kind, example
+	}
+	n, ok := parseRequestID(r.Headers.Get("X-Request-Id"))
+	if !ok {
+		return 0, "X-Request-Id not echoed", r.Headers.Get("X-Request-Id")
+	}
+	return n, "", ""
+}
+
+// checkStatus wants a 200; kind is "" when it is one.
+func checkStatus(r *vegeta.Result) (kind, example string) {
+	if r.Code == 0 {
+		return transportKind(r.Error), r.Error
+	}
+	if r.Code != http.StatusOK {
+		return "HTTP " + strconv.Itoa(int(r.Code)), string(r.Body)
+	}
+	return "", ""
 }
 
 // checkAnswer judges an answer to k: "" when it fits.
@@ -455,15 +471,9 @@ func (b *bench) soapLoad(stream uint64) (vegeta.Targeter, checker) {
 // request.
 func (b *bench) checkSOAP(stream uint64) checker {
 	return func(r *vegeta.Result) (string, string) {
-		if r.Code == 0 {
-			return transportKind(r.Error), r.Error
-		}
-		if r.Code != http.StatusOK {
-			return "HTTP " + strconv.Itoa(int(r.Code)), string(r.Body)
-		}
-		n, ok := parseRequestID(r.Headers.Get("X-Request-Id"))
-		if !ok {
-			return "X-Request-Id not echoed", r.Headers.Get("X-Request-Id")
+		n, kind, example := checkHead(r)
+		if kind != "" {
+			return kind, example
 		}
 		if !bytes.Contains(r.Body, []byte("<consulterBoursierResponse")) || !bytes.Contains(r.Body, []byte("<reponse>")) ||
 			bytes.Contains(r.Body, []byte("Fault>")) {
@@ -843,8 +853,7 @@ func (b *bench) runSoak(ctx context.Context) error {
 	maxRSS, hwm := mem.stop()
 	s.MaxRSSMiB, s.PeakRSSMiB = mib(maxRSS), mib(hwm)
 	p := newPhase("soak", b.cfg.connections, t, el)
-	s.Requests, s.Errors, s.RequestsPerSecond, s.LatencyMs = p.Requests, p.Errors, p.RequestsPerSecond, p.LatencyMs
-	s.ErrorKinds, s.ErrorExamples = p.ErrorKinds, p.ErrorExamples
+	s.loadFigures = p.loadFigures
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -112,21 +112,27 @@ type cpuUse struct {
 	MachineShare float64 `json:"machine_share"`
 }
 
-type phaseResult struct {
-	Name              string            `json:"name"`
-	Status            string            `json:"status"` // ok or failed
-	Detail            string            `json:"detail,omitempty"`
-	Connections       int               `json:"connections"`
-	Seconds           float64           `json:"seconds"`
+// loadFigures are what a load gave, a phase's or the soak's; their
+// members stand in the report among those of the result that embeds them.
+type loadFigures struct {
 	Requests          int64             `json:"requests"`
 	Errors            int64             `json:"errors"`
 	ErrorKinds        map[string]int64  `json:"error_kinds,omitempty"`
 	ErrorExamples     map[string]string `json:"error_examples,omitempty"`
 	RequestsPerSecond float64           `json:"requests_per_second"`
 	LatencyMs         latency           `json:"latency_ms"`
-	Memory            *memoryUse        `json:"server_memory,omitempty"`
-	CPU               *cpuUse           `json:"cpu,omitempty"`
-	PoolMaxConns      int32             `json:"pool_max_conns,omitempty"`
+}
+
+type phaseResult struct {
+	Name        string  `json:"name"`
+	Status      string  `json:"status"` // ok or failed
+	Detail      string  `json:"detail,omitempty"`
+	Connections int     `json:"connections"`
+	Seconds     float64 `json:"seconds"`
+	loadFigures
+	Memory       *memoryUse `json:"server_memory,omitempty"`
+	CPU          *cpuUse    `json:"cpu,omitempty"`
+	PoolMaxConns int32      `json:"pool_max_conns,omitempty"`
 }
 
 type recheckResult struct {
@@ -158,21 +164,16 @@ type soakSample struct {
 }
 
 type soakResult struct {
-	Rate              int               `json:"rate"`
-	Seconds           float64           `json:"seconds"`
-	Mix               string            `json:"mix"`
-	Requests          int64             `json:"requests"`
-	Errors            int64             `json:"errors"`
-	ErrorKinds        map[string]int64  `json:"error_kinds,omitempty"`
-	ErrorExamples     map[string]string `json:"error_examples,omitempty"`
-	RequestsPerSecond float64           `json:"requests_per_second"`
-	LatencyMs         latency           `json:"latency_ms"`
-	MaxRSSMiB         float64           `json:"max_rss_mib"`
-	PeakRSSMiB        float64           `json:"hwm_mib"`
-	Start             soakSample        `json:"start"`
-	EndUnderLoad      soakSample        `json:"end_under_load"`
-	EndIdle           soakSample        `json:"end_idle"`
-	Samples           []soakSample      `json:"samples,omitempty"`
+	Rate    int     `json:"rate"`
+	Seconds float64 `json:"seconds"`
+	Mix     string  `json:"mix"`
+	loadFigures
+	MaxRSSMiB    float64      `json:"max_rss_mib"`
+	PeakRSSMiB   float64      `json:"hwm_mib"`
+	Start        soakSample   `json:"start"`
+	EndUnderLoad soakSample   `json:"end_under_load"`
+	EndIdle      soakSample   `json:"end_idle"`
+	Samples      []soakSample `json:"samples,omitempty"`
 }
 
 // targetCheck is one target of issue 5 against this run.
