@@ -298,18 +298,24 @@ func (c *Console) finish(t *table) {
 	}
 }
 
-func (c *Console) liste(w http.ResponseWriter, r *http.Request) error {
+// controle reads the control list nom of the session's establishment, for
+// the year r asks for.
+func (c *Console) controle(r *http.Request, nom string) (ctl suivi.Controle, annee int, err error) {
 	s, _ := sessionFrom(r.Context())
+	if annee, err = c.annee(r); err != nil {
+		return suivi.Controle{}, 0, err
+	}
+	ctl, err = suivi.Liste(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, annee, nom)
+	return ctl, annee, err
+}
+
+func (c *Console) liste(w http.ResponseWriter, r *http.Request) error {
 	nom := chi.URLParam(r, "liste")
 	label, ok := listeLabel(nom)
 	if !ok {
 		return web.Errorf(web.NotFound, "Cette liste n'existe pas.")
 	}
-	annee, err := c.annee(r)
-	if err != nil {
-		return err
-	}
-	ctl, err := suivi.Liste(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, annee, nom)
+	ctl, annee, err := c.controle(r, nom)
 	if err != nil {
 		return err
 	}
@@ -356,16 +362,11 @@ func csv(w http.ResponseWriter, file string, body []byte) {
 }
 
 func (c *Console) listeCSV(w http.ResponseWriter, r *http.Request) error {
-	s, _ := sessionFrom(r.Context())
 	nom := chi.URLParam(r, "liste")
 	if _, ok := listeLabel(nom); !ok && nom != suivi.ListeStatuts {
 		return web.Errorf(web.NotFound, "Cette liste n'existe pas.")
 	}
-	annee, err := c.annee(r)
-	if err != nil {
-		return err
-	}
-	ctl, err := suivi.Liste(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, annee, nom)
+	ctl, annee, err := c.controle(r, nom)
 	if err != nil {
 		return err
 	}
@@ -391,18 +392,25 @@ func (c *Console) since(r *http.Request) (time.Time, error) {
 	return d, nil
 }
 
-func (c *Console) suivi(w http.ResponseWriter, r *http.Request) error {
+// changes reads the follow-up of the session's establishment since the
+// date r asks for.
+func (c *Console) changes(r *http.Request) (uai string, since time.Time, cs []suivi.Change, err error) {
 	s, _ := sessionFrom(r.Context())
-	since, err := c.since(r)
-	if err != nil {
-		return err
+	uai = s.Utilisateur.UAI
+	if since, err = c.since(r); err != nil {
+		return "", time.Time{}, nil, err
 	}
-	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, since)
+	cs, err = suivi.Suivi(r.Context(), c.opts.Suivi, uai, since)
+	return uai, since, cs, err
+}
+
+func (c *Console) suivi(w http.ResponseWriter, r *http.Request) error {
+	uai, since, cs, err := c.changes(r)
 	if err != nil {
 		return err
 	}
 	d := since.Format(time.DateOnly)
-	t := table{Liste: "suivi", Label: "Suivi des changements", UAI: s.Utilisateur.UAI, Since: d,
+	t := table{Liste: "suivi", Label: "Suivi des changements", UAI: uai, Since: d,
 		CSV: Path + "/suivi/csv?depuis=" + d}
 	cols := []column{colIdentifiant, colNom,
 		{Key: "annee", Title: "Année", value: func(l *row) string { return strconv.Itoa(l.ch.AnneeUniversitaire) },
@@ -446,20 +454,15 @@ func reponseLabel(r suivi.Reponse) string {
 }
 
 func (c *Console) suiviCSV(w http.ResponseWriter, r *http.Request) error {
-	s, _ := sessionFrom(r.Context())
-	since, err := c.since(r)
-	if err != nil {
-		return err
-	}
-	cs, err := suivi.Suivi(r.Context(), c.opts.Suivi, s.Utilisateur.UAI, since)
+	uai, since, cs, err := c.changes(r)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := suivi.WriteSuivi(&buf, suivi.FormatCSV, s.Utilisateur.UAI, since, cs); err != nil {
+	if err := suivi.WriteSuivi(&buf, suivi.FormatCSV, uai, since, cs); err != nil {
 		return err
 	}
-	csv(w, "suivi-"+s.Utilisateur.UAI+".csv", buf.Bytes())
+	csv(w, "suivi-"+uai+".csv", buf.Bytes())
 	return nil
 }
 
