@@ -70,36 +70,49 @@ CREATE INDEX etudiant_suivi_uai_depuis ON connecteur.etudiant_suivi (uai, depuis
 CREATE FUNCTION connecteur.etudiant_suivi_integration(source text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN format($sql$
-WITH lignes AS (
+WITH historique AS (
     SELECT uai, annee_universitaire, identifiant, horodatage, canal, statut, type_decision, echelon,
-        correspondance, identifiant_aglae, anomalie, numero_dossier
-    FROM %s AS source
-    WHERE uai IS NOT NULL AND identifiant IS NOT NULL
-), historique AS MATERIALIZED (
-    SELECT *, row_number() OVER w AS rang,
+        correspondance, identifiant_aglae, anomalie, numero_dossier,
         lag(statut) OVER w AS p_statut, lag(type_decision) OVER w AS p_type_decision,
         lag(echelon) OVER w AS p_echelon, lag(correspondance) OVER w AS p_correspondance,
         lag(identifiant_aglae) OVER w AS p_identifiant_aglae, lag(anomalie) OVER w AS p_anomalie,
-        lag(numero_dossier) OVER w AS p_numero_dossier
-    FROM lignes
+        lag(numero_dossier) OVER w AS p_numero_dossier,
+        -- A change: an answer distinct from the row before (the first row, distinct from nothing, is one).
+        (statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie) IS DISTINCT FROM
+            (lag(statut) OVER w, lag(type_decision) OVER w, lag(echelon) OVER w, lag(correspondance) OVER w,
+             lag(identifiant_aglae) OVER w, lag(anomalie) OVER w) AS change
+    FROM %s AS source
+    WHERE uai IS NOT NULL AND identifiant IS NOT NULL
     WINDOW w AS (PARTITION BY uai, annee_universitaire, identifiant ORDER BY horodatage)
-), derniere AS (
-    SELECT DISTINCT ON (uai, annee_universitaire, identifiant) *
+), periodes AS (
+    -- periode numbers the answers of a student: it grows at each change row.
+    SELECT *, count(*) FILTER (WHERE change) OVER w AS periode
     FROM historique
-    ORDER BY uai, annee_universitaire, identifiant, rang DESC
-), changement AS (
-    SELECT DISTINCT ON (uai, annee_universitaire, identifiant) *
-    FROM historique
-    WHERE rang = 1 OR (statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie) IS DISTINCT FROM
-        (p_statut, p_type_decision, p_echelon, p_correspondance, p_identifiant_aglae, p_anomalie)
-    ORDER BY uai, annee_universitaire, identifiant, rang DESC
-), cumuls AS (
-    SELECT uai, annee_universitaire, identifiant, min(horodatage) AS premiere_ligne,
-        count(*) FILTER (WHERE canal <> 'RECHECK') AS consultations,
-        min(horodatage) FILTER (WHERE canal <> 'RECHECK') AS premiere_consultation,
-        max(horodatage) FILTER (WHERE canal <> 'RECHECK') AS derniere_consultation
-    FROM lignes
-    GROUP BY uai, annee_universitaire, identifiant
+    WINDOW w AS (PARTITION BY uai, annee_universitaire, identifiant ORDER BY horodatage)
+), etudiants AS MATERIALIZED (
+    -- One row per student, without a join: the latest row, the first row of its periode (the last change
+    -- row), the counts over all the rows.
+    SELECT * FROM (
+        SELECT uai, annee_universitaire, identifiant,
+            statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie, numero_dossier,
+            horodatage AS derniere_ligne,
+            first_value(horodatage) OVER p AS depuis, first_value(canal) OVER p AS depuis_canal,
+            first_value(numero_dossier) OVER p AS depuis_numero_dossier,
+            first_value(p_statut) OVER p AS avant_statut, first_value(p_type_decision) OVER p AS avant_type_decision,
+            first_value(p_echelon) OVER p AS avant_echelon, first_value(p_correspondance) OVER p AS avant_correspondance,
+            first_value(p_identifiant_aglae) OVER p AS avant_identifiant_aglae,
+            first_value(p_anomalie) OVER p AS avant_anomalie, first_value(p_numero_dossier) OVER p AS avant_numero_dossier,
+            count(*) FILTER (WHERE canal <> 'RECHECK') OVER e AS consultations,
+            min(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER e AS premiere_consultation,
+            max(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER e AS derniere_consultation,
+            min(horodatage) OVER e AS premiere_ligne,
+            row_number() OVER p = count(*) OVER p AND periode = max(periode) OVER e AS derniere
+        FROM periodes
+        WINDOW p AS (PARTITION BY uai, annee_universitaire, identifiant, periode ORDER BY horodatage
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+               e AS (PARTITION BY uai, annee_universitaire, identifiant)
+    ) x
+    WHERE derniere
 ), integres AS (
     INSERT INTO connecteur.etudiant_suivi AS s (uai, annee_universitaire, identifiant,
         statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie, numero_dossier, derniere_ligne,
@@ -107,16 +120,14 @@ WITH lignes AS (
         avant_statut, avant_type_decision, avant_echelon, avant_correspondance, avant_identifiant_aglae,
         avant_anomalie, avant_numero_dossier,
         consultations, premiere_consultation, derniere_consultation, premiere_ligne)
-    SELECT d.uai, d.annee_universitaire, d.identifiant,
-        d.statut, d.type_decision, d.echelon, d.correspondance, d.identifiant_aglae, d.anomalie, d.numero_dossier, d.horodatage,
-        c.horodatage, c.canal, c.numero_dossier,
-        c.p_statut, c.p_type_decision, c.p_echelon, c.p_correspondance, c.p_identifiant_aglae,
-        c.p_anomalie, c.p_numero_dossier,
-        k.consultations, k.premiere_consultation, k.derniere_consultation, k.premiere_ligne
-    FROM derniere d
-    JOIN changement c USING (uai, annee_universitaire, identifiant)
-    JOIN cumuls k USING (uai, annee_universitaire, identifiant)
-    ORDER BY d.uai, d.annee_universitaire, d.identifiant -- rows locked in one order by every writer
+    SELECT uai, annee_universitaire, identifiant,
+        statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie, numero_dossier, derniere_ligne,
+        depuis, depuis_canal, depuis_numero_dossier,
+        avant_statut, avant_type_decision, avant_echelon, avant_correspondance, avant_identifiant_aglae,
+        avant_anomalie, avant_numero_dossier,
+        consultations, premiere_consultation, derniere_consultation, premiere_ligne
+    FROM etudiants
+    ORDER BY uai, annee_universitaire, identifiant -- rows locked in one order by every writer
     ON CONFLICT (uai, annee_universitaire, identifiant) DO UPDATE SET
         -- Either the new rows hold a change (the proposed avant_statut is set: the last change is theirs),
         -- or they all give one answer, a change when it differs from the summary's last (the answer before
@@ -176,7 +187,7 @@ WITH lignes AS (
     RETURNING s.uai, s.annee_universitaire, s.identifiant
 )
 SELECT array_agg(d.uai), array_agg(d.annee_universitaire), array_agg(d.identifiant)
-FROM derniere d
+FROM etudiants d
 WHERE NOT EXISTS (SELECT FROM integres i
     WHERE i.uai = d.uai AND i.annee_universitaire = d.annee_universitaire AND i.identifiant = d.identifiant)
 $sql$, source);
