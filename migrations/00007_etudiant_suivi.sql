@@ -196,10 +196,11 @@ COMMENT ON FUNCTION connecteur.etudiant_suivi_integration(text) IS 'The statemen
 
 -- The trigger's function: folds the statement's new rows, then computes again from the log the students
 -- a new row older than their latest one left alone (they were locked by the fold: the replay's snapshot
--- sees every writer that touched them before).
+-- sees every writer that touched them before). SECURITY DEFINER: it runs as the tables' owner, so that a
+-- writer of the log needs no privilege on the summary (the service appends to the log and reads neither).
 -- +goose StatementBegin
 CREATE FUNCTION connecteur.etudiant_suivi_consultations() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     uais char(8)[];
     annees smallint[];
