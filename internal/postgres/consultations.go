@@ -180,8 +180,8 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filter, eac
 // or Internal.
 func (s *Consultations) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	const (
-		op        = "purge consultations"
-		qLog      = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
+		op   = "purge consultations"
+		qLog = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
 		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
 		qEtudiant = `DELETE FROM connecteur.etudiant_suivi WHERE derniere_ligne < $1`
 	)
