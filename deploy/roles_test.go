@@ -280,6 +280,12 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		var n int
 		require.NoError(t, su.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation WHERE client_id = $1`, clientID).Scan(&n))
 		assert.Equal(t, 2, n, "consultations recorded by the service as aglae_connector")
+		// The log's trigger kept the follow-up's summary, as its owner.
+		var summarised, students int
+		require.NoError(t, su.QueryRow(ctx, `SELECT count(*) FROM connecteur.etudiant_suivi`).Scan(&summarised))
+		require.NoError(t, su.QueryRow(ctx, `SELECT count(DISTINCT (uai, annee_universitaire, identifiant))
+			FROM connecteur.consultation WHERE uai IS NOT NULL AND identifiant IS NOT NULL`).Scan(&students))
+		assert.Equal(t, students, summarised, "every student of the log summarised")
 		spooled, err := filepath.Glob(filepath.Join(cfg.SpoolDir, "*.jsonl"))
 		require.NoError(t, err)
 		assert.Empty(t, spooled, "nothing left in the spool")
@@ -305,6 +311,10 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		denied(t, c, `SELECT count(*) FROM connecteur.consultation`)
 		denied(t, c, `UPDATE connecteur.consultation SET statut = 'BOURSIER'`)
 		denied(t, c, `DELETE FROM connecteur.consultation`)
+		// The log's summary: written by the log's trigger only, never read by the service.
+		denied(t, c, `SELECT count(*) FROM connecteur.etudiant_suivi`)
+		denied(t, c, `UPDATE connecteur.etudiant_suivi SET statut = 'BOURSIER'`)
+		denied(t, c, `DELETE FROM connecteur.etudiant_suivi`)
 		_, err := journal.Purge(ctx, postgres.NewConsultations(pool(t, connectorURL)), time.Now().Add(time.Hour))
 		assertDenied(t, err, "consultations purge as aglae_connector")
 		// The clients: read only.
@@ -342,6 +352,8 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 			VALUES (now(), 'x', 'REST', 2014, 'INCONNU', 'AUCUN_DOSSIER', 'r', 0)`)
 		denied(t, c, `UPDATE connecteur.consultation SET statut = 'BOURSIER'`)
 		denied(t, c, `DELETE FROM aglae.voeu`)
+		allowed(t, c, `SELECT count(*) FROM connecteur.etudiant_suivi`)
+		denied(t, c, `UPDATE connecteur.etudiant_suivi SET statut = 'BOURSIER'`)
 		denied(t, c, `CREATE TEMP TABLE t (x int)`)
 	})
 
@@ -357,6 +369,11 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		denied(t, c, `DELETE FROM connecteur.consultation`)
 		denied(t, c, `UPDATE connecteur.consultation SET statut = 'BOURSIER'`)
 		denied(t, c, `SELECT count(*) FROM connecteur.client`)
+		allowed(t, c, `SELECT identifiant, statut, depuis FROM connecteur.etudiant_suivi WHERE uai = $1`, "0781944P")
+		denied(t, c, `UPDATE connecteur.etudiant_suivi SET statut = 'BOURSIER'`)
+		denied(t, c, `DELETE FROM connecteur.etudiant_suivi`)
+		denied(t, c, `INSERT INTO connecteur.etudiant_suivi (uai, annee_universitaire, identifiant, statut, derniere_ligne,
+			depuis, depuis_canal, consultations, premiere_ligne) VALUES ('0781944P', 2014, 'x', 'INCONNU', now(), now(), 'REST', 0, now())`)
 		denied(t, c, `UPDATE aglae.dossier SET etat = 'VALIDE'`)
 		denied(t, c, `CREATE TEMP TABLE t (x int)`)
 	})
@@ -455,6 +472,10 @@ func TestRolesOnNewDatabase(t *testing.T) {
 	allowed(t, c, `INSERT INTO connecteur.consultation (horodatage, client_id, canal, annee_universitaire, statut, raison, request_id, latence_us)
 		VALUES (now(), 'x', 'REST', 2014, 'INCONNU', 'AUCUN_DOSSIER', 'r', 0)`)
 	denied(t, c, `DELETE FROM connecteur.consultation`)
+	var trigger string
+	require.NoError(t, su.QueryRow(ctx, `SELECT pg_get_userbyid(proowner) FROM pg_proc
+		WHERE oid = 'connecteur.etudiant_suivi_consultations'::regproc`).Scan(&trigger))
+	assert.Equal(t, owner, trigger, "the log's trigger runs as the tables' owner")
 }
 
 // TestRolesConcurrently applies roles.sql to several databases at once, as

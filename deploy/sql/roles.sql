@@ -14,13 +14,16 @@
 --                                                                  connecteur.session SELECT, INSERT, DELETE
 --   aglae_admin      operators: `clients add/list/revoke`,         connecteur.client: SELECT, INSERT,
 --                    `utilisateurs add/list/disable`,              UPDATE (revoque_le); connecteur.consultation:
---                    `consultations` (export) and `... purge`,     SELECT, DELETE; aglae.*: SELECT;
+--                    `consultations` (export) and `... purge`,     SELECT, DELETE (and connecteur.etudiant_suivi:
+--                                                                  SELECT, DELETE); aglae.*: SELECT;
 --                    `check`                                       connecteur.utilisateur: SELECT, INSERT, UPDATE
 --                                                                  (desactive_le); connecteur.session: DELETE
 --                                                                  (and SELECT of utilisateur_id)
 --   aglae_suivi      the follow-up, the control lists, the report  aglae.*: SELECT; connecteur.consultation:
 --                    and the nightly re-check (package suivi)      SELECT, INSERT (the re-check's answers are
---                                                                  recorded like any other); no client
+--                                                                  recorded like any other); connecteur.
+--                                                                  etudiant_suivi (the log's summary): SELECT;
+--                                                                  no client
 --
 -- None is superuser, none can create roles or databases, replicate or bypass row security; each has a
 -- connection limit per server (edit it below: aglae_connector's must cover the instances, a rolling
@@ -146,6 +149,14 @@ BEGIN
                                WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
                 s, o.relname);
         END LOOP;
+        -- Functions (connecteur.etudiant_suivi_consultations, a SECURITY DEFINER trigger, runs as its owner).
+        FOR o IN
+            SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+            WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = s)
+              AND pg_get_userbyid(p.proowner) <> 'aglae_owner'
+        LOOP
+            EXECUTE format('ALTER FUNCTION %s OWNER TO aglae_owner', o.f);
+        END LOOP;
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC, aglae_import, aglae_connector, aglae_admin, aglae_suivi', s);
         EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM PUBLIC, aglae_import, aglae_connector, aglae_admin, aglae_suivi', s);
         EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM PUBLIC, aglae_import, aglae_connector, aglae_admin, aglae_suivi', s);
@@ -202,6 +213,13 @@ BEGIN
         GRANT INSERT ON connecteur.consultation TO aglae_connector;
         GRANT SELECT, DELETE ON connecteur.consultation TO aglae_admin;  -- export; purge (retention)
         GRANT SELECT, INSERT ON connecteur.consultation TO aglae_suivi;  -- follow-up; the re-check's answers
+    END IF;
+    IF to_regclass('connecteur.etudiant_suivi') IS NOT NULL THEN
+        -- The log's summary for the follow-up: written only by the log's trigger (SECURITY DEFINER, as
+        -- aglae_owner), so the log's writers need nothing on it; read by the follow-up and the control
+        -- lists; purged with the log.
+        GRANT SELECT ON connecteur.etudiant_suivi TO aglae_suivi;
+        GRANT SELECT, DELETE ON connecteur.etudiant_suivi TO aglae_admin;  -- purge (retention)
     END IF;
     IF to_regclass('connecteur.utilisateur') IS NOT NULL THEN
         -- The console: the service signs people in and keeps their sessions; operators manage the accounts

@@ -172,14 +172,33 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filter, eac
 }
 
 // DeleteBefore deletes at most limit consultations recorded before cutoff,
-// in one short transaction, and returns how many it deleted. Errors are
-// of kind Unavailable or Internal.
+// in one short transaction, and returns how many it deleted. The call that
+// deletes fewer than limit (the purge's last) also deletes, in its
+// transaction, the follow-up's summary of every student whose rows were all
+// recorded before cutoff (connecteur.etudiant_suivi): what the log forgets
+// about a student, the follow-up forgets too. Errors are of kind Unavailable
+// or Internal.
 func (s *Consultations) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	const q = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
+	const (
+		op   = "purge consultations"
+		qLog = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
 		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
-	tag, err := s.pool.Exec(ctx, q, cutoff, limit)
+		qEtudiant = `DELETE FROM connecteur.etudiant_suivi WHERE derniere_ligne < $1`
+	)
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, qLog, cutoff, limit)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		if n < int64(limit) {
+			_, err = tx.Exec(ctx, qEtudiant, cutoff)
+		}
+		return err
+	})
 	if err != nil {
-		return 0, translate("purge consultations", err)
+		return 0, translate(op, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

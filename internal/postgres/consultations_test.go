@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +171,35 @@ func requestIDs(t *testing.T, pool *pgxpool.Pool) []string {
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	return ids
+}
+
+// BenchmarkWrite writes 100,000 consultations through the store, in
+// batches of journal.DefaultBatchMax as the journal does, for 20,000
+// students of one establishment whose answer moves now and then: the log's
+// batch write, with everything a batch maintains.
+func BenchmarkWrite(b *testing.B) {
+	pool := pgtest.New(b)
+	store := postgres.NewConsultations(pool)
+	ctx := context.Background()
+	statuts := []struct{ s, td string }{{"BOURSIER", "DEFINITIVE"}, {"BOURSIER", "CONDITIONNELLE"}, {"EN_ATTENTE", ""}, {"NON_BOURSIER", ""}, {"INCONNU", ""}}
+	start := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	const total = 100_000
+	recs := make([]journal.Consultation, journal.DefaultBatchMax)
+	b.ResetTimer()
+	for round := range b.N {
+		for done := 0; done < total; done += len(recs) {
+			for k := range recs {
+				i := round*total + done + k
+				student := i % 20_000
+				st := statuts[(student+i/20_000/7)%len(statuts)]
+				recs[k] = journal.Consultation{Horodatage: start.Add(time.Duration(i) * time.Second), ClientID: "uvsq",
+					UAI: "0781944P", Canal: bourse.CanalREST, Identifiant: fmt.Sprintf("12345%06d", student), Annee: 2025,
+					Statut: st.s, TypeDecision: st.td, Raison: "R", Correspondance: "IDENTIFIANT", RequestID: "req"}
+			}
+			if _, err := store.Write(ctx, recs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "records/s")
 }

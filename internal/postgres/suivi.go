@@ -11,8 +11,11 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/suivi"
 )
 
-// Suivi reads the consultation log for the follow-up and the control
-// lists ([suivi.Store]): window functions over connecteur.consultation.
+// Suivi reads the follow-up and the control lists ([suivi.Store]) from
+// connecteur.etudiant_suivi, the log's summary per establishment, year and
+// student (migration 00007): a table the size of the student body, kept in
+// step with every batch of the log by a trigger, in the batch's
+// transaction.
 type Suivi struct {
 	pool *pgxpool.Pool
 }
@@ -22,64 +25,19 @@ func NewSuivi(pool *pgxpool.Pool) *Suivi { return &Suivi{pool: pool} }
 
 var _ suivi.Store = (*Suivi)(nil)
 
-// The answer's columns a change is made of, in the log. numero_dossier is
-// not among them: a student's answer does not change because another of
-// their dossiers now gives the same answer.
-const reponseColumns = `statut, type_decision, echelon, correspondance, identifiant_aglae, anomalie`
-
-// sqlSuivi finds, for one establishment ($1), every student whose current
-// answer was first given at or after $2, with the answer given before it.
-//
-// A change row is one whose answer is distinct from the previous row's
-// (the first row, a change from nothing, is never reported); the last
-// change row holds the current answer, since any later row that differed
-// would be a later change. A change at or after $2 is found among the rows
-// since $2 and the one row just before them: recentes reads the rows since
-// $2 (index consultation_uai_horodatage), precedentes fetches, for each
-// student among them, their last row before $2 (one probe of the index
-// consultation_uai_annee_identifiant each). The history before that is
-// never read, however long the nightly re-checks made it.
+// sqlSuivi is every student of one establishment ($1) whose last answer
+// was first given at or after $2 and is not their first answer (avant_statut
+// is set), with the answer given before it (index etudiant_suivi_uai_depuis).
+// After is the answer of the change row, its dossier number included.
 const sqlSuivi = `
-WITH recentes AS (
-	SELECT identifiant, annee_universitaire, horodatage, canal, ` + reponseColumns + `, numero_dossier
-	FROM connecteur.consultation
-	WHERE uai = $1 AND horodatage >= $2 AND identifiant IS NOT NULL
-), precedentes AS (
-	SELECT p.*
-	FROM (SELECT DISTINCT identifiant, annee_universitaire FROM recentes) e
-	CROSS JOIN LATERAL (
-		SELECT identifiant, annee_universitaire, horodatage, canal, ` + reponseColumns + `, numero_dossier
-		FROM connecteur.consultation c
-		WHERE c.uai = $1 AND c.annee_universitaire = e.annee_universitaire AND c.identifiant = e.identifiant
-		  AND c.horodatage < $2
-		ORDER BY c.horodatage DESC
-		LIMIT 1) p
-), historique AS (
-	SELECT *,
-		lag(horodatage) OVER w AS p_horodatage,
-		lag(statut) OVER w AS p_statut,
-		lag(type_decision) OVER w AS p_type_decision,
-		lag(echelon) OVER w AS p_echelon,
-		lag(correspondance) OVER w AS p_correspondance,
-		lag(identifiant_aglae) OVER w AS p_identifiant_aglae,
-		lag(anomalie) OVER w AS p_anomalie,
-		lag(numero_dossier) OVER w AS p_numero_dossier
-	FROM (SELECT * FROM recentes UNION ALL SELECT * FROM precedentes) l
-	WINDOW w AS (PARTITION BY identifiant, annee_universitaire ORDER BY horodatage)
-), changements AS (
-	SELECT *, max(horodatage) FILTER (WHERE change) OVER (PARTITION BY identifiant, annee_universitaire) AS dernier
-	FROM (SELECT *, (` + reponseColumns + `) IS DISTINCT FROM
-		(p_statut, p_type_decision, p_echelon, p_correspondance, p_identifiant_aglae, p_anomalie)
-		OR p_horodatage IS NULL AS change FROM historique) h
-)
-SELECT identifiant, annee_universitaire, horodatage, canal,
-	p_statut, coalesce(p_type_decision, ''), coalesce(p_echelon, ''), coalesce(p_numero_dossier, ''),
-	coalesce(p_correspondance, ''), coalesce(p_identifiant_aglae, ''), coalesce(p_anomalie, ''),
-	statut, coalesce(type_decision, ''), coalesce(echelon, ''), coalesce(numero_dossier, ''),
+SELECT identifiant, annee_universitaire, depuis, depuis_canal,
+	avant_statut, coalesce(avant_type_decision, ''), coalesce(avant_echelon, ''), coalesce(avant_numero_dossier, ''),
+	coalesce(avant_correspondance, ''), coalesce(avant_identifiant_aglae, ''), coalesce(avant_anomalie, ''),
+	statut, coalesce(type_decision, ''), coalesce(echelon, ''), coalesce(depuis_numero_dossier, ''),
 	coalesce(correspondance, ''), coalesce(identifiant_aglae, ''), coalesce(anomalie, '')
-FROM changements
-WHERE change AND horodatage = dernier AND p_horodatage IS NOT NULL
-ORDER BY horodatage, identifiant, annee_universitaire`
+FROM connecteur.etudiant_suivi
+WHERE uai = $1 AND depuis >= $2 AND avant_statut IS NOT NULL
+ORDER BY depuis, identifiant, annee_universitaire`
 
 // Changes returns, for the establishment uai, every student whose
 // current answer was first given at or after since, with the answer given
@@ -113,40 +71,15 @@ func (s *Suivi) Changes(ctx context.Context, uai string, since time.Time) ([]sui
 }
 
 // sqlEtudiants is every student an establishment ($1) asked about by
-// identifier for a year ($2), by identifier: their last answer (the latest
-// row), when that answer was first given (depuis: the last change row),
-// and the establishment's own consultations (the re-check's rows
-// excluded).
-//
-// It reads the establishment's rows of the year once, in the order of the
-// index consultation_uai_annee_identifiant (migration 00003), so nothing
-// is sorted: historique flags the change rows, cumuls keeps running
-// aggregates, which on a student's last row cover all their rows. Every
-// list is a filter of its result, in Go.
+// identifier for a year ($2): their last answer, since when it has been
+// given, and the establishment's own consultations (the re-check's rows
+// excluded). Every list is a filter of its result, in Go.
 const sqlEtudiants = `
-WITH historique AS (
-	SELECT identifiant, horodatage, canal, ` + reponseColumns + `, numero_dossier,
-		(` + reponseColumns + `) IS DISTINCT FROM (lag(statut) OVER w, lag(type_decision) OVER w,
-			lag(echelon) OVER w, lag(correspondance) OVER w, lag(identifiant_aglae) OVER w,
-			lag(anomalie) OVER w) AS change
-	FROM connecteur.consultation
-	WHERE uai = $1 AND annee_universitaire = $2 AND identifiant IS NOT NULL
-	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
-), cumuls AS (
-	SELECT identifiant, ` + reponseColumns + `, numero_dossier,
-		max(horodatage) FILTER (WHERE change) OVER w AS depuis,
-		count(*) FILTER (WHERE canal <> 'RECHECK') OVER w AS consultations,
-		min(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS premiere,
-		max(horodatage) FILTER (WHERE canal <> 'RECHECK') OVER w AS derniere,
-		lead(horodatage) OVER w IS NULL AS derniere_ligne
-	FROM historique
-	WINDOW w AS (PARTITION BY identifiant ORDER BY horodatage)
-)
 SELECT identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
 	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
-	coalesce(anomalie, ''), depuis, consultations, premiere, derniere
-FROM cumuls
-WHERE derniere_ligne`
+	coalesce(anomalie, ''), depuis, consultations, premiere_consultation, derniere_consultation
+FROM connecteur.etudiant_suivi
+WHERE uai = $1 AND annee_universitaire = $2`
 
 // Etudiants returns every student the establishment uai asked about by
 // identifier for the academic year annee, in no particular order
