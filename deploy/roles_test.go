@@ -286,6 +286,11 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		require.NoError(t, su.QueryRow(ctx, `SELECT count(DISTINCT (uai, annee_universitaire, identifiant))
 			FROM connecteur.consultation WHERE uai IS NOT NULL AND identifiant IS NOT NULL`).Scan(&students))
 		assert.Equal(t, students, summarised, "every student of the log summarised")
+		var counted, answers int
+		require.NoError(t, su.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM connecteur.reponses_par_jour`).Scan(&counted))
+		require.NoError(t, su.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation
+			WHERE uai IS NOT NULL AND canal <> 'RECHECK'`).Scan(&answers))
+		assert.Equal(t, answers, counted, "every answer of the log counted per day")
 		spooled, err := filepath.Glob(filepath.Join(cfg.SpoolDir, "*.jsonl"))
 		require.NoError(t, err)
 		assert.Empty(t, spooled, "nothing left in the spool")
@@ -372,6 +377,8 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		allowed(t, c, `SELECT identifiant, statut, depuis FROM connecteur.etudiant_suivi WHERE uai = $1`, "0781944P")
 		denied(t, c, `UPDATE connecteur.etudiant_suivi SET statut = 'BOURSIER'`)
 		denied(t, c, `DELETE FROM connecteur.etudiant_suivi`)
+		allowed(t, c, `SELECT jour, statut, n FROM connecteur.reponses_par_jour WHERE uai = $1`, "0781944P")
+		denied(t, c, `UPDATE connecteur.reponses_par_jour SET n = 1`)
 		denied(t, c, `INSERT INTO connecteur.etudiant_suivi (uai, annee_universitaire, identifiant, statut, derniere_ligne,
 			depuis, depuis_canal, consultations, premiere_ligne) VALUES ('0781944P', 2014, 'x', 'INCONNU', now(), now(), 'REST', 0, now())`)
 		denied(t, c, `UPDATE aglae.dossier SET etat = 'VALIDE'`)

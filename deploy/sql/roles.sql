@@ -221,6 +221,10 @@ BEGIN
         GRANT SELECT ON connecteur.etudiant_suivi TO aglae_suivi;
         GRANT SELECT, DELETE ON connecteur.etudiant_suivi TO aglae_admin;  -- purge (retention)
     END IF;
+    IF to_regclass('connecteur.reponses_par_jour') IS NOT NULL THEN
+        -- The console's chart: counts kept by the log's triggers (SECURITY DEFINER), read with the follow-up.
+        GRANT SELECT ON connecteur.reponses_par_jour TO aglae_suivi;
+    END IF;
     IF to_regclass('connecteur.utilisateur') IS NOT NULL THEN
         -- The console: the service signs people in and keeps their sessions; operators manage the accounts
         -- (utilisateurs add/list/disable; disabling ends the account's sessions).

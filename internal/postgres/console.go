@@ -54,10 +54,11 @@ func (s *Console) History(ctx context.Context, uai, identifiant string) ([]conso
 // annee, per day (Paris time) and statut, the re-check's excluded.
 func (s *Console) PerDay(ctx context.Context, uai string, annee int) ([]console.Day, error) {
 	const op = "answers per day"
-	rows, err := s.pool.Query(ctx, `SELECT (horodatage AT TIME ZONE 'Europe/Paris')::date AS jour, statut, count(*)
-		FROM connecteur.consultation
-		WHERE uai = $1 AND annee_universitaire = $2 AND canal <> 'RECHECK'
-		GROUP BY 1, 2
+	// The counts the log's triggers keep (migration 00008): grouping the
+	// log itself took 260 ms at 200,000 consultations.
+	rows, err := s.pool.Query(ctx, `SELECT jour, statut, n
+		FROM connecteur.reponses_par_jour
+		WHERE uai = $1 AND annee_universitaire = $2
 		ORDER BY 1, 2`, uai, annee)
 	if err != nil {
 		return nil, translate(op, err)
