@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,9 +34,10 @@ type instances struct {
 	reg   instanceRegistry
 	log   *zap.Logger
 
-	n    atomic.Int64
-	stop chan struct{}
-	done chan struct{}
+	n      atomic.Int64
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
 }
 
 func newInstances(reg instanceRegistry, every time.Duration, log *zap.Logger) *instances {
@@ -91,8 +93,13 @@ func (i *instances) run() {
 }
 
 // close stops the beats and deregisters this instance, so that the others
-// take its share back at their next beat.
+// take its share back at their next beat. Calls after the first do
+// nothing.
 func (i *instances) close(ctx context.Context) {
+	i.closed.Do(func() { i.leave(ctx) })
+}
+
+func (i *instances) leave(ctx context.Context) {
 	close(i.stop)
 	<-i.done
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
