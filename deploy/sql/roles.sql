@@ -242,3 +242,14 @@ BEGIN
         GRANT SELECT ON TABLES TO aglae_admin;
 END
 $connecteur$;
+
+-- 6. The instances of the service: each registers itself, beats and counts the live ones, so that it
+--    enforces its share of every client's rate limit; it deletes its row when it stops, and the rows
+--    of instances long dead.
+DO $instance$
+BEGIN
+    IF to_regclass('connecteur.instance') IS NOT NULL THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON connecteur.instance TO aglae_connector;
+    END IF;
+END
+$instance$;

@@ -26,13 +26,17 @@ const DefaultIdleAfter = 10 * time.Minute
 
 // Limiter gives each client a token bucket: the client's own Debit and
 // Rafale when its record sets them, Default and DefaultBurst otherwise.
-// Buckets of clients idle for IdleAfter are dropped, so that memory stays
-// bounded. Its zero value is ready to use and must not be copied after
-// first use.
+// Behind several instances, each enforces its share: the rate divided by
+// the number of live instances, and the burst too (at least 1), so that a
+// client's limit holds across them; the buckets follow when that number
+// changes. Buckets of clients idle for IdleAfter are dropped, so that
+// memory stays bounded. Its zero value is ready to use and must not be
+// copied after first use.
 type Limiter struct {
 	Default      rate.Limit    // 0: DefaultRate
 	DefaultBurst int           // 0: DefaultBurst
 	IdleAfter    time.Duration // 0: DefaultIdleAfter
+	Instances    Instances     // nil: this instance alone
 
 	mu        sync.RWMutex
 	buckets   map[string]*bucket
@@ -62,6 +66,35 @@ func (l *Limiter) settings(c Client) (rate.Limit, int) {
 	return r, b
 }
 
+// Instances tells how many instances of the service share each client's
+// rate limit, this one included. Live is called on every request: it must
+// answer from memory, not from the database.
+type Instances interface {
+	Live() int
+}
+
+// Share returns this instance's part of rate r and burst b when n
+// instances share them: r/n, and b/n rounded down but at least 1 (the sum
+// of the shares never exceeds b but for a burst smaller than n).
+func Share(r rate.Limit, b, n int) (rate.Limit, int) {
+	if n <= 1 {
+		return r, b
+	}
+	return r / rate.Limit(n), max(b/n, 1)
+}
+
+// share returns the rate and burst c's bucket holds on this instance, and
+// c's whole rate.
+func (l *Limiter) share(c Client) (r rate.Limit, b int, whole rate.Limit) {
+	whole, b = l.settings(c)
+	n := 1
+	if l.Instances != nil {
+		n = l.Instances.Live()
+	}
+	r, b = Share(whole, b, n)
+	return r, b, whole
+}
+
 func (l *Limiter) idleAfter() time.Duration {
 	if l.IdleAfter > 0 {
 		return l.IdleAfter
@@ -71,7 +104,7 @@ func (l *Limiter) idleAfter() time.Duration {
 
 // Reserve takes one token from c's bucket at now. It returns 0 when the
 // request may go on, else how long until a token is available (the token
-// is not taken then), and the rate that applies.
+// is not taken then), and c's rate (all instances together).
 func (l *Limiter) Reserve(c Client, now time.Time) (wait time.Duration, limit rate.Limit) {
 	return l.ReserveN(c, 1, now)
 }
@@ -80,27 +113,30 @@ func (l *Limiter) Reserve(c Client, now time.Time) (wait time.Duration, limit ra
 // must not exceed c's Burst: such tokens are never available, and the
 // wait returned is then a second.
 func (l *Limiter) ReserveN(c Client, n int, now time.Time) (wait time.Duration, limit rate.Limit) {
-	r, b := l.settings(c)
+	r, b, whole := l.share(c)
 	lim := l.bucket(c.ID, r, b, now)
 	res := lim.ReserveN(now, n)
 	if !res.OK() {
-		return time.Second, r
+		return time.Second, whole
 	}
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)
-		return d, r
+		return d, whole
 	}
-	return 0, r
+	return 0, whole
 }
 
-// Burst is the most tokens c's bucket holds: the largest batch c may send.
+// Burst is the most tokens c's bucket holds on this instance (its share of
+// c's burst): the largest batch c may send.
 func (l *Limiter) Burst(c Client) int {
-	_, b := l.settings(c)
+	_, b, _ := l.share(c)
 	return b
 }
 
 // bucket returns client id's limiter, set to rate r and burst b (a client
-// whose record changed gets its new settings).
+// whose record changed, or whose share changed with the number of
+// instances, gets its new settings; tokens above a lowered burst are
+// dropped).
 func (l *Limiter) bucket(id string, r rate.Limit, b int, now time.Time) *rate.Limiter {
 	l.mu.RLock()
 	bk := l.buckets[id]

@@ -61,6 +61,8 @@ type serveConfig struct {
 	LogLevel      confString `conf:"env:LOG_LEVEL,flag:log-level,default:info,help:debug; info; warn or error"`
 	YearSwitch    confString `conf:"env:ACADEMIC_YEAR_SWITCH,flag:academic-year-switch,default:07-01,help:the day (MM-DD; Europe/Paris) the default academic year moves on"`
 
+	InstanceHeartbeat confDuration `conf:"env:INSTANCE_HEARTBEAT,flag:instance-heartbeat,default:5s,help:how often the instance beats in the database ('duration'); the instances live within three beats share each client's rate limit"`
+
 	Rest conf.Args `conf:"noprint"` // positional arguments: serve takes none
 }
 
@@ -286,6 +288,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	}{
 		{"LookupTimeout", c.LookupTimeout}, {"ReadTimeout", c.ReadTimeout}, {"WriteTimeout", c.WriteTimeout},
 		{"IdleTimeout", c.IdleTimeout}, {"ShutdownTimeout", c.ShutdownTimeout},
+		{"InstanceHeartbeat", c.InstanceHeartbeat},
 	} {
 		if d.v <= 0 {
 			return server.Config{}, bad(d.field, "a positive duration such as 10s", time.Duration(d.v))
@@ -332,6 +335,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	cfg.MetricsListen = metrics
 	cfg.SpoolDir = string(c.SpoolDir)
 	cfg.SwitchDate = sw
+	cfg.InstanceHeartbeat = time.Duration(c.InstanceHeartbeat)
 	return cfg, nil
 }
 

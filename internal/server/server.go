@@ -65,6 +65,10 @@ type Config struct {
 	RateLimit             float64
 	RateBurst             int
 	TrustForwardedHeaders bool // the WSDL address follows X-Forwarded-Proto/Host (behind a trusted proxy)
+	// InstanceHeartbeat is how often the instance beats in
+	// connecteur.instance; the instances that beat within three intervals
+	// share each client's rate limit. 0: DefaultInstanceHeartbeat.
+	InstanceHeartbeat time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -87,6 +91,7 @@ func Defaults() Config {
 		MetricsListen:        "127.0.0.1:9464",
 		RateLimit:            float64(auth.DefaultRate),
 		RateBurst:            auth.DefaultBurst,
+		InstanceHeartbeat:    DefaultInstanceHeartbeat,
 	}
 }
 
@@ -118,9 +123,12 @@ type Main struct {
 	ln      net.Listener
 	http    *http.Server
 	journal *journal.Journal
-	metrics *metrics
-	mln     net.Listener
-	mhttp   *http.Server
+	// instances counts the live instances, among which each client's rate
+	// limit is shared.
+	instances *instances
+	metrics   *metrics
+	mln       net.Listener
+	mhttp     *http.Server
 }
 
 // Open connects to the database, opens the consultation log and starts
@@ -169,6 +177,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	m.instances = newInstances(postgres.NewInstances(m.pool), m.Config.InstanceHeartbeat, m.Logger.Named("instances"))
+	go m.instances.run()
 	m.metrics = newMetrics()
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
@@ -182,7 +192,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// API clients replicate like Aglaé's data: read them where lookups
 		// read, so that lookups go on while the primary is down.
 		authn:     &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
-		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst},
+		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst, Instances: m.instances},
 		batches:   newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
 		metrics:   m.metrics,
 		suiviPool: m.suivi,
@@ -289,6 +299,9 @@ func (m *Main) closeAll(ctx context.Context) error {
 		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		errs = append(errs, m.journal.Close(jctx))
 		cancel()
+	}
+	if m.instances != nil {
+		m.instances.close(ctx)
 	}
 	if m.mhttp != nil {
 		errs = append(errs, m.mhttp.Close())
