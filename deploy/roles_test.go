@@ -300,6 +300,11 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		c := connect(t, connectorURL)
 		// It reads what it needs, secret_hash included (it checks secrets).
 		allowed(t, c, `SELECT secret_hash FROM connecteur.client WHERE id = $1`, clientID)
+		// Each instance registers, beats and counts the live ones (the rate limits' share).
+		allowed(t, c, `INSERT INTO connecteur.instance (id, heartbeat) VALUES ('roles-test', now())`)
+		allowed(t, c, `UPDATE connecteur.instance SET heartbeat = now() WHERE id = 'roles-test'`)
+		allowed(t, c, `SELECT count(*) FROM connecteur.instance`)
+		allowed(t, c, `DELETE FROM connecteur.instance WHERE id = 'roles-test'`)
 		allowed(t, c, `SELECT count(*) FROM aglae.dossier d JOIN aglae.etudiant e USING (identifiant)`)
 		allowed(t, c, `SELECT count(*) FROM aglae.voeu`)
 		allowed(t, c, `SELECT count(*) FROM aglae.piece_manquante`)
