@@ -85,7 +85,10 @@ func (c *coalescer) run(round []*waiter) {
 	live := round[:0:0]
 	deadline := time.Time{}
 	for _, w := range round {
-		if w.ctx.Err() != nil {
+		if err := w.ctx.Err(); err != nil {
+			// Its caller may read done before its own ctx.Done(): it must
+			// find the error there, never an empty answer.
+			w.err = translate("lookup", err)
 			close(w.done)
 			continue
 		}
