@@ -205,6 +205,15 @@ func (a *Authenticator) refuse(reason, id string) (Client, error) {
 // logged, so that a flood of wrong secrets costs neither log lines nor
 // reads of the store.
 func (a *Authenticator) fail(bucket, id, reason string) (Client, error) {
+	a.initFailures()
+	if wait, _ := a.failures.Reserve(Client{ID: bucket}, a.clock()); wait > 0 {
+		return Client{}, &ThrottledError{RetryAfter: wait}
+	}
+	return a.refuse(reason, id)
+}
+
+// initFailures sets the failure buckets' rate and burst, once.
+func (a *Authenticator) initFailures() {
 	a.initOnce.Do(func() {
 		a.failures.Default, a.failures.DefaultBurst = a.FailureRate, a.FailureBurst
 		if a.failures.Default <= 0 {
@@ -214,10 +223,6 @@ func (a *Authenticator) fail(bucket, id, reason string) (Client, error) {
 			a.failures.DefaultBurst = DefaultFailureBurst
 		}
 	})
-	if wait, _ := a.failures.Reserve(Client{ID: bucket}, a.clock()); wait > 0 {
-		return Client{}, &ThrottledError{RetryAfter: wait}
-	}
-	return a.refuse(reason, id)
 }
 
 // bySecret authenticates client id by the digest of the secret sent. The
@@ -229,6 +234,16 @@ func (a *Authenticator) bySecret(ctx context.Context, id string, sum *[sha256.Si
 	var e *entry
 	if v, ok := a.byID.Load(id); ok {
 		e = v.(*entry)
+	}
+	if e == nil {
+		// An id this instance holds nothing of: while invented ids are
+		// being refused faster than the unknown ids' bucket refills, refuse
+		// it without reading the store, so that a flood of them cannot take
+		// the read pool the lookups share.
+		a.initFailures()
+		if !a.failures.Available(Client{ID: unknownClients}, a.clock()) {
+			return Client{}, &ThrottledError{RetryAfter: time.Second}
+		}
 	}
 	if !e.fresh(a.clock(), a.ttl()) {
 		var err error

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -388,6 +389,36 @@ func TestAuthenticateThrottlesFailures(t *testing.T) {
 	assert.Equal(t, auth.ErrUnauthorized, err, "a token back after a second")
 	_, err = a.Authenticate(bearer(wrong))
 	assert.ErrorAs(t, err, &te)
+}
+
+// Invented client ids share one failure bucket; once it is empty, a new
+// one is refused without reading the store, so that a flood of them cannot
+// take the read pool the lookups share. Known clients are untouched.
+func TestAuthenticateUnknownIDsStopReadingTheStore(t *testing.T) {
+	a, s, clk := fixture(t)
+	a.FailureRate, a.FailureBurst = 1, 3
+	uvsq, _ := creds(t)
+	_, err := a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err)
+	before := s.byID.Load()
+	var te *auth.ThrottledError
+	for i := range 10 {
+		_, err := a.Authenticate(basic(fmt.Sprintf("invente%04d", i), "x"))
+		if i < 3 {
+			require.Equal(t, auth.ErrUnauthorized, err, "unknown id %d is within the burst", i)
+		} else {
+			require.ErrorAs(t, err, &te, "unknown id %d past the burst", i)
+		}
+	}
+	assert.Equal(t, int64(3), s.byID.Load()-before, "only the ids within the burst read the store")
+
+	_, err = a.Authenticate(bearer(uvsq.secret))
+	require.NoError(t, err, "a known client still passes")
+
+	clk.Advance(time.Second)
+	_, err = a.Authenticate(basic("invente9999", "x"))
+	assert.Equal(t, auth.ErrUnauthorized, err, "a token back after a second")
+	assert.Equal(t, int64(4), s.byID.Load()-before)
 }
 
 // A client whose record still holds an argon2id hash (made before the

@@ -126,6 +126,12 @@ func (l *Limiter) ReserveN(c Client, n int, now time.Time) (wait time.Duration, 
 	return 0, whole
 }
 
+// Available reports whether c's bucket holds a token at now, taking none.
+func (l *Limiter) Available(c Client, now time.Time) bool {
+	r, b, _ := l.share(c)
+	return l.bucket(c.ID, r, b, now).TokensAt(now) >= 1
+}
+
 // Burst is the most tokens c's bucket holds on this instance (its share of
 // c's burst): the largest batch c may send.
 func (l *Limiter) Burst(c Client) int {
