@@ -222,6 +222,8 @@ END
 $fn$;
 -- +goose StatementEnd
 COMMENT ON FUNCTION connecteur.etudiant_suivi_consultations() IS 'Keeps connecteur.etudiant_suivi in step with the rows a statement inserts into connecteur.consultation.';
+-- Only its trigger calls it: nobody may attach it to a table of their own (a trigger fires without EXECUTE).
+REVOKE EXECUTE ON FUNCTION connecteur.etudiant_suivi_consultations() FROM PUBLIC;
 
 CREATE TRIGGER consultation_etudiant_suivi
     AFTER INSERT ON connecteur.consultation

@@ -13,7 +13,7 @@ CREATE TABLE connecteur.reponses_par_jour (
     annee_universitaire smallint NOT NULL,
     jour                date NOT NULL,
     statut              text NOT NULL,
-    n                   bigint NOT NULL CHECK (n > 0),
+    n                   bigint NOT NULL CHECK (n >= 0),
     PRIMARY KEY (uai, annee_universitaire, jour, statut)
 );
 COMMENT ON TABLE connecteur.reponses_par_jour IS 'How many answers of each statut an establishment was given each day (Europe/Paris) of a year, re-checks aside; kept by the triggers consultation_reponses_par_jour_*.';
@@ -34,32 +34,31 @@ END
 $fn$;
 -- +goose StatementEnd
 COMMENT ON FUNCTION connecteur.reponses_par_jour_ajout() IS 'Adds the rows a statement inserts into connecteur.consultation to connecteur.reponses_par_jour.';
+REVOKE EXECUTE ON FUNCTION connecteur.reponses_par_jour_ajout() FROM PUBLIC;
 
 -- +goose StatementBegin
 CREATE FUNCTION connecteur.reponses_par_jour_retrait() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    WITH retrait AS (
+    -- Two statements, so that a count a concurrent writer raised meanwhile is taken from as it is now
+    -- (the update locks and re-reads each row) and the rows left at zero are then removed.
+    UPDATE connecteur.reponses_par_jour r SET n = r.n - retrait.n
+    FROM (
         SELECT uai, annee_universitaire, (horodatage AT TIME ZONE 'Europe/Paris')::date AS jour, statut, count(*) AS n
         FROM anciennes
         WHERE uai IS NOT NULL AND canal <> 'RECHECK'
         GROUP BY 1, 2, 3, 4
-    ), restes AS (
-        UPDATE connecteur.reponses_par_jour r SET n = r.n - retrait.n
-        FROM retrait
-        WHERE r.uai = retrait.uai AND r.annee_universitaire = retrait.annee_universitaire
-            AND r.jour = retrait.jour AND r.statut = retrait.statut AND r.n > retrait.n
-        RETURNING r.uai, r.annee_universitaire, r.jour, r.statut
-    )
-    DELETE FROM connecteur.reponses_par_jour r
-    USING retrait
+        ORDER BY 1, 2, 3, 4
+    ) retrait
     WHERE r.uai = retrait.uai AND r.annee_universitaire = retrait.annee_universitaire
-        AND r.jour = retrait.jour AND r.statut = retrait.statut AND r.n <= retrait.n;
+        AND r.jour = retrait.jour AND r.statut = retrait.statut;
+    DELETE FROM connecteur.reponses_par_jour WHERE n = 0;
     RETURN NULL;
 END
 $fn$;
 -- +goose StatementEnd
 COMMENT ON FUNCTION connecteur.reponses_par_jour_retrait() IS 'Takes the rows a statement deletes from connecteur.consultation (the retention purge) away from connecteur.reponses_par_jour.';
+REVOKE EXECUTE ON FUNCTION connecteur.reponses_par_jour_retrait() FROM PUBLIC;
 
 CREATE TRIGGER consultation_reponses_par_jour_ajout
     AFTER INSERT ON connecteur.consultation

@@ -105,7 +105,31 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 		assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
 	})
 
+	// perDay is what the console's chart reads (migration 00008), against
+	// the log it must always equal.
+	perDay := func(t *testing.T) (kept, log string) {
+		t.Helper()
+		q := func(sql string) string {
+			var out string
+			require.NoError(t, pool.QueryRow(ctx, sql).Scan(&out))
+			return out
+		}
+		return q(`SELECT coalesce(string_agg(format('%s %s %s %s', uai, jour, statut, n), ', ' ORDER BY uai, jour, statut), '')
+				FROM connecteur.reponses_par_jour`),
+			q(`SELECT coalesce(string_agg(format('%s %s %s %s', uai, jour, statut, n), ', ' ORDER BY uai, jour, statut), '')
+				FROM (SELECT uai, (horodatage AT TIME ZONE 'Europe/Paris')::date AS jour, statut, count(*) AS n
+					FROM connecteur.consultation WHERE uai IS NOT NULL AND canal <> 'RECHECK' GROUP BY 1, 2, 3) c`)
+	}
+	kept, log := perDay(t)
+	assert.Equal(t, "0751234A 2025-09-02 INCONNU 1, 0781944P 2025-09-01 EN_ATTENTE 1, 0781944P 2025-09-03 BOURSIER 1, 0781944P 2025-09-05 NON_BOURSIER 1", kept)
+	assert.Equal(t, log, kept)
+
 	t.Run("purge", func(t *testing.T) {
+		defer func() {
+			kept, log := perDay(t)
+			assert.Equal(t, log, kept, "the per-day counts follow the purge")
+			assert.Equal(t, "0781944P 2025-09-03 BOURSIER 1, 0781944P 2025-09-05 NON_BOURSIER 1", kept)
+		}()
 		n, err := store.DeleteBefore(ctx, day(3, 0), 2)
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), n, "at most the limit")
