@@ -43,9 +43,9 @@ func (c *Console) postSignIn(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	now := c.now()
-	okAddr := c.byAddr.allow(c.address(r), now)
-	okEmail := c.byEmail.allow(email, now)
-	if !okAddr || !okEmail {
+	// The address first: an address past its limit may not add buckets
+	// for e-mails of its choosing.
+	if !c.byAddr.allow(c.address(r), now) || !c.byEmail.allow(email, now) {
 		w.Header().Set("Retry-After", "60")
 		c.signInForm(w, r, http.StatusTooManyRequests, email, "Trop de tentatives de connexion : réessayez dans une minute.")
 		return nil
