@@ -274,6 +274,13 @@ func (a *Authenticator) bySecret(ctx context.Context, id string, sum *[sha256.Si
 // that need it at the same time share one read.
 func (a *Authenticator) refresh(ctx context.Context, id string) (*entry, error) {
 	ch := a.flights.DoChan("i\x00"+id, func() (any, error) {
+		// A read that ended after this request found the cache stale, but
+		// before it got here, already brought the record.
+		if v, ok := a.byID.Load(id); ok {
+			if e := v.(*entry); e.fresh(a.clock(), a.ttl()) {
+				return e, nil
+			}
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 		c, err := a.Store.ByID(fctx, id)
