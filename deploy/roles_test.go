@@ -24,13 +24,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/journal"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
-	"github.com/aglae-connector/aglae-connector/internal/server"
+	"github.com/aglae-connector/aglae-connector/internal/servertest"
 )
 
 // The roles of deploy/sql/roles.sql.
@@ -253,16 +252,9 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 	// The service, as aglae_connector.
 	connectorURL := asRole(t, dbURL, connector)
 	t.Run("service", func(t *testing.T) {
-		cfg := server.Defaults()
-		cfg.Listen = "127.0.0.1:0"
-		cfg.MetricsListen = ""
-		cfg.DatabaseURL = connectorURL
-		cfg.SpoolDir = t.TempDir()
-		m := &server.Main{Config: cfg, Logger: zap.NewNop()}
-		require.NoError(t, m.Open(ctx))
-		done := make(chan error, 1)
-		go func() { done <- m.Serve() }()
-		base := "http://" + m.Addr()
+		cfg := servertest.Config(t, connectorURL)
+		svc := servertest.Start(t, cfg, nil)
+		base := svc.URL()
 
 		code, body := request(t, http.MethodGet, base+"/readyz", "", "")
 		assert.Equal(t, http.StatusOK, code, body)
@@ -275,8 +267,7 @@ func TestRolesOnMigratedDatabase(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code, body)
 
 		// Close flushes the consultation log: its COPY must have worked.
-		require.NoError(t, m.Close())
-		require.NoError(t, <-done)
+		require.NoError(t, svc.Stop())
 		var n int
 		require.NoError(t, su.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation WHERE client_id = $1`, clientID).Scan(&n))
 		assert.Equal(t, 2, n, "consultations recorded by the service as aglae_connector")

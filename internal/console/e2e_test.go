@@ -21,14 +21,13 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/console"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
-	"github.com/aglae-connector/aglae-connector/internal/server"
+	"github.com/aglae-connector/aglae-connector/internal/servertest"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the README's two screenshots to docs/screenshots")
@@ -132,20 +131,8 @@ func startLive(t *testing.T) *live {
 		row{uai: uaiB, identifiant: "2000000044S", statut: "NON_BOURSIER", canal: "REST", at: now.Add(-24 * time.Hour), annee: annee})
 	seed(t, pool, rows)
 
-	cfg := server.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.MetricsListen = ""
-	cfg.DatabaseURL = url
-	cfg.SpoolDir = t.TempDir()
-	m := &server.Main{Config: cfg, Logger: zap.NewNop()}
-	require.NoError(t, m.Open(ctx))
-	done := make(chan error, 1)
-	go func() { done <- m.Serve() }()
-	t.Cleanup(func() {
-		require.NoError(t, m.Close())
-		require.NoError(t, <-done)
-	})
-	return &live{base: "http://" + m.Addr(), secret: secret, pool: pool, annee: annee}
+	svc := servertest.Start(t, servertest.Config(t, url), nil)
+	return &live{base: svc.URL(), secret: secret, pool: pool, annee: annee}
 }
 
 // api gets path from the REST API as the establishment's client.

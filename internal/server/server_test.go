@@ -21,6 +21,7 @@ import (
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
 	"github.com/aglae-connector/aglae-connector/internal/server"
+	"github.com/aglae-connector/aglae-connector/internal/servertest"
 	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
 
@@ -94,22 +95,8 @@ func start(t *testing.T, logs *logBuffer, mutate ...func(*server.Config)) *servi
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 		log = zap.New(zapcore.NewCore(enc, zapcore.AddSync(logs), zapcore.DebugLevel))
 	}
-	m := &server.Main{Config: cfg, Logger: log}
-	require.NoError(t, m.Open(ctx))
-	done := make(chan error, 1)
-	go func() { done <- m.Serve() }()
-	closed := false
-	t.Cleanup(func() {
-		if !closed {
-			require.NoError(t, m.Close())
-			require.NoError(t, <-done)
-		}
-	})
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
-	}
-	return &service{base: scheme + "://" + m.Addr(), dbURL: url, main: m, clientID: id, secret: secret}
+	svc := servertest.Start(t, cfg, log)
+	return &service{base: svc.URL(), dbURL: url, main: svc.Main, clientID: id, secret: secret}
 }
 
 // bearer is the header pair of the service's client.

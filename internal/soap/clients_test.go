@@ -16,12 +16,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/auth"
 	"github.com/aglae-connector/aglae-connector/internal/pgtest"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
-	"github.com/aglae-connector/aglae-connector/internal/server"
+	"github.com/aglae-connector/aglae-connector/internal/servertest"
 	"github.com/aglae-connector/aglae-connector/internal/soap"
 	"github.com/aglae-connector/aglae-connector/internal/testutil"
 )
@@ -53,20 +52,8 @@ func startService(t *testing.T) *liveService {
 	require.NoError(t, postgres.NewClients(pool).Add(ctx, auth.NewClient{
 		ID: id, Nom: "Apogée (Java)", UAI: "0781944P", SecretHash: hash, Rate: 1000, Burst: 1000}))
 
-	cfg := server.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.MetricsListen = "127.0.0.1:0"
-	cfg.DatabaseURL = url
-	cfg.SpoolDir = t.TempDir()
-	m := &server.Main{Config: cfg, Logger: zap.NewNop()}
-	require.NoError(t, m.Open(ctx))
-	done := make(chan error, 1)
-	go func() { done <- m.Serve() }()
-	t.Cleanup(func() {
-		require.NoError(t, m.Close())
-		require.NoError(t, <-done)
-	})
-	return &liveService{url: "http://" + m.Addr() + soap.Path, id: id, secret: secret}
+	svc := servertest.Start(t, servertest.Config(t, url), nil)
+	return &liveService{url: svc.URL() + soap.Path, id: id, secret: secret}
 }
 
 // aptMu serialises the installs of the tests of this package.
