@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -176,15 +175,6 @@ func parseBatchResponse(t testing.TB, r reply) *wsconnecteur.ConsulterBoursiersR
 	require.NoError(t, xml.Unmarshal(r.body, &env), "%s", r.body)
 	require.NotNil(t, env.Body.Response, "no answer in %s", r.body)
 	return env.Body.Response
-}
-
-func TestGoldenBatchResponse(t *testing.T) {
-	e := newEnv(t, soap.Options{})
-	body, err := os.ReadFile(repo("testdata", "soap", "consulterBoursiers.xml"))
-	require.NoError(t, err)
-	r := do(t, http.MethodPost, e.url, textXML, body)
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	golden(t, "consulterBoursiersResponse.golden.xml", r.body)
 }
 
 // TestEncodeBatchResponse: answers and erreurs in order, every field of an

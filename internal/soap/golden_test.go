@@ -35,13 +35,19 @@ func golden(t *testing.T, name string, got []byte) {
 	assert.Equal(t, string(want), string(got))
 }
 
+// TestGoldenResponse: the answer to each example request of testdata/soap
+// is its golden file, byte for byte.
 func TestGoldenResponse(t *testing.T) {
 	e := newEnv(t, soap.Options{})
-	body, err := os.ReadFile(repo("testdata", "soap", "consulterBoursier.xml"))
-	require.NoError(t, err)
-	r := do(t, http.MethodPost, e.url, textXML, body)
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	golden(t, "consulterBoursierResponse.golden.xml", r.body)
+	for _, op := range []string{"consulterBoursier", "consulterBoursiers"} {
+		t.Run(op, func(t *testing.T) {
+			body, err := os.ReadFile(repo("testdata", "soap", op+".xml"))
+			require.NoError(t, err)
+			r := do(t, http.MethodPost, e.url, textXML, body)
+			require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+			golden(t, op+"Response.golden.xml", r.body)
+		})
+	}
 }
 
 func TestGoldenFault(t *testing.T) {
