@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 )
 
 func TestSignInSessionAndSignOut(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 
@@ -100,6 +102,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 }
 
 func TestSessionExpires(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	b.signIn("gestion@univ-a.example.fr")
@@ -113,6 +116,7 @@ func TestSessionExpires(t *testing.T) {
 }
 
 func TestDisabledAccountLosesItsSessions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	b.signIn("gestion@univ-a.example.fr")
@@ -126,6 +130,7 @@ func TestDisabledAccountLosesItsSessions(t *testing.T) {
 }
 
 func TestFormsWithoutCSRFTokenAreRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	// The sign-in form, without its token or with another.
@@ -158,6 +163,7 @@ func TestFormsWithoutCSRFTokenAreRefused(t *testing.T) {
 }
 
 func TestGestionnaireSeesOnlyTheirEstablishment(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	token := b.signIn("gestion@univ-a.example.fr")
@@ -185,6 +191,7 @@ func TestGestionnaireSeesOnlyTheirEstablishment(t *testing.T) {
 }
 
 func TestCrousUserSeesNoRegistrationsYet(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	b.signIn("crous@crous-versailles.example.fr")
@@ -198,6 +205,7 @@ func TestCrousUserSeesNoRegistrationsYet(t *testing.T) {
 }
 
 func TestCheckNowReplaysTheLookupAsConsole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	token := b.signIn("gestion@univ-a.example.fr")
@@ -211,6 +219,7 @@ func TestCheckNowReplaysTheLookupAsConsole(t *testing.T) {
 }
 
 func TestSearchSortPageAndCSV(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var rows []row
 	for i := range 120 {
@@ -248,6 +257,7 @@ func TestSearchSortPageAndCSV(t *testing.T) {
 }
 
 func TestSignInIsRateLimited(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := f.browser(t)
 	for i := range 5 {
@@ -267,7 +277,16 @@ func TestSignInIsRateLimited(t *testing.T) {
 	b.signIn("gestion@univ-a.example.fr")
 }
 
+// TestMain lowers the cost of the test accounts' hashes: each test signs
+// several in, and argon2id at its production cost takes a second under the
+// race detector. TestPasswordHash checks the production cost.
+func TestMain(m *testing.M) {
+	console.LowerHashCost()
+	os.Exit(m.Run())
+}
+
 func TestPasswordHash(t *testing.T) {
+	defer console.UseProductionHashCost()()
 	h, err := console.HashPassword("correct horse")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"))

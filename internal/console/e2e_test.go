@@ -154,6 +154,7 @@ func (l *live) api(t *testing.T, path, accept string) []byte {
 // would, keyboard included, checks its figures and CSV against the API's,
 // and runs axe-core on every page.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	exe := chromium(t)
 	axe := axeSource(t)
 	l := startLive(t)
@@ -205,6 +206,23 @@ func TestBrowser(t *testing.T) {
 			r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" "))}))))`,
 			chromedp.EvalAwaitPromise)
 		assert.Equal(t, "[]", out, "axe-core: serious or critical violations on %s", page)
+	}
+	// newPage runs actions that submit a form and waits until the page they
+	// load is complete and expr holds on it. The old page is marked first,
+	// since the list page before the search has the same elements; a poll
+	// that the navigation cuts short is made again on the new page.
+	newPage := func(what, expr string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		run(what+": mark the page", chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.ancienne = "1"`))
+		run(what, actions...)
+		cond := `document.readyState === "complete" && !document.documentElement.dataset.ancienne && Boolean(` + expr + `)`
+		for {
+			_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond))
+			if err == nil {
+				return
+			}
+			require.ErrorContains(t, err, "-32000", what) // "Inspected target navigated or closed"
+		}
 	}
 	active := func() string {
 		return eval("active element", `(document.activeElement.id || document.activeElement.textContent || "").trim()`)
@@ -275,10 +293,8 @@ func TestBrowser(t *testing.T) {
 	accessible("liste")
 
 	// Search a list by a number fragment.
-	run("search", chromedp.SendKeys(chromedp.ID("q"), "000009"), chromedp.Submit(chromedp.ID("q")),
-		chromedp.WaitVisible(chromedp.CSS(`.resultat`)))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector(".resultat").textContent.includes("correspondant")`))
-	require.NoError(t, err)
+	newPage("search", `document.querySelector(".resultat")?.textContent.includes("correspondant")`,
+		chromedp.SendKeys(chromedp.ID("q"), "000009"), chromedp.Submit(chromedp.ID("q")))
 	assert.Contains(t, text(".resultat"), "1 étudiant correspondant")
 	assert.Equal(t, "12345000009", text("tbody th"))
 	shot("liste")
