@@ -53,6 +53,7 @@ func batchCases(t *testing.T) []Case {
 // through the client gowsdl generated: the answers are the single lookups'
 // answers, in order; the invalid identifier gets its erreur in its place.
 func TestBatchThroughGowsdlClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	rec := &recorder{}
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(rec)))
@@ -83,6 +84,7 @@ func TestBatchThroughGowsdlClient(t *testing.T) {
 // dossier number of another year, a bad key, an empty element) gets an
 // erreur in its place; the others are answered.
 func TestBatchPerIdentifierErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	r := do(t, http.MethodPost, e.url, textXML, batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>`+
 		ids("2024MON2000000011F", "2000000011F", "1111037734A", "")))
@@ -113,6 +115,7 @@ func TestBatchPerIdentifierErrors(t *testing.T) {
 // TestBatchAllRefused: when no identifier can be answered, the answer holds
 // only the erreurs: no anneeUniversitaire anywhere.
 func TestBatchAllRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	r := do(t, http.MethodPost, e.url, textXML, batch(ids("1111037734A")))
 	got := parseBatchResponse(t, r)
@@ -124,6 +127,7 @@ func TestBatchAllRefused(t *testing.T) {
 // TestBatchBounds: 1,000 identifiers are one batch (they do not count
 // among the 256 elements of an envelope); 1,001 are refused.
 func TestBatchBounds(t *testing.T) {
+	t.Parallel()
 	many := func(n int) []byte {
 		return batch(`<c:anneeUniversitaire>2025</c:anneeUniversitaire>` + strings.Repeat(`<c:identifiant> 2000000011F </c:identifiant>`, n))
 	}
@@ -149,6 +153,7 @@ func TestBatchBounds(t *testing.T) {
 // in any order, white space trimmed, empty or nil optional fields absent,
 // empty or nil identifiers kept in their place.
 func TestBatchDecoding(t *testing.T) {
+	t.Parallel()
 	l, op, err := soap.DecodeBatch(batch(`<c:identifiant>a</c:identifiant><c:codeEtablissement> 0781944P </c:codeEtablissement>` +
 		`<c:identifiant/><c:anneeUniversitaire>2025</c:anneeUniversitaire>` +
 		`<c:identifiant xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/><c:identifiant>&#x62;<![CDATA[c]]></c:identifiant>`))
@@ -181,6 +186,7 @@ func parseBatchResponse(t testing.TB, r reply) *wsconnecteur.ConsulterBoursiersR
 // answer (with its year), the internal reason never; a refused identifier
 // has its erreur and no year.
 func TestEncodeBatchResponse(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	soap.EncodeBatchResponse(&b, bourse.Batch{Identifiants: []string{"2000000111P", "<x>"}}, []bourse.BatchReponse{
 		{Reponse: bourse.Reponse{Identifiant: "2000000111P", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
@@ -201,6 +207,7 @@ func TestEncodeBatchResponse(t *testing.T) {
 // TestBatchFaults: a batch the domain refuses as a whole is a soap:Client
 // fault; a failure a soap:Server fault.
 func TestBatchFaults(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name       string
 		svc        bourse.Consultant
@@ -230,6 +237,7 @@ func TestBatchFaults(t *testing.T) {
 // TestBatchAnnotations: the access log learns the operation and the
 // number of identifiers, never the identifiers.
 func TestBatchAnnotations(t *testing.T) {
+	t.Parallel()
 	h := soap.New(&bourse.Service{Store: emptyBatchStore{}}, soap.Options{})
 	ctx, ann := web.WithAnnotations(context.Background())
 	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(batch(ids("2000000011F", "2000000022T")))).WithContext(ctx)
@@ -262,6 +270,7 @@ func (c *canalBatch) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse
 // TestBatchCanal: the lookups of a batch are the batch re-check's (canal
 // LOT), as over REST, though the request came to the SOAP endpoint.
 func TestBatchCanal(t *testing.T) {
+	t.Parallel()
 	c := &canalBatch{}
 	h := soap.New(c, soap.Options{})
 	ctx := bourse.WithAppelant(context.Background(), bourse.Appelant{ClientID: "apogee", Canal: bourse.CanalSOAP})

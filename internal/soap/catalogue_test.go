@@ -219,6 +219,7 @@ func catalogue() []badRequest {
 // says what is wrong, never a soap:Server fault, and the database does not
 // change.
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	before := pgtest.Snapshot(t, e.pool)
 	cat := catalogue()
@@ -285,6 +286,7 @@ func doEncoded(t *testing.T, method, url, contentType, encoding string, body []b
 // TestSQLMetacharactersInNames: names are data, never SQL. A valid
 // identity full of SQL is looked up like any other and finds nobody.
 func TestSQLMetacharactersInNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	before := pgtest.Snapshot(t, e.pool)
 	got := parseResponse(t, do(t, http.MethodPost, e.url, textXML, lookup(`<c:anneeUniversitaire>2014</c:anneeUniversitaire>`+

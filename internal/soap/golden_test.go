@@ -38,6 +38,7 @@ func golden(t *testing.T, name string, got []byte) {
 // TestGoldenResponse: the answer to each example request of testdata/soap
 // is its golden file, byte for byte.
 func TestGoldenResponse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	for _, op := range []string{"consulterBoursier", "consulterBoursiers"} {
 		t.Run(op, func(t *testing.T) {
@@ -51,6 +52,7 @@ func TestGoldenResponse(t *testing.T) {
 }
 
 func TestGoldenFault(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	r := do(t, http.MethodPost, e.url, textXML, lookup(`<c:identifiant>1111037734A</c:identifiant><c:anneeUniversitaire>2014</c:anneeUniversitaire>`))
 	require.Equal(t, http.StatusInternalServerError, r.status, "%s", r.body)
@@ -61,6 +63,7 @@ func TestGoldenFault(t *testing.T) {
 // order, and reads back into the generated type; the internal reason never
 // does; text is escaped.
 func TestEncodeResponse(t *testing.T) {
+	t.Parallel()
 	rep := bourse.Reponse{
 		Identifiant: "2025D12345K", AnneeUniversitaire: 2025, Statut: bourse.StatutBoursier,
 		TypeDecision: bourse.TypeConditionnelle, Echelon: "0bis", NumeroDossier: "2025VER2000000111P",
@@ -121,6 +124,7 @@ func (emptyStore) DossiersBatch(context.Context, int, []string) (map[string][]bo
 // TestServerFaults: a failure is a soap:Server fault with a generic
 // faultstring, logged at error level with the request id, never shown.
 func TestServerFaults(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, faultstring, code, message string
 		err                              error
@@ -169,6 +173,7 @@ func TestServerFaults(t *testing.T) {
 // TestClientFaultsAreNotLogged: the caller's mistakes go to the access log
 // through the annotations, not to the error log.
 func TestClientFaultsAreNotLogged(t *testing.T) {
+	t.Parallel()
 	core, logs := observer.New(zap.InfoLevel)
 	h := soap.New(&bourse.Service{Store: emptyStore{}}, soap.Options{Logger: zap.New(core)})
 	req := httptest.NewRequest(http.MethodPost, soap.Path, bytes.NewReader(lookup(`<c:identifiant>1111037734A</c:identifiant>`)))
@@ -184,6 +189,7 @@ func TestClientFaultsAreNotLogged(t *testing.T) {
 // of the service (authentication, rate limits) keep the HTTP status clients
 // act on, with a soap:Client fault they can parse.
 func TestWriteFaultKeepsTransportStatuses(t *testing.T) {
+	t.Parallel()
 	h := soap.New(&bourse.Service{Store: emptyStore{}}, soap.Options{})
 	for _, c := range []struct {
 		kind   web.Kind

@@ -63,6 +63,7 @@ func toRequest(t *testing.T, s Saisie) *wsconnecteur.ConsulterBoursier {
 // TestCasesThroughGowsdlClient calls every case of testdata/cases.json
 // through the client gowsdl generated from the WSDL.
 func TestCasesThroughGowsdlClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	rec := &recorder{}
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(rec)))
@@ -82,6 +83,7 @@ func TestCasesThroughGowsdlClient(t *testing.T) {
 // An empty <dateNaissance/>, what other clients send, is absent too (see
 // TestAcceptedVariants).
 func TestGowsdlClientAbsentFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	rec := &recorder{}
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(rec)))
@@ -98,6 +100,7 @@ func TestGowsdlClientAbsentFields(t *testing.T) {
 // TestGowsdlClientSeesFault: gowsdl's client reports a fault, sent with
 // HTTP 500 as WS-I requires, as an *HTTPError whose body is the fault.
 func TestGowsdlClientSeesFault(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	client := wsconnecteur.NewConnecteurPortType(gowsdl.NewClient(e.url, gowsdl.WithHTTPClient(http.DefaultClient)))
 	_, err := client.ConsulterBoursierContext(context.Background(), &wsconnecteur.ConsulterBoursier{Identifiant: "1111037734A"})

@@ -26,6 +26,7 @@ const jaxwsRuntime = "/usr/share/java/jaxws-rt.jar"
 // invalid identifier, the typed fault and a wrong password (401). The
 // README's example (testdata/java/Exemple.java) runs too.
 func TestJavaClient(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	ensureDebianPackages(t, lookPaths("wsimport", "javac", "java"), "openjdk-17-jdk-headless", "jaxws", "libjaxws-java")
 	s := startService(t)

@@ -41,6 +41,7 @@ type nodeResult struct {
 // one in one consulterBoursiers, and a batch of 1,001 identifiers, a fault. It needs node on PATH, and installs node-soap
 // into testdata/node (npm ci) the first time.
 func TestNodeSoapInterop(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not on PATH: skipping the node-soap interoperability test (install Node.js 20+ to run it)")

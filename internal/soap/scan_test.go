@@ -169,6 +169,7 @@ func FuzzDecoderMatchesEncodingXML(f *testing.F) {
 // TestScannerLimits: a tag stops being read at maxAttrs attributes, a
 // directive as soon as it starts, and nothing is read after either.
 func TestScannerLimits(t *testing.T) {
+	t.Parallel()
 	var s scanner
 	s.reset([]byte(`<a` + strings.Repeat(` b=""`, maxAttrs) + ` c="">`))
 	if _, err := s.next(); err == nil || !strings.Contains(err.Error(), "more than 32 attributes") {

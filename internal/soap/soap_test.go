@@ -156,6 +156,7 @@ func parseResponse(t testing.TB, r reply) Reponse {
 }
 
 func TestSeedEnvelopeAnswersBoursier(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	body, err := os.ReadFile(repo("testdata", "soap", "consulterBoursier.xml"))
 	require.NoError(t, err)
@@ -170,6 +171,7 @@ func TestSeedEnvelopeAnswersBoursier(t *testing.T) {
 // TestAcceptedVariants: envelopes written differently by different clients
 // all get the seed's answer.
 func TestAcceptedVariants(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, soap.Options{})
 	const seed = `<c:identifiant>1111037734L</c:identifiant><c:anneeUniversitaire>2014</c:anneeUniversitaire>`
 	for _, c := range []struct {
@@ -211,6 +213,7 @@ func TestAcceptedVariants(t *testing.T) {
 // TestAnnotations: the access log learns the operation, the masked
 // identifier, the answer and its internal reason, or the fault's code.
 func TestAnnotations(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.New(t)
 	pgtest.ImportFile(t, pool, repo("testdata", "extract.jsonl"))
 	h := soap.New(&bourse.Service{Store: postgres.NewStore(pool)}, soap.Options{})

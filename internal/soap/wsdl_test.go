@@ -63,6 +63,7 @@ func getWSDL(t *testing.T, url string, header http.Header) reply {
 }
 
 func TestWSDL(t *testing.T) {
+	t.Parallel()
 	svc := &bourse.Service{Store: emptyStore{}}
 	t.Run("public_url", func(t *testing.T) {
 		srv := httptest.NewServer(soap.New(svc, soap.Options{PublicURL: "https://connecteur.example.fr/"}))

@@ -16,6 +16,7 @@ const debianPython = "/usr/bin/python3"
 // testdata/cases.json, a batch with an invalid identifier, the fault's code
 // and a wrong password (401, whose soap:Client fault zeep reads).
 func TestZeepClient(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	ensureDebianPackages(t, func() bool {
 		return exec.Command(debianPython, "-c", "import zeep").Run() == nil
