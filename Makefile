@@ -33,7 +33,7 @@ stop:
 test:
 	@scripts/test.sh
 
-## lint: staticcheck on the Go code, and the OpenAPI description through Redocly's recommended rules
+## lint: go vet and staticcheck on the Go code, and the OpenAPI description through Redocly's recommended rules
 lint:
 	@scripts/lint.sh
 

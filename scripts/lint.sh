@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# make lint: staticcheck on the Go code, and the OpenAPI description linted by an independent linter
+# make lint: go vet and staticcheck on the Go code, and the OpenAPI description linted by an independent linter
 # (Redocly's recommended rules). Redocly's CLI is installed from npm, at a pinned version, into a cache
 # folder outside the checkout the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+go vet ./...
 go tool staticcheck ./...
 
 redocly_version=2.77.0

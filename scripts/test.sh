@@ -14,5 +14,6 @@ export PG_FSYNC=off PG_SYNCHRONOUS_COMMIT=off
 AGLAE_TEST_DATABASE_URL=$(scripts/pg.sh start "$tmp/pg")
 export AGLAE_TEST_DATABASE_URL
 
-go vet ./...
-go test -race -count=1 "${@:-./...}"
+# Four packages at a time on two cores: most of a package's time is spent waiting on PostgreSQL, a JVM
+# or a browser, not on the CPU. (go vet runs in make lint.)
+go test -race -count=1 -p "${TEST_PACKAGES_PARALLEL:-4}" "${@:-./...}"
