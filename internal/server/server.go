@@ -103,10 +103,10 @@ const DefaultMemoryLimit = 48 << 20
 
 // ConsultationLinger is the least time between two writes of the
 // consultation log (journal.Options.Linger): at 1,000 lookups/s, COPYs of
-// a few records each, one as soon as the last ended, cost PostgreSQL 380 µs
-// of CPU per lookup (a transaction, a commit and the follow-up's triggers
-// each); batched over this time they cost a fraction of it
-// (BENCHMARKS.md). The follow-up sees a consultation that much later.
+// a few records each, one as soon as the last ended (2.4 ms of backend CPU
+// each: a transaction, a commit, the follow-up's triggers), took PostgreSQL
+// to 345-374 µs of CPU per lookup; with COPYs of ~200 records, 183-203 µs
+// (BENCHMARKS.md). The follow-up sees a consultation up to that much later.
 const ConsultationLinger = 200 * time.Millisecond
 
 // applyMemoryLimit sets the Go runtime's soft memory limit to limit bytes,
