@@ -328,3 +328,34 @@ func TestProcReaders(t *testing.T) {
 		t.Errorf("procStat: ppid %d (want %d) err %v", ppid, os.Getppid(), err)
 	}
 }
+
+func TestParseWrk(t *testing.T) {
+	out := `Running 8s test @ http://127.0.0.1:18080/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.12ms    3.00ms  62.93ms   90.64%
+    Req/Sec     6.51k     0.90k    7.42k    70.64%
+  Latency Distribution
+     50%    4.20ms
+     75%    6.01ms
+     90%    8.50ms
+     99%    1.20s
+  104932 requests in 8.10s, 22.98MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  12954.57
+Transfer/sec:      1.04MB
+`
+	w, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wrkResult{requests: 104932, errors: 7, seconds: 8.1, rps: 12954.57,
+		latency: latency{Mean: 5.12, P50: 4.2, P90: 8.5, P99: 1200}}
+	if w != want {
+		t.Errorf("parseWrk = %+v, want %+v", w, want)
+	}
+	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n"); err == nil {
+		t.Error("parseWrk accepted a report without figures")
+	}
+}

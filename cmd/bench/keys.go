@@ -60,6 +60,7 @@ const (
 	streamRecheck
 	streamSoak
 	streamProbe
+	streamOpen
 )
 
 // loadKeys reads a seeded sample of up to n existing (identifier, year)

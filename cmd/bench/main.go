@@ -20,6 +20,12 @@
 //     ceiling);
 //   - rest: GET /v1/boursiers/{id}?annee=Y with the Bearer secret;
 //   - soap: POST /ws/connecteur (consulterBoursier) with HTTP Basic;
+//   - wrk: the plainest handler, REST and SOAP again, measured by wrk
+//     (when installed) one after the other: wrk costs the machine a few µs
+//     a request where vegeta costs 50 to 100, so its ratios say more of
+//     the service;
+//   - open: REST, then SOAP, open loop at --open-rate (1,000 lookups/s, the
+//     soak's rate) for their latency at a given load;
 //   - recheck: --recheck identifiers through POST /v1/consultations/lot,
 //     1,000 per batch, by a few parallel workers, timed whole
 //     ("unavailable" while the service lacks the endpoint).
@@ -90,11 +96,12 @@ type config struct {
 	phases         []string
 	soak           time.Duration
 	rate           int
+	openRate       int
 	flags          map[string]string // every flag and its value, for the report
 }
 
 // allPhases are the measured phases, in the order they run.
-var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseRecheck}
+var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseWrk, phaseOpen, phaseRecheck}
 
 func main() {
 	if len(os.Args) > 1 {
@@ -176,6 +183,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.bin, "bin", "", "service binary to measure (default: build ./cmd/aglae-connector)")
 	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to measure, comma-separated")
 	fs.DurationVar(&cfg.soak, "soak", 0, "run a soak test of this duration instead of the phases")
+	fs.IntVar(&cfg.openRate, "open-rate", 1000, "requests per second of the open-loop phase (REST, then SOAP)")
 	fs.IntVar(&cfg.rate, "rate", 1000, "requests per second of the soak test (open loop): twice a national peak of 500/s")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: bench [flags]   (or: bench compare OLD.json NEW.json)")
@@ -198,8 +206,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("--recheck must not be negative and --recheck-workers must be positive")
 	case cfg.sample < 1:
 		return cfg, errors.New("--sample must be positive")
-	case cfg.soak < 0 || cfg.rate < 1:
-		return cfg, errors.New("--soak must not be negative and --rate must be positive")
+	case cfg.soak < 0 || cfg.rate < 1 || cfg.openRate < 1:
+		return cfg, errors.New("--soak must not be negative, --rate and --open-rate must be positive")
 	}
 	var err error
 	if cfg.annees, err = parseAnnees(*annees, time.Now()); err != nil {

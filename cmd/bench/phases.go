@@ -78,6 +78,10 @@ func run(ctx context.Context, cfg config, rep *report) error {
 			b.addPhase(b.httpPhase(ctx, phaseREST, b.server, b.restLoad))
 		case phaseSOAP:
 			b.addPhase(b.httpPhase(ctx, phaseSOAP, b.server, b.soapLoad))
+		case phaseWrk:
+			err = b.wrkPhase(ctx)
+		case phaseOpen:
+			err = b.openPhase(ctx)
 		case phaseRecheck:
 			err = b.recheckPhase(ctx)
 		}

@@ -11,7 +11,11 @@
 // queued (up to Options.BatchMax records) and COPYs it in one
 // transaction; while it writes, new records queue up for the next batch.
 // At a low rate every record is written at once, at a high rate batches
-// grow by themselves.
+// grow by themselves. With Options.Linger, a COPY starts at most once per
+// Linger (unless BatchMax records are waiting): each COPY costs PostgreSQL
+// a fixed price (a transaction, a commit's flush, the follow-up's statement
+// triggers, about 2 ms of CPU) that batches of a few records, as a moderate
+// rate makes them, paid per record.
 //
 // # Outages: nothing is ever silently dropped
 //
@@ -118,6 +122,13 @@ type Options struct {
 	// Now is the clock the [Tracer] stamps and times consultations with.
 	// Default: time.Now.
 	Now func() time.Time
+	// Linger is the least time between the starts of two COPYs from
+	// memory: records that arrive meanwhile wait, in memory, to go in the
+	// next one, unless BatchMax of them are waiting or the journal is
+	// closing. A record arriving after a quiet spell is written at once.
+	// Records are never delayed on the request path, only in the log's
+	// queue. 0 (the default): no wait.
+	Linger time.Duration
 }
 
 // DefaultSpoolDir is where the spool lives when Options.SpoolDir is empty:
@@ -165,6 +176,7 @@ type Journal struct {
 	log      *zap.Logger
 	memLimit int
 	batchMax int
+	linger   time.Duration
 	spool    *spool
 
 	mu       sync.Mutex
@@ -173,6 +185,7 @@ type Journal struct {
 	closed   bool
 
 	wake  chan struct{} // to the writer: mem is no longer empty
+	full  chan struct{} // to the writer: mem holds a whole batch, stop lingering
 	spill chan struct{} // to the spooler: memory is over its limit
 	stop  chan struct{} // closed by Close
 
@@ -227,8 +240,10 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 		log:         log,
 		memLimit:    opts.MemoryLimit,
 		batchMax:    opts.BatchMax,
+		linger:      max(opts.Linger, 0),
 		spool:       sp,
 		wake:        make(chan struct{}, 1),
+		full:        make(chan struct{}, 1),
 		spill:       make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 		writerDone:  make(chan struct{}),
@@ -260,6 +275,9 @@ func (j *Journal) Record(c Consultation) {
 	j.mu.Unlock()
 	if n == 1 {
 		signal(j.wake)
+	}
+	if n == j.batchMax {
+		signal(j.full)
 	}
 	if over {
 		signal(j.spill)
@@ -392,6 +410,7 @@ func (j *Journal) writer() {
 		seg     *segment       // the spool segment batch comes from; nil: from memory
 		backoff = minBackoff
 		out     outage
+		last    time.Time // when the last COPY from memory started
 	)
 	for {
 		closing := j.stopping()
@@ -417,7 +436,13 @@ func (j *Journal) writer() {
 				}
 			}
 			if seg == nil {
+				if !closing {
+					j.lingerAfter(last)
+				}
 				batch = j.take(spare)
+				if len(batch) > 0 {
+					last = time.Now()
+				}
 			}
 			if len(batch) == 0 {
 				if closing {
@@ -470,6 +495,37 @@ func (j *Journal) writer() {
 			return
 		}
 		j.sleep(&backoff)
+	}
+}
+
+// lingerAfter waits, when records are queued, until Linger has passed
+// since last, a whole batch is queued, or Close.
+func (j *Journal) lingerAfter(last time.Time) {
+	if j.linger <= 0 || last.IsZero() {
+		return
+	}
+	wait := j.linger - time.Since(last)
+	if wait <= 0 {
+		return
+	}
+	select {
+	case <-j.full: // a stale signal at worst ends one wait early
+	default:
+	}
+	j.mu.Lock()
+	n := j.mem.len()
+	j.mu.Unlock()
+	if n == 0 || n >= j.batchMax {
+		// Nothing to wait for (the writer waits for a record first), or
+		// enough.
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-j.full:
+	case <-j.stop:
 	}
 }
 

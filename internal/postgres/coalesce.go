@@ -113,9 +113,12 @@ func (c *coalescer) run(round []*waiter) {
 		for _, w := range live {
 			w.res = nil
 		}
-		return c.store.batch(ctx, ids, annees, func(i int, x bourse.Dossier) {
-			live[i].res = append(live[i].res, x)
-		})
+		emit := func(i int, x bourse.Dossier) { live[i].res = append(live[i].res, x) }
+		if len(live) == 1 {
+			// A lone lookup, the usual case at a moderate rate.
+			return c.store.one(ctx, ids[0], annees[0], emit)
+		}
+		return c.store.batch(ctx, ids, annees, emit)
 	})
 	for _, w := range live {
 		if err != nil {

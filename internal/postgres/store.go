@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -89,6 +90,36 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (byIdentifiant, by
 		return nil, nil, err
 	}
 	return byIdentifiant, byIdentity, nil
+}
+
+// one runs sqlByIdentifiant, the lookup of one (identifier, year) pair,
+// and hands each row to emit as the pair at position 0, as batch would: a
+// statement on scalars costs the backend a third less than sqlBatch on
+// arrays of one (45 against 65 µs of CPU, most of either the round trip).
+// Its error is the driver's: the callers retry it and translate it.
+func (s *Store) one(ctx context.Context, identifiant string, annee int16, emit func(i int, x bourse.Dossier)) error {
+	rows, err := s.pool.Query(ctx, sqlByIdentifiant, identifiant, annee)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		own  bool
+		x    bourse.Dossier
+		r    dossierRow
+		date pgtype.Date
+	)
+	scan := []any{&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
+		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified}
+	_, err = pgx.ForEachRow(rows, scan, func() error {
+		d := x
+		d.Identity.DateNaissance = date.Time
+		d.Decision = nil
+		r.fill(&d)
+		emit(0, d)
+		return nil
+	})
+	return err
 }
 
 // dossierRow holds the nullable columns of a dossier row.

@@ -27,7 +27,7 @@ func requestID(next http.Handler) http.Handler {
 		if !plainID(id) {
 			id = newID()
 		}
-		w.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = []string{id} // canonical already: no Set, which canonicalises
 		ctx := context.WithValue(r.Context(), middleware.RequestIDKey, id)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -58,7 +58,9 @@ func newID() string {
 // (they may hold an identifier or a name), but the route pattern and the
 // handler's annotations, where identifiers are masked.
 func accessLog(log *zap.Logger, m *metrics) func(http.Handler) http.Handler {
-	log = log.Named("access")
+	// The caller would always be this function: capturing it cost a stack
+	// walk per request (runtime.Callers, 3 % of the service's CPU).
+	log = log.Named("access").WithOptions(zap.WithCaller(false))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()

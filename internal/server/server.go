@@ -101,6 +101,14 @@ func Defaults() Config {
 // near the live data (see BENCHMARKS.md for the ceiling it keeps).
 const DefaultMemoryLimit = 48 << 20
 
+// ConsultationLinger is the least time between two writes of the
+// consultation log (journal.Options.Linger): at 1,000 lookups/s, COPYs of
+// a few records each, one as soon as the last ended (2.4 ms of backend CPU
+// each: a transaction, a commit, the follow-up's triggers), took PostgreSQL
+// to 345-374 µs of CPU per lookup; with COPYs of ~200 records, 183-203 µs
+// (BENCHMARKS.md). The follow-up sees a consultation up to that much later.
+const ConsultationLinger = 200 * time.Millisecond
+
 // applyMemoryLimit sets the Go runtime's soft memory limit to limit bytes,
 // unless GOMEMLIMIT (which the runtime read at start) is set or limit is
 // not positive. It returns the limit in force.
@@ -167,7 +175,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("SUIVI_DATABASE_URL: %w", err)
 		}
 	}
-	m.journal, err = journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(m.pool), SpoolDir: m.Config.SpoolDir, Logger: m.Logger.Named("journal")})
+	m.journal, err = journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(m.pool), SpoolDir: m.Config.SpoolDir,
+		Logger: m.Logger.Named("journal"), Linger: ConsultationLinger})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
