@@ -251,3 +251,20 @@ type Recu struct {
 	// Validation is the validation the event made, if any.
 	Validation *Validation
 }
+
+// Marquee is an event waiting for someone: the CROUS (A_RETRAITER) or an
+// import (EN_ATTENTE_DECISION).
+type Marquee struct {
+	IdRecu          string
+	ClientID        string
+	Etat            EtatInscription
+	Motif           Motif
+	NumeroDossier   string
+	Academie        string
+	Identifiant     string
+	Annee           int
+	UAI             UAI
+	Formation       Formation
+	DateInscription time.Time
+	RecuLe          time.Time
+}

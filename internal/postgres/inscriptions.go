@@ -532,41 +532,24 @@ func (s *Inscriptions) Reapply(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Marquee is an event waiting for someone: the CROUS (A_RETRAITER) or an
-// import (EN_ATTENTE_DECISION).
-type Marquee struct {
-	IdRecu          string
-	ClientID        string
-	Etat            bourse.EtatInscription
-	Motif           bourse.Motif
-	NumeroDossier   string
-	Academie        string
-	Identifiant     string
-	Annee           int
-	UAI             bourse.UAI
-	Formation       bourse.Formation
-	DateInscription time.Time
-	RecuLe          time.Time
-}
-
 // Waiting lists the events in state etat (A_RETRAITER or
-// EN_ATTENTE_DECISION), of one académie unless academie is "", oldest
-// first, at most limit. Errors are of kind Unavailable or Internal.
-func (s *Inscriptions) Waiting(ctx context.Context, etat bourse.EtatInscription, academie string, limit int) ([]Marquee, error) {
-	var out []Marquee
+// EN_ATTENTE_DECISION), of one académie unless academie is "", of one
+// establishment unless uai is "", oldest first, at most limit. Errors are of kind Unavailable or Internal.
+func (s *Inscriptions) Waiting(ctx context.Context, etat bourse.EtatInscription, academie string, uai bourse.UAI, limit int) ([]bourse.Marquee, error) {
+	var out []bourse.Marquee
 	err := retryRead(ctx, "waiting registrations", func(ctx context.Context) error {
 		out = out[:0]
 		rows, err := s.pool.Query(ctx, `SELECT id_recu::text, client_id, etat, coalesce(motif, ''), coalesce(numero_dossier, ''),
 			coalesce(academie, ''), coalesce(identifiant, ''), annee_universitaire, uai, formation_code, formation_libelle,
 			date_inscription, recu_le
-			FROM connecteur.inscription WHERE etat = $1 AND ($2 = '' OR academie = $2)
-			ORDER BY recu_le, id_recu LIMIT $3`, string(etat), academie, limit)
+			FROM connecteur.inscription WHERE etat = $1 AND ($2 = '' OR academie = $2) AND ($3 = '' OR uai = $3)
+			ORDER BY recu_le, id_recu LIMIT $4`, string(etat), academie, string(uai), limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var m Marquee
+			var m bourse.Marquee
 			var annee int16
 			var uai string
 			var d pgtype.Date

@@ -127,6 +127,7 @@ type Main struct {
 	// limit is shared.
 	instances *instances
 	metrics   *metrics
+	queue     *postgres.Queue // the registration events' worker
 	mln       net.Listener
 	mhttp     *http.Server
 }
@@ -183,6 +184,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
+	inscriptions, err := postgres.NewInscriptions(m.pool)
+	if err != nil {
+		return err
+	}
+	im := m.metrics.watchInscriptions(inscriptions)
+	if m.queue, err = postgres.StartQueue(context.WithoutCancel(ctx), m.pool, inscriptions, postgres.QueueOptions{
+		OnProcessed: im.observe}); err != nil {
+		return err
+	}
+
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), SwitchDate: m.Config.SwitchDate, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
@@ -191,11 +202,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ping: m.read.Ping,
 		// API clients replicate like Aglaé's data: read them where lookups
 		// read, so that lookups go on while the primary is down.
-		authn:     &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
-		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst, Instances: m.instances},
-		batches:   newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
-		metrics:   m.metrics,
-		suiviPool: m.suivi,
+		authn:        &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
+		limiter:      &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst, Instances: m.instances},
+		batches:      newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
+		inscriptions: inscriptions,
+		metrics:      m.metrics,
+		suiviPool:    m.suivi,
 		console: console.New(console.Options{
 			Utilisateurs: postgres.NewUtilisateurs(m.pool), Sessions: postgres.NewSessions(m.pool),
 			Journal: postgres.NewConsole(m.suivi), Suivi: postgres.NewSuivi(m.suivi), Consultant: svc,
@@ -300,6 +312,10 @@ func (m *Main) closeAll(ctx context.Context) error {
 		errs = append(errs, m.journal.Close(jctx))
 		cancel()
 	}
+	if m.queue != nil {
+		// Jobs in progress finish (or roll back) before the pool closes.
+		errs = append(errs, m.queue.Stop(ctx))
+	}
 	if m.instances != nil {
 		m.instances.close(ctx)
 	}
@@ -360,6 +376,9 @@ type deps struct {
 	// suiviPool reads the consultation log for the follow-up and the
 	// control lists; nil: those routes are not mounted.
 	suiviPool *postgres.Pool
+	// inscriptions keeps the registration events; nil: their routes are
+	// not mounted.
+	inscriptions rest.InscriptionStore
 	// console is the gestionnaires' console, mounted at console.Path; nil:
 	// not mounted.
 	console http.Handler
@@ -418,6 +437,9 @@ func handler(d deps) http.Handler {
 			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
+		if d.inscriptions != nil {
+			rest.MountInscriptions(r, d.inscriptions, rest.Options{Logger: d.log})
+		}
 		if d.suiviPool != nil {
 			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{SwitchDate: d.cfg.SwitchDate, Logger: d.log})
 		}
