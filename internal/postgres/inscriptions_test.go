@@ -45,13 +45,12 @@ func dossierLine(ine, nom, etat, decision string) string {
 }
 
 type season struct {
-	t     *testing.T
-	ctx   context.Context
-	pool  *pgxpool.Pool
-	ins   *postgres.Inscriptions
-	svc   *bourse.Service
-	done  chan bourse.EtatInscription
-	count int
+	t    *testing.T
+	ctx  context.Context
+	pool *pgxpool.Pool
+	ins  *postgres.Inscriptions
+	svc  *bourse.Service
+	done chan bourse.EtatInscription
 }
 
 func newSeason(t *testing.T) *season {
