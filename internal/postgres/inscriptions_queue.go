@@ -39,6 +39,10 @@ type QueueOptions struct {
 	PollInterval time.Duration
 	// OnProcessed is called after each event is processed, with its state.
 	OnProcessed func(bourse.EtatInscription)
+	// RescueAfter is how long a job may stay running before it is taken for
+	// the job of a crashed instance and run again; a job is cancelled after
+	// half of it. 0: a minute.
+	RescueAfter time.Duration
 	Logger      *slog.Logger
 }
 
@@ -50,6 +54,7 @@ type QueueOptions struct {
 // dead letter.
 type Queue struct {
 	client *river.Client[pgx.Tx]
+	pool   *pgxpool.Pool
 }
 
 type traiterWorker struct {
@@ -69,34 +74,61 @@ func (w *traiterWorker) Work(ctx context.Context, job *river.Job[traiterArgs]) e
 	return err
 }
 
-// StartQueue starts working the events' jobs until Stop.
-func StartQueue(ctx context.Context, pool *pgxpool.Pool, store *Inscriptions, o QueueOptions) (*Queue, error) {
+// StartQueue starts working the events' jobs until Stop, on a pool of
+// its own to the database at url: the jobs in progress and river's
+// listener never take the connections of the intake and the lookups.
+func StartQueue(ctx context.Context, url string, o QueueOptions) (*Queue, error) {
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &traiterWorker{store: store, done: o.OnProcessed}); err != nil {
-		return nil, err
+	if o.RescueAfter <= 0 {
+		o.RescueAfter = time.Minute
 	}
-	c, err := newRiverClient(pool, &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
-		Workers:           workers,
-		FetchPollInterval: o.PollInterval,
-		Logger:            o.Logger,
-		JobTimeout:        time.Minute,
-	})
+	cfg, err := config(url)
 	if err != nil {
 		return nil, err
 	}
+	// A connection per worker, river's listener, its fetches and its
+	// maintenance.
+	cfg.MaxConns = int32(o.Workers + 4)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, translate("job queue", err)
+	}
+	store, err := NewInscriptions(pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &traiterWorker{store: store, done: o.OnProcessed}); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	c, err := newRiverClient(pool, &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Workers:              workers,
+		FetchPollInterval:    o.PollInterval,
+		Logger:               o.Logger,
+		JobTimeout:           o.RescueAfter / 2,
+		RescueStuckJobsAfter: o.RescueAfter,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if err := c.Start(ctx); err != nil {
+		pool.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{client: c}, nil
+	return &Queue{client: c, pool: pool}, nil
 }
 
 // Stop lets the jobs in progress finish within ctx, then stops.
 func (q *Queue) Stop(ctx context.Context) error {
-	return q.client.Stop(ctx)
+	err := q.client.Stop(ctx)
+	q.pool.Close()
+	return err
 }
 
 // JobStats are the registration jobs by state.

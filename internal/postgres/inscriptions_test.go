@@ -65,7 +65,7 @@ func newSeason(t *testing.T) *season {
 	require.NoError(t, err)
 	s := &season{t: t, ctx: ctx, pool: pool, ins: ins, done: make(chan bourse.EtatInscription, 100),
 		svc: &bourse.Service{Store: postgres.NewStore(pool)}}
-	q, err := postgres.StartQueue(ctx, pool, ins, postgres.QueueOptions{Workers: 2,
+	q, err := postgres.StartQueue(ctx, pool.Config().ConnString(), postgres.QueueOptions{Workers: 2,
 		OnProcessed: func(e bourse.EtatInscription) { s.done <- e }})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })

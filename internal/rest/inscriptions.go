@@ -267,12 +267,12 @@ func (h *inscriptionRoutes) postARetraiter(w http.ResponseWriter, r *http.Reques
 
 // recuJSON is a receipt on the wire.
 type recuJSON struct {
-	IdRecu      string          `json:"idRecu"`
-	IdEvenement string          `json:"idEvenement"`
-	Etat        string          `json:"etat"`
-	Motif       string          `json:"motif,omitempty"`
-	RecuLe      string          `json:"recuLe"`
-	TraiteLe    string          `json:"traiteLe,omitempty"`
+	IdRecu      string      `json:"idRecu"`
+	IdEvenement string      `json:"idEvenement"`
+	Etat        string      `json:"etat"`
+	Motif       string      `json:"motif,omitempty"`
+	RecuLe      string      `json:"recuLe"`
+	TraiteLe    string      `json:"traiteLe,omitempty"`
 	Validation  *Validation `json:"validation,omitempty"`
 }
 

@@ -69,6 +69,10 @@ type Config struct {
 	// connecteur.instance; the instances that beat within three intervals
 	// share each client's rate limit. 0: DefaultInstanceHeartbeat.
 	InstanceHeartbeat time.Duration
+	// InscriptionRescue is how long a registration event's job may run
+	// before it is taken for the job of a crashed instance and run again;
+	// a job gets half of it. 0: a minute.
+	InscriptionRescue time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -189,8 +193,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	im := m.metrics.watchInscriptions(inscriptions)
-	if m.queue, err = postgres.StartQueue(context.WithoutCancel(ctx), m.pool, inscriptions, postgres.QueueOptions{
-		OnProcessed: im.observe}); err != nil {
+	if m.queue, err = postgres.StartQueue(context.WithoutCancel(ctx), m.Config.DatabaseURL, postgres.QueueOptions{
+		OnProcessed: im.observe, RescueAfter: m.Config.InscriptionRescue}); err != nil {
 		return err
 	}
 
