@@ -21,6 +21,7 @@ import (
 type Inscriptions struct {
 	pool  *pgxpool.Pool
 	queue *river.Client[pgx.Tx] // insert-only: the worker runs its own client (see Queue)
+	group *receiver
 }
 
 // NewInscriptions returns the store of pool.
@@ -29,7 +30,11 @@ func NewInscriptions(pool *pgxpool.Pool) (*Inscriptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inscriptions{pool: pool, queue: q}, nil
+	s := &Inscriptions{pool: pool, queue: q}
+	// Two transactions at once leave the pool's other connections to
+	// lookups; each commits every event that arrived meanwhile.
+	s.group = &receiver{s: s, max: 2}
+	return s, nil
 }
 
 // traiterArgs is the job of one event: process it.
@@ -67,14 +72,7 @@ func scanRecu(row pgx.Row, r *bourse.Recu) error {
 // with other content it is an error of kind Conflict. Other errors are of
 // kind Unavailable or Internal.
 func (s *Inscriptions) Receive(ctx context.Context, clientID string, in bourse.Inscription) (r bourse.Recu, created bool, err error) {
-	rs, cs, err := s.ReceiveBatch(ctx, clientID, []bourse.Inscription{in})
-	if err != nil {
-		return r, false, err
-	}
-	if rs[0].err != nil {
-		return r, false, rs[0].err
-	}
-	return rs[0].Recu, cs[0], nil
+	return s.group.receive(ctx, clientID, in)
 }
 
 // Received is one event's receipt in a batch, or its own error.
@@ -96,24 +94,39 @@ const sqlReceive = `INSERT INTO connecteur.inscription (client_id, id_evenement,
 // transaction: one commit (one WAL flush) for them all. Each event gets its
 // receipt, or its own Conflict error; created tells which were new.
 func (s *Inscriptions) ReceiveBatch(ctx context.Context, clientID string, ins []bourse.Inscription) ([]Received, []bool, error) {
-	out := make([]Received, len(ins))
-	created := make([]bool, len(ins))
+	items := make([]receiveItem, len(ins))
+	for i, in := range ins {
+		items[i] = receiveItem{clientID: clientID, in: in}
+	}
+	return s.receiveItems(ctx, items)
+}
+
+// receiveItem is one event of a client.
+type receiveItem struct {
+	clientID string
+	in       bourse.Inscription
+}
+
+func (s *Inscriptions) receiveItems(ctx context.Context, items []receiveItem) ([]Received, []bool, error) {
+	out := make([]Received, len(items))
+	created := make([]bool, len(items))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		for _, in := range ins {
+		for _, it := range items {
+			in := it.in
 			var nom, prenom *string
 			var naissance pgtype.Date
 			if id := in.Query.Identity; id != nil {
 				nom, prenom, naissance = &id.Nom, &id.Prenom, dateOnly(id.DateNaissance)
 			}
-			b.Queue(sqlReceive, clientID, in.IdEvenement, in.Empreinte(), string(in.Type), nullString(in.Query.Identifiant),
+			b.Queue(sqlReceive, it.clientID, in.IdEvenement, in.Empreinte(), string(in.Type), nullString(in.Query.Identifiant),
 				nom, prenom, naissance, in.Query.Annee, string(in.UAI), in.Formation.Code, in.Formation.Libelle,
 				dateOnly(in.DateInscription))
 		}
 		br := tx.SendBatch(ctx, b)
 		var jobs []river.InsertManyParams
 		var replays []int
-		for i := range ins {
+		for i := range items {
 			err := scanRecu(br.QueryRow(), &out[i].Recu)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
@@ -132,7 +145,7 @@ func (s *Inscriptions) ReceiveBatch(ctx context.Context, clientID string, ins []
 		for _, i := range replays {
 			var empreinte string
 			row := tx.QueryRow(ctx, `SELECT `+recuColumns+`, empreinte FROM connecteur.inscription
-				WHERE client_id = $1 AND id_evenement = $2`, clientID, ins[i].IdEvenement)
+				WHERE client_id = $1 AND id_evenement = $2`, items[i].clientID, items[i].in.IdEvenement)
 			var motif string
 			var traite pgtype.Timestamptz
 			r := &out[i].Recu
@@ -144,7 +157,7 @@ func (s *Inscriptions) ReceiveBatch(ctx context.Context, clientID string, ins []
 				t := traite.Time
 				r.TraiteLe = &t
 			}
-			if empreinte != ins[i].Empreinte() {
+			if empreinte != items[i].in.Empreinte() {
 				out[i] = Received{err: &bourse.Error{Kind: bourse.KindConflict, Field: "idEvenement",
 					Message: "this event id was already received with other content (receipt " + r.IdRecu + ")"}}
 			}
