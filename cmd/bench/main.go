@@ -22,7 +22,10 @@
 //   - soap: POST /ws/connecteur (consulterBoursier) with HTTP Basic;
 //   - recheck: --recheck identifiers through POST /v1/consultations/lot,
 //     1,000 per batch, by a few parallel workers, timed whole
-//     ("unavailable" while the service lacks the endpoint).
+//     ("unavailable" while the service lacks the endpoint);
+//   - inscriptions: registration events POSTed to /v1/inscriptions by 64
+//     connections for --duration, each acknowledged (201) once committed
+//     (durability on), then the time until the worker processed them all.
 //
 // Identifiers are drawn at random (seeded) from a sample of the existing
 // (identifier, year) pairs, plus 10 % valid INE-BEA absent from the
@@ -94,7 +97,7 @@ type config struct {
 }
 
 // allPhases are the measured phases, in the order they run.
-var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseRecheck}
+var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseRecheck, phaseInscriptions}
 
 func main() {
 	if len(os.Args) > 1 {

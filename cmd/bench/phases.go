@@ -80,6 +80,8 @@ func run(ctx context.Context, cfg config, rep *report) error {
 			b.addPhase(b.httpPhase(ctx, phaseSOAP, b.server, b.soapLoad))
 		case phaseRecheck:
 			err = b.recheckPhase(ctx)
+		case phaseInscriptions:
+			err = b.inscriptionsPhase(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("phase %s: %w", p, err)

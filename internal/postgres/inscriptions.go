@@ -375,23 +375,8 @@ func lockEtudiant(ctx context.Context, tx pgx.Tx, identifiant string, annee int)
 // river job there, so an event is processed exactly once). It returns the
 // event's state afterwards. Errors are of kind Unavailable or Internal.
 func (s *Inscriptions) Process(ctx context.Context, idRecu string, from []bourse.EtatInscription, complete func(pgx.Tx) error) (bourse.EtatInscription, error) {
-	// A first lookup, outside the transaction, finds the student to lock.
-	row, err := s.load(ctx, s.pool, idRecu, false)
-	if err != nil {
-		return "", translate("process registration", err)
-	}
-	first, err := dossiersIn(ctx, s.pool, row.in.Query)
-	if err != nil {
-		return "", translate("process registration", err)
-	}
 	var etat bourse.EtatInscription
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		identifiant := identifiantOf(first.NumeroDossier)
-		if identifiant != "" {
-			if err := lockEtudiant(ctx, tx, identifiant, row.in.Query.Annee); err != nil {
-				return err
-			}
-		}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		row, err := s.load(ctx, tx, idRecu, true)
 		if err != nil {
 			return err
@@ -402,6 +387,13 @@ func (s *Inscriptions) Process(ctx context.Context, idRecu string, from []bourse
 			pending = pending || row.etat == f
 		}
 		if pending {
+			// Events that designate the student alike are processed one at
+			// a time; two that designate them differently (a number, an
+			// identity) may race, and the unique constraint makes the
+			// second fail and retry, to find the first's validation.
+			if err := lockEtudiant(ctx, tx, studentKey(row.in.Query), row.in.Query.Annee); err != nil {
+				return err
+			}
 			if etat, err = s.apply(ctx, tx, idRecu, row); err != nil {
 				return err
 			}
@@ -412,6 +404,16 @@ func (s *Inscriptions) Process(ctx context.Context, idRecu string, from []bourse
 		return nil
 	})
 	return etat, translate("process registration", err)
+}
+
+// studentKey is how an event designates its student: the number, else the
+// normalised identity.
+func studentKey(q bourse.Query) string {
+	if q.Identifiant != "" {
+		return q.Identifiant
+	}
+	id := q.Identity
+	return bourse.NormalizeNom(id.Nom) + "|" + bourse.NormalizeNom(id.Prenom) + "|" + id.DateNaissance.Format(time.DateOnly)
 }
 
 // apply decides the event row (locked in tx) and writes the outcome.

@@ -33,7 +33,7 @@ func newRiverClient(pool *pgxpool.Pool, cfg *river.Config) (*river.Client[pgx.Tx
 
 // QueueOptions configures the worker of the registration events.
 type QueueOptions struct {
-	Workers int // events processed at once; 0: 4
+	Workers int // events processed at once; 0: 16
 	// PollInterval is how often the queue is polled besides river's
 	// notifications; 0: river's default (1 s).
 	PollInterval time.Duration
@@ -79,7 +79,7 @@ func (w *traiterWorker) Work(ctx context.Context, job *river.Job[traiterArgs]) e
 // listener never take the connections of the intake and the lookups.
 func StartQueue(ctx context.Context, url string, o QueueOptions) (*Queue, error) {
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 16
 	}
 	if o.RescueAfter <= 0 {
 		o.RescueAfter = time.Minute
@@ -106,9 +106,13 @@ func StartQueue(ctx context.Context, url string, o QueueOptions) (*Queue, error)
 		return nil, err
 	}
 	c, err := newRiverClient(pool, &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
-		Workers:              workers,
-		FetchPollInterval:    o.PollInterval,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Workers:           workers,
+		FetchPollInterval: o.PollInterval,
+		// River fetches at most the free workers' worth of jobs, then waits
+		// this long: its default (100 ms) capped processing at 10 fetches
+		// a second.
+		FetchCooldown:        5 * time.Millisecond,
 		Logger:               o.Logger,
 		JobTimeout:           o.RescueAfter / 2,
 		RescueStuckJobsAfter: o.RescueAfter,
