@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,4 +265,47 @@ func TestInscriptionReceiptUnknown(t *testing.T) {
 	var be *bourse.Error
 	require.True(t, errors.As(err, &be))
 	assert.Equal(t, bourse.KindNotFound, be.Kind, "another client's receipt is not shown")
+}
+
+// Events sent at once share transactions; each is answered once
+// committed, the same id twice (even in one transaction) is created once.
+func TestInscriptionReceiveTogether(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	ins, err := postgres.NewInscriptions(pool)
+	require.NoError(t, err)
+	const n = 200
+	type got struct {
+		r       bourse.Recu
+		created bool
+		err     error
+	}
+	res := make([]got, 2*n)
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		wg.Go(func() {
+			in, err := event(fmt.Sprintf("ev-%d", i%n), "INSCRIPTION", ineSeed, uaiUM1).Validate(bourse.Appelant{})
+			require.NoError(t, err)
+			r, created, err := ins.Receive(ctx, "um1", in)
+			res[i] = got{r, created, err}
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		a, b := res[i], res[i+n]
+		require.NoError(t, a.err)
+		require.NoError(t, b.err)
+		assert.Equal(t, a.r.IdRecu, b.r.IdRecu, "one receipt per event id")
+		assert.True(t, a.created != b.created, "created once")
+		if a.created || b.created {
+			created++
+		}
+	}
+	assert.Equal(t, n, created)
+	var rows, jobs int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.inscription`).Scan(&rows))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river.river_job`).Scan(&jobs))
+	assert.Equal(t, n, rows)
+	assert.Equal(t, n, jobs, "one job per event")
 }
