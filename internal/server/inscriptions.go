@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
@@ -51,4 +52,48 @@ func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(st.Pending), "pending")
 	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(st.Running), "running")
 	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(st.Discarded), "discarded")
+}
+
+// queueRunner starts the registration events' worker, and keeps trying
+// while the primary cannot be reached: as for the consultation log, a
+// primary down when the service starts is not fatal (lookups go on from
+// the replicas; the events wait in the database for the worker).
+type queueRunner struct {
+	stop chan struct{}
+	done chan struct{}
+	q    *postgres.Queue
+}
+
+func runQueue(url string, o postgres.QueueOptions, log *zap.Logger) *queueRunner {
+	r := &queueRunner{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			q, err := postgres.StartQueue(ctx, url, o)
+			cancel()
+			if err == nil {
+				r.q = q
+				return
+			}
+			log.Error("the registration events' worker could not start; retrying in 5 s", zap.Error(err))
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}()
+	return r
+}
+
+// close stops trying, then stops the worker if it runs: the jobs in
+// progress finish (or roll back) within ctx.
+func (r *queueRunner) close(ctx context.Context) error {
+	close(r.stop)
+	<-r.done
+	if r.q == nil {
+		return nil
+	}
+	return r.q.Stop(ctx)
 }

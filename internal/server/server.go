@@ -131,7 +131,7 @@ type Main struct {
 	// limit is shared.
 	instances *instances
 	metrics   *metrics
-	queue     *postgres.Queue // the registration events' worker
+	queue     *queueRunner // the registration events' worker
 	mln       net.Listener
 	mhttp     *http.Server
 }
@@ -193,10 +193,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	im := m.metrics.watchInscriptions(inscriptions)
-	if m.queue, err = postgres.StartQueue(context.WithoutCancel(ctx), m.Config.DatabaseURL, postgres.QueueOptions{
-		OnProcessed: im.observe, RescueAfter: m.Config.InscriptionRescue}); err != nil {
-		return err
-	}
+	m.queue = runQueue(m.Config.DatabaseURL, postgres.QueueOptions{OnProcessed: im.observe,
+		RescueAfter: m.Config.InscriptionRescue}, m.Logger.Named("inscriptions"))
 
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), SwitchDate: m.Config.SwitchDate, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
@@ -318,7 +316,7 @@ func (m *Main) closeAll(ctx context.Context) error {
 	}
 	if m.queue != nil {
 		// Jobs in progress finish (or roll back) before the pool closes.
-		errs = append(errs, m.queue.Stop(ctx))
+		errs = append(errs, m.queue.close(ctx))
 	}
 	if m.instances != nil {
 		m.instances.close(ctx)
