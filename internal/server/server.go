@@ -96,6 +96,7 @@ func Defaults() Config {
 		RateLimit:            float64(auth.DefaultRate),
 		RateBurst:            auth.DefaultBurst,
 		InstanceHeartbeat:    DefaultInstanceHeartbeat,
+		InscriptionRescue:    time.Minute,
 	}
 }
 
