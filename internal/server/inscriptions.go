@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,8 @@ type queueRunner struct {
 	stop chan struct{}
 	done chan struct{}
 	q    *postgres.Queue
+	once sync.Once
+	err  error
 }
 
 func runQueue(url string, o postgres.QueueOptions, log *zap.Logger) *queueRunner {
@@ -69,9 +72,10 @@ func runQueue(url string, o postgres.QueueOptions, log *zap.Logger) *queueRunner
 	go func() {
 		defer close(r.done)
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			q, err := postgres.StartQueue(ctx, url, o)
-			cancel()
+			// Not a context with a deadline: river's client stops when the
+			// context given to its Start is done. Connecting is bounded by
+			// the pool's connect timeout.
+			q, err := postgres.StartQueue(context.Background(), url, o)
 			if err == nil {
 				r.q = q
 				return
@@ -89,11 +93,14 @@ func runQueue(url string, o postgres.QueueOptions, log *zap.Logger) *queueRunner
 
 // close stops trying, then stops the worker if it runs: the jobs in
 // progress finish (or roll back) within ctx.
+// Later calls return the first's error.
 func (r *queueRunner) close(ctx context.Context) error {
-	close(r.stop)
-	<-r.done
-	if r.q == nil {
-		return nil
-	}
-	return r.q.Stop(ctx)
+	r.once.Do(func() {
+		close(r.stop)
+		<-r.done
+		if r.q != nil {
+			r.err = r.q.Stop(ctx)
+		}
+	})
+	return r.err
 }
