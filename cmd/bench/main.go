@@ -28,7 +28,10 @@
 //     soak's rate) for their latency at a given load;
 //   - recheck: --recheck identifiers through POST /v1/consultations/lot,
 //     1,000 per batch, by a few parallel workers, timed whole
-//     ("unavailable" while the service lacks the endpoint).
+//     ("unavailable" while the service lacks the endpoint);
+//   - inscriptions: registration events POSTed to /v1/inscriptions by 64
+//     connections for --duration, each acknowledged (201) once committed
+//     (durability on), then the time until the worker processed them all.
 //
 // Identifiers are drawn at random (seeded) from a sample of the existing
 // (identifier, year) pairs, plus 10 % valid INE-BEA absent from the
@@ -101,7 +104,7 @@ type config struct {
 }
 
 // allPhases are the measured phases, in the order they run.
-var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseWrk, phaseOpen, phaseRecheck}
+var allPhases = []string{phasePlain, phaseDB, phaseREST, phaseSOAP, phaseWrk, phaseOpen, phaseRecheck, phaseInscriptions}
 
 func main() {
 	if len(os.Args) > 1 {

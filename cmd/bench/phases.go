@@ -84,6 +84,8 @@ func run(ctx context.Context, cfg config, rep *report) error {
 			err = b.openPhase(ctx)
 		case phaseRecheck:
 			err = b.recheckPhase(ctx)
+		case phaseInscriptions:
+			err = b.inscriptionsPhase(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("phase %s: %w", p, err)

@@ -22,22 +22,23 @@ const reportFormat = 1
 
 // report is everything a run measured; it is written as JSON.
 type report struct {
-	Format   int                `json:"format"`
-	Mode     string             `json:"mode"` // bench or soak
-	Started  time.Time          `json:"started"`
-	Finished time.Time          `json:"finished"`
-	Git      string             `json:"git,omitempty"`
-	Machine  machine            `json:"machine"`
-	Flags    map[string]string  `json:"flags"`
-	Database database           `json:"database"`
-	Import   *importResult      `json:"import,omitempty"`
-	Phases   []*phaseResult     `json:"phases,omitempty"`
-	Recheck  *recheckResult     `json:"recheck,omitempty"`
-	Ratios   map[string]float64 `json:"ratios,omitempty"`
-	Targets  []targetCheck      `json:"targets,omitempty"`
-	Soak     *soakResult        `json:"soak,omitempty"`
-	Notes    []string           `json:"notes,omitempty"`
-	Error    string             `json:"error,omitempty"`
+	Format       int                 `json:"format"`
+	Mode         string              `json:"mode"` // bench or soak
+	Started      time.Time           `json:"started"`
+	Finished     time.Time           `json:"finished"`
+	Git          string              `json:"git,omitempty"`
+	Machine      machine             `json:"machine"`
+	Flags        map[string]string   `json:"flags"`
+	Database     database            `json:"database"`
+	Import       *importResult       `json:"import,omitempty"`
+	Phases       []*phaseResult      `json:"phases,omitempty"`
+	Recheck      *recheckResult      `json:"recheck,omitempty"`
+	Inscriptions *inscriptionsResult `json:"inscriptions,omitempty"`
+	Ratios       map[string]float64  `json:"ratios,omitempty"`
+	Targets      []targetCheck       `json:"targets,omitempty"`
+	Soak         *soakResult         `json:"soak,omitempty"`
+	Notes        []string            `json:"notes,omitempty"`
+	Error        string              `json:"error,omitempty"`
 }
 
 type machine struct {

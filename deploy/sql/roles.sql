@@ -129,7 +129,7 @@ DECLARE
     s text;
     o record;
 BEGIN
-    FOREACH s IN ARRAY ARRAY['aglae', 'connecteur'] LOOP
+    FOREACH s IN ARRAY ARRAY['aglae', 'connecteur', 'river'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = s);
         IF (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = s) <> 'aglae_owner' THEN
             EXECUTE format('ALTER SCHEMA %I OWNER TO aglae_owner', s);
@@ -253,3 +253,29 @@ BEGIN
     END IF;
 END
 $instance$;
+
+-- 7. Registration events (issue 13). The service stores the events and their jobs (schema river, the job
+--    queue, whose tables rivermigrate creates at `migrate`), processes them (reads the barème, writes the
+--    validations) and settles the CROUS's marked ones; the import applies the events that waited for a
+--    decision (as aglae_import); operators bind CROUS clients to their académie, hand the validations to
+--    Aglaé and record its acknowledgment, and read the queue's dead letter.
+DO $inscription$
+BEGIN
+    IF to_regclass('connecteur.inscription') IS NULL THEN
+        RETURN;
+    END IF;
+    GRANT SELECT, INSERT, UPDATE ON connecteur.inscription, connecteur.validation TO aglae_connector, aglae_import;
+    GRANT SELECT ON connecteur.bareme, connecteur.client_academie TO aglae_connector, aglae_import;
+    GRANT USAGE ON SCHEMA connecteur TO aglae_import;
+    GRANT USAGE ON ALL SEQUENCES IN SCHEMA connecteur TO aglae_connector, aglae_import;
+    GRANT SELECT, INSERT, UPDATE ON connecteur.client_academie TO aglae_admin;      -- clients add --academie
+    GRANT SELECT, UPDATE (acquittee_le, modifie_le) ON connecteur.validation TO aglae_admin;  -- validations ack
+    GRANT SELECT ON connecteur.inscription TO aglae_admin;
+    IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'river') THEN
+        GRANT USAGE ON SCHEMA river TO aglae_connector, aglae_admin;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA river TO aglae_connector;
+        GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA river TO aglae_connector;
+        GRANT SELECT ON ALL TABLES IN SCHEMA river TO aglae_admin;                  -- inscriptions (dead letter)
+    END IF;
+END
+$inscription$;

@@ -94,6 +94,9 @@ const (
 	RaisonDefinitive           Raison = "ATTRIBUTION_DEFINITIVE"
 	RaisonConditionnelle       Raison = "ATTRIBUTION_CONDITIONNELLE"
 	RaisonRejet                Raison = "REJET"
+	// RaisonValidationInscription: Aglaé's decision is conditional, but the
+	// connector validated it after the student's registration (SPEC §9).
+	RaisonValidationInscription Raison = "VALIDATION_INSCRIPTION"
 )
 
 // Identity is a student's civil identity as typed at registration or as
@@ -122,6 +125,9 @@ type Dossier struct {
 	Identity      Identity
 	Etat          Etat
 	Decision      *Decision // nil while no decision was taken
+	// Validee: the connector holds a live validation of this dossier (a
+	// registration made its conditional attribution definitive).
+	Validee bool
 }
 
 // Query is one lookup: an identifier, an identity, or both, for one

@@ -83,6 +83,9 @@ func evaluate(x Dossier) verdict {
 		return verdict{rangDefinitive, RaisonDefinitive}
 	case dec != nil && dec.Nature == NatureRejet:
 		return verdict{rangNonBoursier, RaisonRejet}
+	case x.Validee && dec != nil && dec.Nature == NatureConditionnelle:
+		// The connector's validation, beside Aglaé's conditional decision.
+		return verdict{rangDefinitive, RaisonValidationInscription}
 	case x.Etat == EtatNonTraite:
 		return verdict{rangEnAttente, RaisonNonTraite}
 	case x.Etat == EtatPiecesManquantes:

@@ -15,6 +15,8 @@ const (
 	KindInvalid                 // bad input from the caller
 	KindNotFound                // a resource that does not exist
 	KindUnavailable             // the database is down or too slow: retry later
+	KindConflict                // the request contradicts what is stored (an event id sent again with other content)
+	KindForbidden               // the caller may not act on this resource
 )
 
 func (k Kind) String() string {
@@ -25,6 +27,10 @@ func (k Kind) String() string {
 		return "not_found"
 	case KindUnavailable:
 		return "unavailable"
+	case KindConflict:
+		return "conflict"
+	case KindForbidden:
+		return "forbidden"
 	default:
 		return "internal"
 	}

@@ -52,6 +52,8 @@ func init() {
 		{"suivi", "suivi --uai UAI --depuis DATE [--format csv|json]\n                                 the students whose answer changed since DATE (the follow-up)", runSuivi},
 		{"controles", "controles --uai UAI [--annee YYYY] LISTE [--format csv|json]\n                                 a control list: statuts, numeros-differents, en-attente, inconnus, identites-differentes", runControles},
 		{"recheck", "recheck --uai UAI [--annee YYYY]\n                                 re-ask the engine about the students still waiting, and record the answers", runRecheck},
+		{"validations", "validations --depuis T | ack ID...\n                                 hand the validations made from registrations to Aglaé (JSON Lines), record its acknowledgment", runValidations},
+		{"inscriptions", "inscriptions [--json]          the registration events by state, and the dead letter (jobs that failed every attempt)", runInscriptions},
 		{"rapport", "rapport --uai UAI [--annee YYYY] [--depuis DATE] [--mail ADDRESS]\n                                 the lists and the follow-up: printed, or mailed with the CSV files attached", runReport},
 	}
 }

@@ -15,8 +15,8 @@ import (
 )
 
 const clientsUsage = `usage:
-  aglae-connector clients add --nom NOM [--uai UAI] [--certificat SUBJECT] [--debit N] [--rafale N] [--json]
-      create an API client and print its id and secret, once
+  aglae-connector clients add --nom NOM [--uai UAI | --academie ACA] [--certificat SUBJECT] [--debit N] [--rafale N] [--json]
+      create an API client and print its id and secret, once; --academie makes it a CROUS's client
   aglae-connector clients list
       list the API clients
   aglae-connector clients revoke ID
@@ -36,8 +36,17 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 	rate := fs.Float64("debit", 0, "lookups per second allowed (default: the service's)")
 	burst := fs.Int("rafale", 0, "burst of lookups allowed above the rate (default: the service's)")
 	asJSON := fs.Bool("json", false, `print {"id": ..., "secret": ...} only`)
+	academie := fs.String("academie", "", "the académie of a CROUS's client, e.g. VER: it reads and settles the registrations marked there")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *academie != "" {
+		if _, err := bourse.ValidAcademie("--academie", *academie); err != nil {
+			return exitError{2, err}
+		}
+		if *uai != "" {
+			return exitError{2, errors.New("--academie and --uai exclude each other: a CROUS's client belongs to no establishment")}
+		}
 	}
 
 	// Validate before connecting.
@@ -85,6 +94,11 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 		}
 		break
 	}
+	if *academie != "" {
+		if err := bindAcademie(ctx, pool, c.ID, *academie); err != nil {
+			return err
+		}
+	}
 
 	if *asJSON {
 		return writeJSON(env.Stdout, struct {
@@ -95,6 +109,9 @@ func runClientsAdd(ctx context.Context, env Env, args []string) error {
 	who := "integrator"
 	if c.UAI != "" {
 		who = "UAI " + c.UAI
+	}
+	if *academie != "" {
+		who = "CROUS, académie " + *academie
 	}
 	fmt.Fprintf(env.Stderr, "client %q created (%s)\n", c.Nom, who)
 	fmt.Fprintf(env.Stdout, "id:     %s\nsecret: %s\n", c.ID, secret)

@@ -114,7 +114,9 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	el := time.Since(start)
 	fmt.Fprintf(env.Stderr, "import: %d dossiers (%d created, %d changed, %d unchanged), %d students created or changed, in %s (%.0f dossiers/s)\n",
 		res.Dossiers, res.Created, res.Changed, res.Unchanged, res.Etudiants, el.Round(time.Millisecond), float64(res.Dossiers)/el.Seconds())
-	return nil
+	// After the data is swapped, in the same run: the registrations that
+	// waited for a decision are applied (issue 13).
+	return afterImport(ctx, env, pool)
 }
 
 // rss is the process's resident memory, for progress lines.

@@ -61,6 +61,8 @@ type serveConfig struct {
 	LogLevel      confString `conf:"env:LOG_LEVEL,flag:log-level,default:info,help:debug; info; warn or error"`
 	YearSwitch    confString `conf:"env:ACADEMIC_YEAR_SWITCH,flag:academic-year-switch,default:07-01,help:the day (MM-DD; Europe/Paris) the default academic year moves on"`
 
+	InscriptionRescue confDuration `conf:"env:INSCRIPTION_RESCUE_AFTER,flag:inscription-rescue-after,default:1m,help:a registration event's job still running after this long ('duration') is taken for the job of a crashed instance and run again; a job gets half of it to finish"`
+
 	InstanceHeartbeat confDuration `conf:"env:INSTANCE_HEARTBEAT,flag:instance-heartbeat,default:5s,help:how often the instance beats in the database ('duration'); the instances live within three beats share each client's rate limit"`
 
 	Rest conf.Args `conf:"noprint"` // positional arguments: serve takes none
@@ -288,7 +290,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	}{
 		{"LookupTimeout", c.LookupTimeout}, {"ReadTimeout", c.ReadTimeout}, {"WriteTimeout", c.WriteTimeout},
 		{"IdleTimeout", c.IdleTimeout}, {"ShutdownTimeout", c.ShutdownTimeout},
-		{"InstanceHeartbeat", c.InstanceHeartbeat},
+		{"InstanceHeartbeat", c.InstanceHeartbeat}, {"InscriptionRescue", c.InscriptionRescue},
 	} {
 		if d.v <= 0 {
 			return server.Config{}, bad(d.field, "a positive duration such as 10s", time.Duration(d.v))
@@ -336,6 +338,7 @@ func (c *serveConfig) server() (server.Config, error) {
 	cfg.SpoolDir = string(c.SpoolDir)
 	cfg.SwitchDate = sw
 	cfg.InstanceHeartbeat = time.Duration(c.InstanceHeartbeat)
+	cfg.InscriptionRescue = time.Duration(c.InscriptionRescue)
 	return cfg, nil
 }
 

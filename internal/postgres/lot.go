@@ -63,7 +63,7 @@ func (s *Store) batch(ctx context.Context, identifiants []string, annees []int16
 		date pgtype.Date
 	)
 	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified}
+		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &x.Validee}
 	_, err = pgx.ForEachRow(rows, scan, func() error {
 		d := x
 		d.Identity.DateNaissance = date.Time

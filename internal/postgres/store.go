@@ -30,9 +30,11 @@ func NewStore(pool *pgxpool.Pool) *Store {
 var _ bourse.Store = (*Store)(nil)
 
 // The columns the engine needs; the first one tells which branch found the
-// row (true: by identifier).
+// row (true: by identifier). The last one reads the connector's validations
+// beside Aglaé's decision (an index probe on validation_dossier).
 const dossierColumns = `d.numero_dossier, d.identifiant, d.annee_universitaire, e.nom, e.prenom, e.date_naissance,
-	d.etat, d.decision_nature, d.echelon, d.date_decision, d.sous_reserve_progression, d.progression_verifiee`
+	d.etat, d.decision_nature, d.echelon, d.date_decision, d.sous_reserve_progression, d.progression_verifiee,
+	EXISTS (SELECT FROM connecteur.validation v WHERE v.numero_dossier = d.numero_dossier AND v.annulee_le IS NULL)`
 
 const (
 	// Both branches are index scans: dossier_identifiant_annee, and
@@ -73,7 +75,7 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (byIdentifiant, by
 				date pgtype.Date
 			)
 			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified); err != nil {
+				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &x.Validee); err != nil {
 				return err
 			}
 			x.Identity.DateNaissance = date.Time

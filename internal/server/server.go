@@ -69,6 +69,10 @@ type Config struct {
 	// connecteur.instance; the instances that beat within three intervals
 	// share each client's rate limit. 0: DefaultInstanceHeartbeat.
 	InstanceHeartbeat time.Duration
+	// InscriptionRescue is how long a registration event's job may run
+	// before it is taken for the job of a crashed instance and run again;
+	// a job gets half of it. 0: a minute.
+	InscriptionRescue time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -92,6 +96,7 @@ func Defaults() Config {
 		RateLimit:            float64(auth.DefaultRate),
 		RateBurst:            auth.DefaultBurst,
 		InstanceHeartbeat:    DefaultInstanceHeartbeat,
+		InscriptionRescue:    time.Minute,
 	}
 }
 
@@ -135,6 +140,7 @@ type Main struct {
 	// limit is shared.
 	instances *instances
 	metrics   *metrics
+	queue     *queueRunner // the registration events' worker
 	mln       net.Listener
 	mhttp     *http.Server
 }
@@ -192,6 +198,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.metrics.watchPool(m.pool)
 	m.metrics.watchJournal(m.journal)
 
+	inscriptions, err := postgres.NewInscriptions(m.pool)
+	if err != nil {
+		return err
+	}
+	im := m.metrics.watchInscriptions(inscriptions)
+	m.queue = runQueue(m.Config.DatabaseURL, postgres.QueueOptions{OnProcessed: im.observe,
+		RescueAfter: m.Config.InscriptionRescue}, m.Logger.Named("inscriptions"))
+
 	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(m.read), SwitchDate: m.Config.SwitchDate, Timeout: m.Config.LookupTimeout}, m.journal)
 	h := handler(deps{
 		cfg:  m.Config,
@@ -200,11 +214,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ping: m.read.Ping,
 		// API clients replicate like Aglaé's data: read them where lookups
 		// read, so that lookups go on while the primary is down.
-		authn:     &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
-		limiter:   &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst, Instances: m.instances},
-		batches:   newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
-		metrics:   m.metrics,
-		suiviPool: m.suivi,
+		authn:        &auth.Authenticator{Store: postgres.NewClients(m.read), Logger: m.Logger.Named("auth")},
+		limiter:      &auth.Limiter{Default: rate.Limit(m.Config.RateLimit), DefaultBurst: m.Config.RateBurst, Instances: m.instances},
+		batches:      newQuota(m.Config.MaxBatches, m.Config.MaxBatchesPerClient),
+		inscriptions: inscriptions,
+		metrics:      m.metrics,
+		suiviPool:    m.suivi,
 		console: console.New(console.Options{
 			Utilisateurs: postgres.NewUtilisateurs(m.pool), Sessions: postgres.NewSessions(m.pool),
 			Journal: postgres.NewConsole(m.suivi), Suivi: postgres.NewSuivi(m.suivi), Consultant: svc,
@@ -309,6 +324,10 @@ func (m *Main) closeAll(ctx context.Context) error {
 		errs = append(errs, m.journal.Close(jctx))
 		cancel()
 	}
+	if m.queue != nil {
+		// Jobs in progress finish (or roll back) before the pool closes.
+		errs = append(errs, m.queue.close(ctx))
+	}
 	if m.instances != nil {
 		m.instances.close(ctx)
 	}
@@ -369,6 +388,9 @@ type deps struct {
 	// suiviPool reads the consultation log for the follow-up and the
 	// control lists; nil: those routes are not mounted.
 	suiviPool *postgres.Pool
+	// inscriptions keeps the registration events; nil: their routes are
+	// not mounted.
+	inscriptions rest.InscriptionStore
 	// console is the gestionnaires' console, mounted at console.Path; nil:
 	// not mounted.
 	console http.Handler
@@ -427,6 +449,9 @@ func handler(d deps) http.Handler {
 			shedding, charge(d.limiter, batches, d.cfg.LookupTimeout), auth.LimitMiddleware(d.limiter, onError)))
 		rest.New(d.svc, rest.Options{Logger: d.log}).Mount(r)
 		r.Handle(soap.Path, soapSvc)
+		if d.inscriptions != nil {
+			rest.MountInscriptions(r, d.inscriptions, rest.Options{Logger: d.log})
+		}
 		if d.suiviPool != nil {
 			rest.MountSuivi(r, suivi.Reader{Store: postgres.NewSuivi(d.suiviPool)}, rest.SuiviOptions{SwitchDate: d.cfg.SwitchDate, Logger: d.log})
 		}

@@ -26,6 +26,7 @@ var (
 	Unauthorized     = Kind{http.StatusUnauthorized, "unauthorized", "Authentication required", true, "UNAUTHORIZED"}
 	Forbidden        = Kind{http.StatusForbidden, "forbidden", "Forbidden", true, "FORBIDDEN"}
 	NotFound         = Kind{http.StatusNotFound, "not-found", "Not found", true, "NOT_FOUND"}
+	Conflict         = Kind{http.StatusConflict, "conflict", "Conflict", true, "CONFLICT"}
 	MethodNotAllowed = Kind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", true, "METHOD_NOT_ALLOWED"}
 	NotAcceptable    = Kind{http.StatusNotAcceptable, "not-acceptable", "Not acceptable", true, "NOT_ACCEPTABLE"}
 	TooLarge         = Kind{http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large", true, "BODY_TOO_LARGE"}
@@ -71,6 +72,10 @@ func Classify(err error) (Kind, string) {
 			return InvalidInput, be.Message
 		case bourse.KindNotFound:
 			return NotFound, be.Message
+		case bourse.KindConflict:
+			return Conflict, be.Message
+		case bourse.KindForbidden:
+			return Forbidden, be.Message
 		case bourse.KindUnavailable:
 			return Unavailable, "the service is temporarily unavailable, retry later"
 		}
