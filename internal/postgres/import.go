@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aglae-connector/aglae-connector/internal/extract"
@@ -155,31 +157,13 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 
 const sqlImportBegin = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`
 
-// lot holds the staging rows of one lot of dossiers; cle the keys of every
-// line, for the checks that span lines.
-const sqlStaging = `CREATE TEMP TABLE lot (
-	ligne int NOT NULL, numero_dossier text NOT NULL, identifiant text NOT NULL,
-	annee_universitaire smallint NOT NULL, academie text NOT NULL,
-	nom text NOT NULL, prenom text NOT NULL, date_naissance date NOT NULL,
-	nom_normalise text NOT NULL, prenom_normalise text NOT NULL, etat text NOT NULL,
-	decision_nature text, echelon text, montant_annuel numeric(7,2), bareme smallint, date_decision date,
-	sous_reserve_progression boolean, progression_verifiee boolean, points_charge smallint, points_distance smallint,
-	empreinte text NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE cle (
-	ligne int NOT NULL, numero_dossier text NOT NULL, identifiant text NOT NULL,
-	nom text NOT NULL, prenom text NOT NULL, date_naissance date NOT NULL
-) ON COMMIT DROP`
+// lot holds the dossiers of a lot that changed, to update them; cle the
+// keys of every line, for the checks that span lines (identite: a hash of
+// nom, prenom and dateNaissance).
+var sqlStaging = `CREATE TEMP TABLE lot ON COMMIT DROP AS SELECT ` + strings.Join(dossierTableColumns, ", ") + ` FROM aglae.dossier WITH NO DATA;
+CREATE TEMP TABLE cle (ligne int NOT NULL, numero_dossier text NOT NULL, identifiant text NOT NULL, identite bigint NOT NULL) ON COMMIT DROP`
 
-var lotColumns = []string{
-	"ligne", "numero_dossier", "identifiant", "annee_universitaire", "academie",
-	"nom", "prenom", "date_naissance", "nom_normalise", "prenom_normalise", "etat",
-	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
-	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance",
-	"empreinte",
-}
-
-const sqlKeepKeys = `INSERT INTO cle SELECT ligne, numero_dossier, identifiant, nom, prenom, date_naissance FROM lot`
+var cleColumns = []string{"ligne", "numero_dossier", "identifiant", "identite"}
 
 // merger merges lots of dossiers within the import's transaction, and
 // times its statements.
@@ -199,7 +183,7 @@ const (
 	nSteps
 )
 
-var stepNames = [nSteps]string{"copy", "students", "dossiers", "vœux and documents"}
+var stepNames = [nSteps]string{"keys", "students", "dossiers", "vœux and documents"}
 
 // steps reports the time each kind of statement took, summed over the lots.
 func (m *merger) steps(step func(string)) {
@@ -210,25 +194,23 @@ func (m *merger) steps(step func(string)) {
 
 func (m *merger) timed(s int, start time.Time) { m.spent[s] += time.Since(start) }
 
-// lot stages one lot and, unless the extract is known to be faulty, merges
-// it: students, dossiers, then the vœux and missing documents of the
-// dossiers written.
+// lot keeps the keys of a lot's lines and, unless the extract is known to
+// be faulty, merges it: students, dossiers, then the vœux and missing
+// documents of the dossiers written. What is new is COPYed into its table
+// (multi-row inserts, in key order); what changed is updated. Only the
+// import writes these tables, one at a time: what a lot reads of them
+// stays true until it writes.
 func (m *merger) lot(ctx context.Context, l lot) error {
 	start := time.Now()
-	if _, err := m.tx.Exec(ctx, `TRUNCATE lot`); err != nil {
-		return translate("import: staging", err)
-	}
 	i := 0
-	if _, err := m.tx.CopyFrom(ctx, pgx.Identifier{"lot"}, lotColumns, pgx.CopyFromFunc(func() ([]any, error) {
+	if _, err := m.tx.CopyFrom(ctx, pgx.Identifier{"cle"}, cleColumns, pgx.CopyFromFunc(func() ([]any, error) {
 		if i == len(l.dossiers) {
 			return nil, nil
 		}
+		d := &l.dossiers[i]
 		i++
-		return lotRow(&l.dossiers[i-1], l.empreintes[i-1]), nil
+		return []any{d.Line, d.NumeroDossier, d.Identifiant, identite(d)}, nil
 	})); err != nil {
-		return translate("import: copy", err)
-	}
-	if _, err := m.tx.Exec(ctx, sqlKeepKeys); err != nil {
 		return translate("import: copy", err)
 	}
 	m.timed(stepCopy, start)
@@ -239,32 +221,14 @@ func (m *merger) lot(ctx context.Context, l lot) error {
 	}
 
 	start = time.Now()
-	t, err := m.tx.Exec(ctx, sqlMergeEtudiants)
-	if err != nil {
+	if err := m.etudiants(ctx, l.dossiers); err != nil {
 		return translate("import: students", err)
 	}
-	m.res.Etudiants += int(t.RowsAffected())
 	m.timed(stepStudents, start)
 
 	start = time.Now()
-	rows, err := m.tx.Query(ctx, sqlMergeDossiers)
+	written, changed, err := m.dossiers(ctx, l)
 	if err != nil {
-		return translate("import: dossiers", err)
-	}
-	written := make(map[string]bool, len(l.dossiers))
-	var changed []string
-	var numero string
-	var cree bool
-	if _, err := pgx.ForEachRow(rows, []any{&numero, &cree}, func() error {
-		written[numero] = true
-		if cree {
-			m.res.Created++
-		} else {
-			m.res.Changed++
-			changed = append(changed, numero)
-		}
-		return nil
-	}); err != nil {
 		return translate("import: dossiers", err)
 	}
 	m.timed(stepDossiers, start)
@@ -284,6 +248,153 @@ func (m *merger) lot(ctx context.Context, l lot) error {
 	m.timed(stepVoeux, start)
 	return nil
 }
+
+// etudiants creates the students of a lot that are new and updates those
+// whose identity changed. The last line of a student wins their identity
+// (a later lot's line updates what an earlier lot wrote).
+func (m *merger) etudiants(ctx context.Context, ds []extract.Dossier) error {
+	last := make(map[string]*extract.Dossier, len(ds))
+	ids := make([]string, 0, len(ds))
+	for i := range ds {
+		d := &ds[i]
+		if p, ok := last[d.Identifiant]; !ok {
+			ids = append(ids, d.Identifiant)
+			last[d.Identifiant] = d
+		} else if d.Line > p.Line {
+			last[d.Identifiant] = d
+		}
+	}
+	slices.Sort(ids)
+	rows, err := m.tx.Query(ctx, `SELECT identifiant, nom, prenom, date_naissance FROM aglae.etudiant WHERE identifiant = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	var id, nom, prenom string
+	var naissance time.Time
+	var changed []*extract.Dossier
+	if _, err := pgx.ForEachRow(rows, []any{&id, &nom, &prenom, &naissance}, func() error {
+		d := last[id]
+		if d.Nom != nom || d.Prenom != prenom || !sameDate(d.DateNaissance, naissance) {
+			changed = append(changed, d)
+		}
+		delete(last, id) // what is left is new
+		return nil
+	}); err != nil {
+		return err
+	}
+	j := 0
+	if _, err := m.tx.CopyFrom(ctx, pgx.Identifier{"aglae", "etudiant"}, etudiantColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		for ; j < len(ids); j++ {
+			if d, ok := last[ids[j]]; ok {
+				j++
+				return []any{d.Identifiant, d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NormalizedNom, d.NormalizedPrenom}, nil
+			}
+		}
+		return nil, nil
+	})); err != nil {
+		return err
+	}
+	m.res.Etudiants += len(last) + len(changed)
+	if len(changed) == 0 {
+		return nil
+	}
+	var u struct {
+		ids, noms, prenoms, nomsN, prenomsN []string
+		naissances                          []pgtype.Date
+	}
+	for _, d := range changed {
+		u.ids, u.noms, u.prenoms = append(u.ids, d.Identifiant), append(u.noms, d.Nom), append(u.prenoms, d.Prenom)
+		u.naissances = append(u.naissances, dateOnly(d.DateNaissance))
+		u.nomsN, u.prenomsN = append(u.nomsN, d.NormalizedNom), append(u.prenomsN, d.NormalizedPrenom)
+	}
+	_, err = m.tx.Exec(ctx, sqlUpdateEtudiants, u.ids, u.noms, u.prenoms, u.naissances, u.nomsN, u.prenomsN)
+	return err
+}
+
+var etudiantColumns = []string{"identifiant", "nom", "prenom", "date_naissance", "nom_normalise", "prenom_normalise"}
+
+const sqlUpdateEtudiants = `UPDATE aglae.etudiant e SET nom = u.nom, prenom = u.prenom, date_naissance = u.date_naissance,
+	nom_normalise = u.nom_normalise, prenom_normalise = u.prenom_normalise
+FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[])
+	AS u(identifiant, nom, prenom, date_naissance, nom_normalise, prenom_normalise)
+WHERE e.identifiant = u.identifiant`
+
+func sameDate(a, b time.Time) bool {
+	ya, ma, da := a.Date()
+	yb, mb, db := b.Date()
+	return ya == yb && ma == mb && da == db
+}
+
+// dossiers writes the dossiers of a lot whose fingerprint changed: new
+// ones by COPY, changed ones by an update from the staging table. It
+// returns the dossier numbers written, and those of them that existed.
+func (m *merger) dossiers(ctx context.Context, l lot) (written map[string]bool, changed []string, err error) {
+	nums := make([]string, len(l.dossiers))
+	for i := range l.dossiers {
+		nums[i] = l.dossiers[i].NumeroDossier
+	}
+	rows, err := m.tx.Query(ctx, `SELECT numero_dossier, empreinte FROM aglae.dossier WHERE numero_dossier = ANY($1)`, nums)
+	if err != nil {
+		return nil, nil, err
+	}
+	held := make(map[string]string, len(l.dossiers))
+	var num, empreinte string
+	if _, err := pgx.ForEachRow(rows, []any{&num, &empreinte}, func() error {
+		held[num] = empreinte
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	written = make(map[string]bool, len(l.dossiers))
+	var isNew, isChanged []int
+	for i := range l.dossiers {
+		d := &l.dossiers[i]
+		e, ok := held[d.NumeroDossier]
+		switch {
+		case !ok:
+			isNew = append(isNew, i)
+		case e != l.empreintes[i]:
+			isChanged = append(isChanged, i)
+			changed = append(changed, d.NumeroDossier)
+		default:
+			continue
+		}
+		written[d.NumeroDossier] = true
+	}
+	m.res.Created += len(isNew)
+	m.res.Changed += len(isChanged)
+	copyRows := func(table pgx.Identifier, idx []int) error {
+		k := 0
+		_, err := m.tx.CopyFrom(ctx, table, dossierTableColumns, pgx.CopyFromFunc(func() ([]any, error) {
+			if k == len(idx) {
+				return nil, nil
+			}
+			k++
+			return importRow(&l.dossiers[idx[k-1]], l.empreintes[idx[k-1]]), nil
+		}))
+		return err
+	}
+	if len(isNew) > 0 {
+		if err := copyRows(pgx.Identifier{"aglae", "dossier"}, isNew); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(isChanged) > 0 {
+		if _, err := m.tx.Exec(ctx, `TRUNCATE lot`); err != nil {
+			return nil, nil, err
+		}
+		if err := copyRows(pgx.Identifier{"lot"}, isChanged); err != nil {
+			return nil, nil, err
+		}
+		if _, err := m.tx.Exec(ctx, sqlUpdateDossiers); err != nil {
+			return nil, nil, err
+		}
+	}
+	return written, changed, nil
+}
+
+var sqlUpdateDossiers = `UPDATE aglae.dossier d SET ` + setFrom(dossierTableColumns[1:], "l") + `, importe_le = now()
+FROM lot l WHERE d.numero_dossier = l.numero_dossier`
 
 // copyVoeuxPieces COPYs the vœux and missing documents of the dossiers
 // written, in the order of their primary keys (the lot is sorted by
@@ -335,7 +446,7 @@ var crossChecks = []crossCheck{
 		      GROUP BY numero_dossier HAVING count(*) > 1) d ORDER BY 2`},
 	{"identifiant", `SELECT 'one identifier with different identities (nom, prenom, dateNaissance) on lines ' || array_to_string(lignes, ', '), lignes[1]
 		FROM (SELECT array_agg(ligne ORDER BY ligne) AS lignes FROM cle
-		      GROUP BY identifiant HAVING count(DISTINCT (nom, prenom, date_naissance)) > 1) d ORDER BY 2`},
+		      GROUP BY identifiant HAVING count(DISTINCT identite) > 1) d ORDER BY 2`},
 }
 
 func runCrossCheck(ctx context.Context, tx pgx.Tx, c crossCheck, fault func(extract.Fault)) (int, error) {
@@ -356,35 +467,16 @@ func runCrossCheck(ctx context.Context, tx pgx.Tx, c crossCheck, fault func(extr
 	return n, err
 }
 
-// The last line of a student wins their identity (a later lot's line
-// updates what an earlier lot wrote).
-const sqlMergeEtudiants = `INSERT INTO aglae.etudiant AS e (identifiant, nom, prenom, date_naissance, nom_normalise, prenom_normalise)
-SELECT DISTINCT ON (identifiant) identifiant, nom, prenom, date_naissance, nom_normalise, prenom_normalise
-FROM lot ORDER BY identifiant, ligne DESC
-ON CONFLICT (identifiant) DO UPDATE SET nom = excluded.nom, prenom = excluded.prenom,
-	date_naissance = excluded.date_naissance, nom_normalise = excluded.nom_normalise,
-	prenom_normalise = excluded.prenom_normalise
-WHERE (e.nom, e.prenom, e.date_naissance) IS DISTINCT FROM (excluded.nom, excluded.prenom, excluded.date_naissance)`
-
-// A dossier is written only when its fingerprint changed; the dossiers
-// written come back with whether they are new (xmax = 0 on a row the
-// INSERT created). A lot holds a dossier once (the reader sees to it).
-var sqlMergeDossiers = `INSERT INTO aglae.dossier AS d (` + strings.Join(dossierTableColumns, ", ") + `)
-SELECT ` + strings.Join(dossierTableColumns, ", ") + ` FROM lot ORDER BY numero_dossier
-ON CONFLICT (numero_dossier) DO UPDATE SET ` + setExcluded(dossierTableColumns[1:]) + `, importe_le = now()
-WHERE d.empreinte IS DISTINCT FROM excluded.empreinte
-RETURNING d.numero_dossier, (xmax = 0) AS cree`
-
 var dossierTableColumns = []string{
 	"numero_dossier", "identifiant", "annee_universitaire", "academie", "etat",
 	"decision_nature", "echelon", "montant_annuel", "bareme", "date_decision",
 	"sous_reserve_progression", "progression_verifiee", "points_charge", "points_distance", "empreinte",
 }
 
-func setExcluded(cols []string) string {
+func setFrom(cols []string, from string) string {
 	s := make([]string, len(cols))
 	for i, c := range cols {
-		s[i] = c + " = excluded." + c
+		s[i] = c + " = " + from + "." + c
 	}
 	return strings.Join(s, ", ")
 }

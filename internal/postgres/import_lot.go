@@ -114,27 +114,38 @@ func (lr *lotReader) run(ctx context.Context, opts ImportOptions) {
 	}
 }
 
-// lotRow is the staging row of a dossier (its vœux and missing documents
-// go straight to their tables).
-func lotRow(d *extract.Dossier, empreinte string) []any {
+// importRow is the row of aglae.dossier of a dossier, in the order of
+// dossierTableColumns.
+func importRow(d *extract.Dossier, empreinte string) []any {
 	row := []any{
-		d.Line, d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie,
-		d.Nom, d.Prenom, dateOnly(d.DateNaissance), d.NormalizedNom, d.NormalizedPrenom, string(d.Etat),
+		d.NumeroDossier, d.Identifiant, int16(d.Annee), d.Academie, string(d.Etat),
 		nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		empreinte,
 	}
 	if dec := d.Decision; dec != nil {
-		row[11] = string(dec.Nature)
-		row[12] = dec.Echelon
-		row[13] = dec.MontantAnnuel
-		row[14] = dec.Bareme
-		row[15] = dateOnly(dec.Date)
-		row[16] = dec.SousReserveProgression
-		row[17] = dec.ProgressionVerified
-		row[18] = dec.PointsCharge
-		row[19] = dec.PointsDistance
+		row[5] = string(dec.Nature)
+		row[6] = dec.Echelon
+		row[7] = dec.MontantAnnuel
+		row[8] = dec.Bareme
+		row[9] = dateOnly(dec.Date)
+		row[10] = dec.SousReserveProgression
+		row[11] = dec.ProgressionVerified
+		row[12] = dec.PointsCharge
+		row[13] = dec.PointsDistance
 	}
 	return row
+}
+
+// identite is a hash of a line's identity (nom, prenom, dateNaissance):
+// lines of one identifier must agree on it.
+func identite(d *extract.Dossier) int64 {
+	h := fnv.New64a()
+	var b []byte
+	b = strconv.AppendQuote(b, d.Nom)
+	b = strconv.AppendQuote(b, d.Prenom)
+	b = d.DateNaissance.AppendFormat(b, time.DateOnly)
+	h.Write(b)
+	return int64(h.Sum64())
 }
 
 // fingerprint is the fingerprint of what the import stores of a dossier
