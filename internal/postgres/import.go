@@ -116,7 +116,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 	if err := ctx.Err(); err != nil {
 		return res, translate("import", err)
 	}
-	m.steps(step)
+	m.step(step)
 
 	// Checks that span lines, reported like the others.
 	for _, c := range crossChecks {
@@ -185,11 +185,14 @@ const (
 
 var stepNames = [nSteps]string{"keys", "students", "dossiers", "vœux and documents"}
 
-// steps reports the time each kind of statement took, summed over the lots.
-func (m *merger) steps(step func(string)) {
+// step reports the read and merge as one step, with the time each kind of
+// statement took, summed over the lots.
+func (m *merger) step(step func(string)) {
+	s := make([]string, nSteps)
 	for i, d := range m.spent {
-		step(fmt.Sprintf("%s (%s in PostgreSQL)", stepNames[i], d.Round(time.Millisecond)))
+		s[i] = fmt.Sprintf("%s %s", stepNames[i], d.Round(time.Millisecond))
 	}
+	step(fmt.Sprintf("read and merge of %d lots (in PostgreSQL: %s)", m.lots, strings.Join(s, ", ")))
 }
 
 func (m *merger) timed(s int, start time.Time) { m.spent[s] += time.Since(start) }
