@@ -13,3 +13,6 @@ func WithLots(opts ImportOptions, n int, afterLot func(lots int)) ImportOptions 
 // DossierTableColumns are the columns of aglae.dossier the import writes
 // from the extract.
 var DossierTableColumns = dossierTableColumns
+
+// AppendQuoted exposes appendQuoted to the black-box tests.
+var AppendQuoted = appendQuoted

@@ -67,7 +67,8 @@ func (lr *lotReader) run(ctx context.Context, opts ImportOptions) {
 	}
 	cur := lot{dossiers: make([]extract.Dossier, 0, opts.lot)}
 	send := func() bool {
-		slices.SortStableFunc(cur.dossiers, func(a, b extract.Dossier) int {
+		// A number twice in a lot is a fault (nothing is merged): no need for a stable sort.
+		slices.SortFunc(cur.dossiers, func(a, b extract.Dossier) int {
 			return strings.Compare(a.NumeroDossier, b.NumeroDossier)
 		})
 		for i := 1; i < len(cur.dossiers); i++ {
@@ -155,7 +156,7 @@ func identite(d *extract.Dossier) int64 {
 func fingerprint(d extract.Dossier) string {
 	h := fnv.New128a()
 	var b []byte
-	str := func(s string) { b = strconv.AppendQuote(b, s); b = append(b, 0) }
+	str := func(s string) { b = appendQuoted(b, s); b = append(b, 0) }
 	num := func(n int) { b = strconv.AppendInt(b, int64(n), 10); b = append(b, 0) }
 	str(d.Identifiant)
 	num(d.Annee)
@@ -205,4 +206,18 @@ func derefInt(p *int, none int) int {
 		return none
 	}
 	return *p
+}
+
+// appendQuoted is strconv.AppendQuote, quicker for the printable ASCII
+// strings most fields are (the fingerprints of stored dossiers depend on
+// its output staying the same).
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
