@@ -66,6 +66,7 @@ func (lr *lotReader) run(ctx context.Context, opts ImportOptions) {
 		}
 	}
 	cur := lot{dossiers: make([]extract.Dossier, 0, opts.lot)}
+	var buf []byte
 	send := func() bool {
 		// A number twice in a lot is a fault (nothing is merged): no need for a stable sort.
 		slices.SortFunc(cur.dossiers, func(a, b extract.Dossier) int {
@@ -78,7 +79,7 @@ func (lr *lotReader) run(ctx context.Context, opts ImportOptions) {
 		}
 		cur.empreintes = make([]string, len(cur.dossiers))
 		for i := range cur.dossiers {
-			cur.empreintes[i] = fingerprint(cur.dossiers[i])
+			cur.empreintes[i] = fingerprint(&cur.dossiers[i], &buf)
 		}
 		select {
 		case lr.lots <- cur:
@@ -153,9 +154,10 @@ func identite(d *extract.Dossier) int64 {
 // (vœux and missing documents included, the student's identity aside: it
 // lives in aglae.etudiant): equal for equal dossiers, whatever the line's
 // layout. Computed here, on the reader's core, rather than by PostgreSQL.
-func fingerprint(d extract.Dossier) string {
+func fingerprint(d *extract.Dossier, buf *[]byte) string {
 	h := fnv.New128a()
-	var b []byte
+	b := (*buf)[:0]
+	defer func() { *buf = b }() // the next dossier reuses the buffer
 	str := func(s string) { b = appendQuoted(b, s); b = append(b, 0) }
 	num := func(n int) { b = strconv.AppendInt(b, int64(n), 10); b = append(b, 0) }
 	str(d.Identifiant)
