@@ -128,7 +128,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 	}
 	step("checks")
 	if res.Faults > 0 {
-		res.Created, res.Changed, res.Etudiants = 0, 0, 0
+		res.Dossiers, res.Created, res.Changed, res.Etudiants = 0, 0, 0, 0
 		return res, nil
 	}
 	res.Unchanged = res.Dossiers - res.Created - res.Changed
