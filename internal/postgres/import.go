@@ -26,7 +26,9 @@ type ImportResult struct {
 	Faults    int // faults found; when not zero, nothing was imported
 }
 
-// ImportOptions tunes an import.
+// ImportOptions tunes an import. Its callbacks are never called at the
+// same time, but OnFault and OnProgress are called from the goroutine that
+// reads the extract.
 type ImportOptions struct {
 	// OnFault is called for every fault of the extract.
 	OnFault func(extract.Fault)
@@ -55,13 +57,14 @@ const importLot = 10_000
 const importLock int64 = 0x61676c61_65696d70
 
 // Import streams the extract r into the database. A goroutine reads and
-// validates the extract and hands out lots of valid dossiers; each lot is
-// copied (COPY) into a staging table and merged at once, while the next
-// lot is being read: students and dossiers are upserted by identifier and
-// numeroDossier, and only a dossier whose fingerprint changed is written,
-// whole (its vœux and missing documents are COPYed straight into their
-// tables). The checks that span lines run at the end over the keys of
-// every line.
+// validates the extract and hands out lots of valid dossiers, sorted by
+// numeroDossier, while PostgreSQL merges the lot before: the keys of its
+// lines go to a staging table for the checks that span lines; its new
+// students, dossiers, vœux and missing documents are COPYed into their
+// tables, the students whose identity changed and the dossiers whose
+// fingerprint changed are updated (a changed dossier's vœux and missing
+// documents replaced), and an unchanged dossier is not written. The checks
+// that span lines run at the end.
 //
 // It all happens in one transaction on one connection (imports are
 // serialized by an advisory lock): lookups see the data as it was until
@@ -74,8 +77,8 @@ func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts ImportOpt
 		return res, translate("import", err)
 	}
 	defer conn.Release()
-	// The staging tables of a lot stay in memory if they fit; the setting
-	// only takes before the session's first temporary table: best effort.
+	// The staging tables stay in memory if they fit; the setting only
+	// takes before the session's first temporary table: best effort.
 	_, _ = conn.Exec(ctx, `SET temp_buffers = '64MB'`)
 
 	tx, err := conn.Begin(ctx)
