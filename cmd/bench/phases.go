@@ -215,13 +215,13 @@ func (b *bench) loadData(ctx context.Context) error {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	logf("import: running")
-	imp, err := b.svc.importFile(ctx, file, b.cfg.dossiers)
+	imp, err := b.svc.importFile(ctx, file, b.cfg.dossiers, b.postmaster)
 	if err != nil {
 		return err
 	}
 	b.rep.Import = imp
-	logf("import: %d dossiers in %.1f s (%.0f dossiers/s), peak RSS %.1f MiB, %.1f s CPU",
-		imp.Dossiers, imp.Seconds, imp.DossiersPerSecond, imp.PeakRSSMiB, imp.CPUSeconds)
+	logf("import: %d dossiers in %.1f s (%.0f dossiers/s), peak RSS %.1f MiB, %.1f s CPU, PostgreSQL %.1f s CPU; load average %s before, %s after",
+		imp.Dossiers, imp.Seconds, imp.DossiersPerSecond, imp.PeakRSSMiB, imp.CPUSeconds, imp.PostgresCPUSeconds, imp.LoadBefore, imp.LoadAfter)
 
 	db.SizeBytes, _ = postgres.DatabaseSize(ctx, b.pool)
 	t = time.Now()

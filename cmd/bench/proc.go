@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,4 +371,67 @@ func (m *cpuMeter) stop(requests int64) *cpuUse {
 		u.GeneratorMicrosPerRequest = per(u.GeneratorSeconds)
 	}
 	return u
+}
+
+// backendCPU follows the CPU time of a cluster's processes while they come
+// and go (an import's backend ends with it, taking its CPU time along):
+// every 100 ms it notes each child's time, last seen.
+type backendCPU struct {
+	postmaster int
+	first      map[int]time.Duration
+	last       map[int]time.Duration
+	stopc      chan struct{}
+	done       chan struct{}
+}
+
+func startBackendCPU(postmaster int) *backendCPU {
+	b := &backendCPU{postmaster: postmaster, last: map[int]time.Duration{}, stopc: make(chan struct{}), done: make(chan struct{})}
+	b.read()
+	b.first = maps.Clone(b.last)
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.stopc:
+				return
+			case <-t.C:
+				b.read()
+			}
+		}
+	}()
+	return b
+}
+
+func (b *backendCPU) read() {
+	if b.postmaster <= 0 {
+		return
+	}
+	b.last[b.postmaster] = processCPU(b.postmaster)
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, cpu, err := procStat(pid); err == nil && ppid == b.postmaster {
+			b.last[pid] = cpu
+		}
+	}
+}
+
+// stop returns the CPU time spent since the start.
+func (b *backendCPU) stop() time.Duration {
+	close(b.stopc)
+	<-b.done
+	b.read()
+	var total time.Duration
+	for pid, t := range b.last {
+		total += t - b.first[pid]
+	}
+	return total
 }

@@ -69,13 +69,18 @@ type database struct {
 }
 
 type importResult struct {
-	Dossiers          int      `json:"dossiers"`
-	Seconds           float64  `json:"seconds"`
-	DossiersPerSecond float64  `json:"dossiers_per_second"`
-	PeakRSSBytes      int64    `json:"peak_rss_bytes"`
-	PeakRSSMiB        float64  `json:"peak_rss_mib"`
-	CPUSeconds        float64  `json:"cpu_seconds"`
-	Log               []string `json:"log,omitempty"`
+	Dossiers          int     `json:"dossiers"`
+	Seconds           float64 `json:"seconds"`
+	DossiersPerSecond float64 `json:"dossiers_per_second"`
+	PeakRSSBytes      int64   `json:"peak_rss_bytes"`
+	PeakRSSMiB        float64 `json:"peak_rss_mib"`
+	CPUSeconds        float64 `json:"cpu_seconds"`
+	// PostgresCPUSeconds is what the cluster's processes spent meanwhile,
+	// the import's backends (ended since) included.
+	PostgresCPUSeconds float64  `json:"postgres_cpu_seconds"`
+	LoadBefore         string   `json:"load_before"` // /proc/loadavg's three figures
+	LoadAfter          string   `json:"load_after"`
+	Log                []string `json:"log,omitempty"`
 }
 
 type latency struct {
@@ -435,8 +440,8 @@ func printSummary(w io.Writer, r *report) {
 		r.Mode, r.Git, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.PostgresVersion,
 		r.Database.Fsync, r.Database.SynchronousCommit)
 	if imp := r.Import; imp != nil {
-		fmt.Fprintf(w, "import   %d dossiers in %.1f s: %.0f dossiers/s, peak RSS %.1f MiB, %.1f s CPU (demo generation %.1f s, database %.0f MiB)\n",
-			imp.Dossiers, imp.Seconds, imp.DossiersPerSecond, imp.PeakRSSMiB, imp.CPUSeconds, r.Database.DemoSeconds, mib(r.Database.SizeBytes))
+		fmt.Fprintf(w, "import   %d dossiers in %.1f s: %.0f dossiers/s, peak RSS %.1f MiB, %.1f s CPU, PostgreSQL %.1f s CPU, load average %s before, %s after (demo generation %.1f s, database %.0f MiB)\n",
+			imp.Dossiers, imp.Seconds, imp.DossiersPerSecond, imp.PeakRSSMiB, imp.CPUSeconds, imp.PostgresCPUSeconds, imp.LoadBefore, imp.LoadAfter, r.Database.DemoSeconds, mib(r.Database.SizeBytes))
 	}
 	if len(r.Phases) > 0 {
 		fmt.Fprintln(w)

@@ -147,11 +147,15 @@ var importedRe = regexp.MustCompile(`import: (\d+) dossiers`)
 
 // importFile imports file, measuring the wall time and the peak RSS of the
 // import process: the highest VmHWM read every 100 ms, and the rusage of
-// the finished process (the same figure, exact).
-func (s *service) importFile(ctx context.Context, file string, want int) (*importResult, error) {
+// the finished process (the same figure, exact); the CPU PostgreSQL spent
+// meanwhile, and the machine's load average before and after (other work
+// on the machine makes the wall time vary).
+func (s *service) importFile(ctx context.Context, file string, want int, postmaster int) (*importResult, error) {
 	cmd := s.command(ctx, "import", file)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	loadBefore := loadAverage()
+	pg := startBackendCPU(postmaster)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -160,10 +164,12 @@ func (s *service) importFile(ctx context.Context, file string, want int) (*impor
 	err := cmd.Wait()
 	el := time.Since(start)
 	_, hwm := mem.stop()
+	pgCPU := pg.stop()
 	if err != nil {
 		return nil, fmt.Errorf("import: %w%s", err, indentTail(stderr.String(), 20))
 	}
-	res := &importResult{Dossiers: want, Seconds: round(el.Seconds(), 2)}
+	res := &importResult{Dossiers: want, Seconds: round(el.Seconds(), 2),
+		PostgresCPUSeconds: round(pgCPU.Seconds(), 2), LoadBefore: loadBefore, LoadAfter: loadAverage()}
 	if m := importedRe.FindAllStringSubmatch(stderr.String(), -1); len(m) > 0 {
 		res.Dossiers, _ = strconv.Atoi(m[len(m)-1][1])
 	}
