@@ -316,28 +316,8 @@ func dossiersIn(ctx context.Context, db querier, q bourse.Query) (bourse.Reponse
 	if err != nil {
 		return bourse.Reponse{}, err
 	}
-	defer rows.Close()
-	var own, other []bourse.Dossier
-	for rows.Next() {
-		var (
-			mine bool
-			x    bourse.Dossier
-			r    dossierRow
-			date pgtype.Date
-		)
-		if err := rows.Scan(&mine, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-			&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &x.Validee); err != nil {
-			return bourse.Reponse{}, err
-		}
-		x.Identity.DateNaissance = date.Time
-		r.fill(&x)
-		if mine {
-			own = append(own, x)
-		} else {
-			other = append(other, x)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	own, other, err := scanDossiers(rows)
+	if err != nil {
 		return bourse.Reponse{}, err
 	}
 	return bourse.Decide(q, own, other), nil

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
@@ -57,18 +56,11 @@ func (s *Store) batch(ctx context.Context, identifiants []string, annees []int16
 	}
 	defer rows.Close()
 	var (
-		i    int32
-		x    bourse.Dossier
-		r    dossierRow
-		date pgtype.Date
+		i int32
+		r dossierRow
 	)
-	scan := []any{&i, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &x.Validee}
-	_, err = pgx.ForEachRow(rows, scan, func() error {
-		d := x
-		d.Identity.DateNaissance = date.Time
-		d.Decision = nil
-		r.fill(&d)
+	_, err = pgx.ForEachRow(rows, r.targets(&i), func() error {
+		d := r.dossier()
 		emit(int(i)-1, d)
 		return nil
 	})

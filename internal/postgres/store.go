@@ -66,27 +66,8 @@ func (s *Store) Dossiers(ctx context.Context, d bourse.Query) (byIdentifiant, by
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				own  bool
-				x    bourse.Dossier
-				r    dossierRow
-				date pgtype.Date
-			)
-			if err := rows.Scan(&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-				&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &x.Validee); err != nil {
-				return err
-			}
-			x.Identity.DateNaissance = date.Time
-			r.fill(&x)
-			if own {
-				byIdentifiant = append(byIdentifiant, x)
-			} else {
-				byIdentity = append(byIdentity, x)
-			}
-		}
-		return rows.Err()
+		byIdentifiant, byIdentity, err = scanDossiers(rows)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
@@ -106,26 +87,44 @@ func (s *Store) one(ctx context.Context, identifiant string, annee int16, emit f
 	}
 	defer rows.Close()
 	var (
-		own  bool
-		x    bourse.Dossier
-		r    dossierRow
-		date pgtype.Date
+		own bool
+		r   dossierRow
 	)
-	scan := []any{&own, &x.NumeroDossier, &x.Identifiant, &r.annee, &x.Identity.Nom, &x.Identity.Prenom,
-		&date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified}
-	_, err = pgx.ForEachRow(rows, scan, func() error {
-		d := x
-		d.Identity.DateNaissance = date.Time
-		d.Decision = nil
-		r.fill(&d)
+	_, err = pgx.ForEachRow(rows, r.targets(&own), func() error {
+		d := r.dossier()
 		emit(0, d)
 		return nil
 	})
 	return err
 }
 
-// dossierRow holds the nullable columns of a dossier row.
+// scanDossiers reads the rows of sqlBoth and closes them: the dossiers
+// found by identifier, and those found by identity.
+func scanDossiers(rows pgx.Rows) (byIdentifiant, byIdentity []bourse.Dossier, err error) {
+	defer rows.Close()
+	var (
+		own bool
+		r   dossierRow
+	)
+	scan := r.targets(&own)
+	for rows.Next() {
+		if err := rows.Scan(scan...); err != nil {
+			return nil, nil, err
+		}
+		if own {
+			byIdentifiant = append(byIdentifiant, r.dossier())
+		} else {
+			byIdentity = append(byIdentity, r.dossier())
+		}
+	}
+	return byIdentifiant, byIdentity, rows.Err()
+}
+
+// dossierRow receives one row of dossierColumns; its nullable columns are
+// converted by dossier.
 type dossierRow struct {
+	x                   bourse.Dossier
+	date                pgtype.Date
 	annee               int16
 	etat                string
 	nature              pgtype.Text
@@ -135,10 +134,20 @@ type dossierRow struct {
 	progressionVerified pgtype.Bool
 }
 
-// fill converts the row into x's remaining fields.
-func (r dossierRow) fill(x *bourse.Dossier) {
+// targets are the scan destinations of a row: first, the column that tells
+// which pair or branch found it, then dossierColumns.
+func (r *dossierRow) targets(first any) []any {
+	return []any{first, &r.x.NumeroDossier, &r.x.Identifiant, &r.annee, &r.x.Identity.Nom, &r.x.Identity.Prenom,
+		&r.date, &r.etat, &r.nature, &r.echelon, &r.dateDecision, &r.sousReserve, &r.progressionVerified, &r.x.Validee}
+}
+
+// dossier is the row last scanned, as the engine reads it.
+func (r *dossierRow) dossier() bourse.Dossier {
+	x := r.x
+	x.Identity.DateNaissance = r.date.Time
 	x.Annee = int(r.annee)
 	x.Etat = bourse.Etat(r.etat)
+	x.Decision = nil
 	if r.nature.Valid {
 		x.Decision = &bourse.Decision{
 			Nature:                 bourse.Nature(r.nature.String),
@@ -148,6 +157,7 @@ func (r dossierRow) fill(x *bourse.Dossier) {
 			ProgressionVerified:    r.progressionVerified.Bool,
 		}
 	}
+	return x
 }
 
 func dateOnly(t time.Time) pgtype.Date {
