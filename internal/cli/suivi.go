@@ -193,7 +193,8 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	spool := recheckSpoolDir(env, u)
-	j, err := journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(pool), SpoolDir: spool, Logger: log})
+	consultations := postgres.NewConsultations(pool)
+	j, err := journal.Open(ctx, journal.Options{Store: consultations, Partitions: consultations, SpoolDir: spool, Logger: log})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
