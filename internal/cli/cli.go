@@ -47,11 +47,11 @@ func init() {
 		{"demo", "demo [--dossiers N] [--out FILE] write a realistic demo extract", runDemo},
 		{"clients", "clients add|list|revoke        manage the API clients (add --uai UAI --nom NAME [--json])", runClients},
 		{"utilisateurs", "utilisateurs add|list|disable   manage the console's accounts (add --email ADDRESS --uai UAI | --academie ACA)", runUtilisateurs},
-		{"consultations", "consultations --uai UAI --depuis DATE [--format csv|json] | purge --avant DATE\n                                 export or purge the consultation log", runConsultations},
+		{"consultations", "consultations --uai UAI --depuis DATE [--format csv|json] | purge --avant DATE\n                                 export or purge the consultation log (the purge drops whole months before DATE's)", runConsultations},
 		{"check", "check IDENTIFIANT [--annee YYYY] [--nom N --prenom P --date-naissance YYYY-MM-DD]\n                                 answer one lookup, as Apogée would get it", runCheck},
 		{"suivi", "suivi --uai UAI --depuis DATE [--format csv|json]\n                                 the students whose answer changed since DATE (the follow-up)", runSuivi},
 		{"controles", "controles --uai UAI [--annee YYYY] LISTE [--format csv|json]\n                                 a control list: statuts, numeros-differents, en-attente, inconnus, identites-differentes", runControles},
-		{"recheck", "recheck --uai UAI [--annee YYYY]\n                                 re-ask the engine about the students still waiting, and record the answers", runRecheck},
+		{"recheck", "recheck [--uai UAI] [--annee YYYY] [--tous]\n                                 re-ask the engine about the students still waiting whose dossier changed, and record the answers that changed", runRecheck},
 		{"rapport", "rapport --uai UAI [--annee YYYY] [--depuis DATE] [--mail ADDRESS]\n                                 the lists and the follow-up: printed, or mailed with the CSV files attached", runReport},
 	}
 }

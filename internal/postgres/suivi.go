@@ -108,3 +108,90 @@ func (s *Suivi) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.E
 	}
 	return out, nil
 }
+
+var _ suivi.RecheckStore = (*Suivi)(nil)
+
+// sqlRecheckCandidates is sqlEtudiants narrowed to the students whose last
+// answer is not final and whose dossier of the year (by their identifier,
+// index dossier_identifiant_annee) was created or changed by an import
+// after both their last row and their last re-check (migration 00011);
+// the first column is the time of the selection.
+const sqlRecheckCandidates = `
+SELECT statement_timestamp(), identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
+	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
+	coalesce(anomalie, ''), depuis, consultations, premiere_consultation, derniere_consultation
+FROM connecteur.etudiant_suivi s
+WHERE uai = $1 AND annee_universitaire = $2
+	AND statut <> 'NON_BOURSIER' AND (statut, type_decision) IS DISTINCT FROM ('BOURSIER', 'DEFINITIVE')
+	AND EXISTS (SELECT FROM aglae.dossier d
+		WHERE d.identifiant = s.identifiant AND d.annee_universitaire = s.annee_universitaire
+			AND d.importe_le > greatest(s.derniere_ligne, s.reverifie_le))`
+
+// RecheckCandidates returns the students of uai and annee the nightly
+// re-check must re-ask, and the database's time of the selection
+// ([suivi.RecheckStore]).
+func (s *Suivi) RecheckCandidates(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, time.Time, error) {
+	const op = "students to re-check"
+	rows, err := s.pool.Query(ctx, sqlRecheckCandidates, uai, annee)
+	if err != nil {
+		return nil, time.Time{}, translate(op, err)
+	}
+	var (
+		out  []suivi.Etudiant
+		e    suivi.Etudiant
+		asOf time.Time
+	)
+	r := &e.Reponse
+	_, err = pgx.ForEachRow(rows, []any{&asOf, &e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
+		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Since, &e.Consultations,
+		&e.FirstConsultation, &e.LastConsultation,
+	}, func() error {
+		out = append(out, e)
+		e.FirstConsultation, e.LastConsultation = nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, translate(op, err)
+	}
+	if asOf.IsZero() {
+		// No candidate: the time of the selection is still the database's.
+		if err := s.pool.QueryRow(ctx, `SELECT statement_timestamp()`).Scan(&asOf); err != nil {
+			return nil, time.Time{}, translate(op, err)
+		}
+	}
+	return out, asOf, nil
+}
+
+// MarkRechecked records that ids of uai and annee were re-checked at asOf
+// (connecteur.etudiant_suivi.reverifie_le) ([suivi.RecheckStore]).
+func (s *Suivi) MarkRechecked(ctx context.Context, uai string, annee int, ids []string, asOf time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `SELECT connecteur.etudiant_suivi_reverifie($1, $2, $3, $4)`, uai, int16(annee), ids, asOf)
+	return translate("mark students re-checked", err)
+}
+
+// Establishments returns the establishments with students of annee in the
+// summary, in UAI order ([suivi.RecheckStore]).
+func (s *Suivi) Establishments(ctx context.Context, annee int) ([]string, error) {
+	const op = "establishments of the year"
+	// A loose index scan of the summary's primary key: one probe per
+	// establishment, not one row per student.
+	rows, err := s.pool.Query(ctx, `
+WITH RECURSIVE u AS (
+	(SELECT uai FROM connecteur.etudiant_suivi ORDER BY uai LIMIT 1)
+	UNION ALL
+	SELECT (SELECT s.uai FROM connecteur.etudiant_suivi s WHERE s.uai > u.uai ORDER BY s.uai LIMIT 1)
+	FROM u WHERE u.uai IS NOT NULL
+)
+SELECT rtrim(u.uai) FROM u
+WHERE u.uai IS NOT NULL
+	AND EXISTS (SELECT FROM connecteur.etudiant_suivi s WHERE s.uai = u.uai AND s.annee_universitaire = $1)
+ORDER BY 1`, int16(annee))
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, translate(op, err)
+}
