@@ -114,10 +114,9 @@ var _ suivi.RecheckStore = (*Suivi)(nil)
 // sqlRecheckCandidates is sqlEtudiants narrowed to the students whose last
 // answer is not final and whose dossier of the year (by their identifier,
 // index dossier_identifiant_annee) was created or changed by an import
-// after both their last row and their last re-check (migration 00011);
-// the first column is the time of the selection.
+// after both their last row and their last re-check (migration 00011).
 const sqlRecheckCandidates = `
-SELECT statement_timestamp(), identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
+SELECT identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
 	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
 	coalesce(anomalie, ''), depuis, consultations, premiere_consultation, derniere_consultation
 FROM connecteur.etudiant_suivi s
@@ -128,21 +127,19 @@ WHERE uai = $1 AND annee_universitaire = $2
 			AND d.importe_le > greatest(s.derniere_ligne, s.reverifie_le))`
 
 // RecheckCandidates returns the students of uai and annee the nightly
-// re-check must re-ask, and the database's time of the selection
-// ([suivi.RecheckStore]).
-func (s *Suivi) RecheckCandidates(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, time.Time, error) {
+// re-check must re-ask ([suivi.RecheckStore]).
+func (s *Suivi) RecheckCandidates(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, error) {
 	const op = "students to re-check"
 	rows, err := s.pool.Query(ctx, sqlRecheckCandidates, uai, annee)
 	if err != nil {
-		return nil, time.Time{}, translate(op, err)
+		return nil, translate(op, err)
 	}
 	var (
-		out  []suivi.Etudiant
-		e    suivi.Etudiant
-		asOf time.Time
+		out []suivi.Etudiant
+		e   suivi.Etudiant
 	)
 	r := &e.Reponse
-	_, err = pgx.ForEachRow(rows, []any{&asOf, &e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
+	_, err = pgx.ForEachRow(rows, []any{&e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
 		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Since, &e.Consultations,
 		&e.FirstConsultation, &e.LastConsultation,
 	}, func() error {
@@ -151,15 +148,9 @@ func (s *Suivi) RecheckCandidates(ctx context.Context, uai string, annee int) ([
 		return nil
 	})
 	if err != nil {
-		return nil, time.Time{}, translate(op, err)
+		return nil, translate(op, err)
 	}
-	if asOf.IsZero() {
-		// No candidate: the time of the selection is still the database's.
-		if err := s.pool.QueryRow(ctx, `SELECT statement_timestamp()`).Scan(&asOf); err != nil {
-			return nil, time.Time{}, translate(op, err)
-		}
-	}
-	return out, asOf, nil
+	return out, nil
 }
 
 // MarkRechecked records that ids of uai and annee were re-checked at asOf

@@ -120,9 +120,8 @@ type RecheckStore interface {
 	// the academic year annee whose last answer is not final and whose
 	// dossier (by their identifier and the year) was imported or changed by
 	// an import after both their last answer and their last re-check, as
-	// [Store.Etudiants] returns them; and the database's time of the
-	// selection, which [RecheckStore.MarkRechecked] is then given.
-	RecheckCandidates(ctx context.Context, uai string, annee int) ([]Etudiant, time.Time, error)
+	// [Store.Etudiants] returns them.
+	RecheckCandidates(ctx context.Context, uai string, annee int) ([]Etudiant, error)
 	// MarkRechecked records that the students ids of uai and annee were
 	// re-checked at asOf, whatever their answer.
 	MarkRechecked(ctx context.Context, uai string, annee int, ids []string, asOf time.Time) error
@@ -164,7 +163,11 @@ func Nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec
 	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return res, err
 	}
-	es, asOf, err := store.RecheckCandidates(ctx, u, annee)
+	// The re-check's time, on the log's clock: the students re-asked are
+	// marked re-checked at it, and their changed answers are recorded
+	// from it on.
+	asOf := rec.Now()
+	es, err := store.RecheckCandidates(ctx, u, annee)
 	if err != nil {
 		return res, err
 	}
