@@ -68,7 +68,7 @@ func parseSaisonFlags(args []string, stderr io.Writer) (saisonConfig, error) {
 	fs.IntVar(&c.consultations, "consultations", 5_000_000, "lookups over the season")
 	fs.IntVar(&c.etablissements, "etablissements", 80, "establishments asking")
 	fs.IntVar(&c.jours, "jours", 120, "days of the season, from July 1st; a nightly import and re-check after each")
-	fs.IntVar(&c.changements, "changements", 2000, "dossiers each nightly import changes (pending ones decided)")
+	fs.IntVar(&c.changements, "changements", 0, "dossiers each nightly import changes (pending ones decided, conditional awards made definitive); 0: the pending dossiers shared out over the nights, at most 2000 a night")
 	fs.IntVar(&c.annee, "annee", 2025, "the academic year of the season")
 	fs.StringVar(&c.purgeAvant, "purge-avant", "", "the retention purge's --avant, YYYY-MM-DD (default: the first day of the season's third month)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the dossiers and of the draws")
@@ -197,6 +197,7 @@ type saisonReport struct {
 	ConsultationsPerSec float64 `json:"consultationsPerSecond"`
 
 	NightlyImports       int     `json:"nightlyImports"`
+	ChangementsParNuit   int     `json:"changementsParNuit"`
 	NightlyImportP50     float64 `json:"nightlyImportP50Seconds"`
 	NightlyImportMax     float64 `json:"nightlyImportMaxSeconds"`
 	RecheckP50           float64 `json:"recheckP50Seconds"`
@@ -280,14 +281,19 @@ func playSaison(ctx context.Context, pool *postgres.Pool, cfg saisonConfig, spoo
 	rng := rand.New(rand.NewPCG(cfg.seed, 0x5341_4953_4f4e)) // "SAISON"
 
 	// The dossiers: imported whole, the pending ones kept for the nights.
-	need := cfg.changements * cfg.jours
+	perNight := cfg.changements
+	if perNight == 0 {
+		perNight = 2000
+	}
+	need := perNight * cfg.jours
 	var pending []extract.Line
 	pr, pw := io.Pipe()
 	go func() {
 		enc := json.NewEncoder(pw)
 		enc.SetEscapeHTML(false)
 		err := demo.Generate(demo.Options{Dossiers: cfg.dossiers, Annees: []int{cfg.annee}, Seed: cfg.seed}, func(l extract.Line) error {
-			if len(pending) < need && l.AnneeUniversitaire == cfg.annee && (l.Etat == "NON_TRAITE" || l.Etat == "PIECES_MANQUANTES") {
+			if len(pending) < need && l.AnneeUniversitaire == cfg.annee && (l.Etat == "NON_TRAITE" || l.Etat == "PIECES_MANQUANTES" ||
+				l.Etat == "VALIDE" && l.Decision != nil && l.Decision.Nature == "ATTRIBUTION_CONDITIONNELLE") {
 				pending = append(pending, l)
 			}
 			return enc.Encode(l)
@@ -307,7 +313,12 @@ func playSaison(ctx context.Context, pool *postgres.Pool, cfg saisonConfig, spoo
 	if _, err := postgres.StampImported(ctx, pool, nil, start.AddDate(0, 0, -1)); err != nil {
 		return err
 	}
-	logf("%d dossiers imported in %.1f s; %d pending ones for the nights", res.Dossiers, rep.ImportSeconds, len(pending))
+	if cfg.changements == 0 {
+		perNight = max(1, len(pending)/cfg.jours)
+	}
+	rng.Shuffle(len(pending), func(a, b int) { pending[a], pending[b] = pending[b], pending[a] })
+	rep.ChangementsParNuit = perNight
+	logf("%d dossiers imported in %.1f s; %d pending ones for the nights, %d a night", res.Dossiers, rep.ImportSeconds, len(pending), perNight)
 
 	// The students, shared out among the establishments.
 	keys, err := postgres.SampleKeys(ctx, pool, cfg.dossiers, cfg.seed)
@@ -404,8 +415,8 @@ func playSaison(ctx context.Context, pool *postgres.Pool, cfg saisonConfig, spoo
 		// re-check of every establishment.
 		night := start.AddDate(0, 0, day+1).Add(2 * time.Hour)
 		clk.set(night)
-		if cfg.changements > 0 && len(pending) > 0 {
-			batch := pending[:min(cfg.changements, len(pending))]
+		if len(pending) > 0 {
+			batch := pending[:min(perNight, len(pending))]
 			pending = pending[len(batch):]
 			d, err := nightlyImport(ctx, pool, batch, night)
 			if err != nil {
@@ -502,17 +513,24 @@ func btoi(b bool) int {
 	return 0
 }
 
-// nightlyImport imports lines, each pending dossier decided (a rejection),
-// through the real import, and dates them at.
+// nightlyImport imports lines through the real import, each changed (a
+// conditional award made definitive, a pending dossier rejected), and
+// dates them at.
 func nightlyImport(ctx context.Context, pool *postgres.Pool, lines []extract.Line, at time.Time) (time.Duration, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	numeros := make([]string, len(lines))
 	for i, l := range lines {
-		bareme := l.AnneeUniversitaire - 1
-		l.Etat, l.PiecesManquantes = "VALIDE", []string{}
-		l.Decision = &extract.Decision{Nature: "REJET", Date: at.In(bourse.Paris).Format(time.DateOnly), Bareme: &bareme}
+		if l.Decision != nil && l.Decision.Nature == "ATTRIBUTION_CONDITIONNELLE" {
+			d := *l.Decision
+			d.Nature, d.SousReserveProgression, d.ProgressionVerified = "ATTRIBUTION_DEFINITIVE", false, false
+			l.Decision = &d
+		} else {
+			bareme := l.AnneeUniversitaire - 1
+			l.Etat, l.PiecesManquantes = "VALIDE", []string{}
+			l.Decision = &extract.Decision{Nature: "REJET", Date: at.In(bourse.Paris).Format(time.DateOnly), Bareme: &bareme}
+		}
 		if err := enc.Encode(l); err != nil {
 			return 0, err
 		}
@@ -563,7 +581,7 @@ func (r *saisonReport) print(w io.Writer) {
 	p("  dossiers imported:       %d in %.1f s", r.Dossiers, r.ImportSeconds)
 	p("  consultations written:   %d over %d days by %d establishments (%d students), %.0f/s through the journal (%.1f s)",
 		r.Consultations, r.Jours, r.Etablissements, r.Etudiants, r.ConsultationsPerSec, r.ConsultationSeconds)
-	p("  nightly imports:         %d, p50 %.2f s, max %.2f s", r.NightlyImports, r.NightlyImportP50, r.NightlyImportMax)
+	p("  nightly imports:         %d of %d changed dossiers, p50 %.2f s, max %.2f s", r.NightlyImports, r.ChangementsParNuit, r.NightlyImportP50, r.NightlyImportMax)
 	p("  nightly re-check (all %d establishments): p50 %.3f s, p95 %.3f s, max %.3f s (goal < 60 s); %d re-asked, %d changed over the season",
 		r.Etablissements, r.RecheckP50, r.RecheckP95, r.RecheckMax, r.RecheckReasked, r.RecheckChanges)
 	p("  a night without extract: %d re-asked, in %.3f s", r.RecheckQuietReasked, r.RecheckQuietSeconds)

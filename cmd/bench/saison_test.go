@@ -19,7 +19,7 @@ import (
 // forgetting the students that have later rows.
 func TestSaisonSmall(t *testing.T) {
 	pool := pgtest.New(t)
-	cfg, err := parseSaisonFlags(strings.Fields("--dossiers 3000 --consultations 6000 --etablissements 4 --jours 70 --changements 5"), &bytes.Buffer{})
+	cfg, err := parseSaisonFlags(strings.Fields("--dossiers 3000 --consultations 6000 --etablissements 4 --jours 70"), &bytes.Buffer{})
 	require.NoError(t, err)
 	rep := &saisonReport{}
 	var log bytes.Buffer
@@ -29,7 +29,7 @@ func TestSaisonSmall(t *testing.T) {
 	assert.EqualValues(t, 6000+rep.RecheckChanges, rep.Log.Rows, "every consultation, and the re-check's changed answers")
 	assert.Equal(t, 70, rep.NightlyImports)
 	assert.Positive(t, rep.RecheckReasked)
-	assert.LessOrEqual(t, rep.RecheckReasked, 70*5, "only students whose dossier changed are re-asked")
+	assert.LessOrEqual(t, rep.RecheckReasked, 70*rep.ChangementsParNuit, "only students whose dossier changed are re-asked")
 	assert.Positive(t, rep.RecheckChanges)
 	assert.Zero(t, rep.RecheckQuietReasked, "a night without extract re-asks nobody")
 	assert.Equal(t, []string{"2025-07", "2025-08"}, rep.PurgeMonths)
