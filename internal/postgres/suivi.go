@@ -163,26 +163,46 @@ func (s *Suivi) MarkRechecked(ctx context.Context, uai string, annee int, ids []
 	return translate("mark students re-checked", err)
 }
 
-// Establishments returns the establishments with students of annee in the
-// summary, in UAI order ([suivi.RecheckStore]).
-func (s *Suivi) Establishments(ctx context.Context, annee int) ([]string, error) {
-	const op = "establishments of the year"
-	// A loose index scan of the summary's primary key: one probe per
-	// establishment, not one row per student.
-	rows, err := s.pool.Query(ctx, `
-WITH RECURSIVE u AS (
-	(SELECT uai FROM connecteur.etudiant_suivi ORDER BY uai LIMIT 1)
-	UNION ALL
-	SELECT (SELECT s.uai FROM connecteur.etudiant_suivi s WHERE s.uai > u.uai ORDER BY s.uai LIMIT 1)
-	FROM u WHERE u.uai IS NOT NULL
-)
-SELECT rtrim(u.uai) FROM u
-WHERE u.uai IS NOT NULL
-	AND EXISTS (SELECT FROM connecteur.etudiant_suivi s WHERE s.uai = u.uai AND s.annee_universitaire = $1)
-ORDER BY 1`, int16(annee))
+// sqlRecheckCandidatesByUAI is sqlRecheckCandidates for every
+// establishment of a year ($1): one hash join of the year's non-final
+// students with the year's dossiers, not one index probe per student of
+// each establishment (80 establishments: 45 s a night on a busy machine,
+// against 5 s).
+const sqlRecheckCandidatesByUAI = `
+SELECT rtrim(uai), identifiant, statut, coalesce(type_decision, ''), coalesce(echelon, ''),
+	coalesce(numero_dossier, ''), coalesce(correspondance, ''), coalesce(identifiant_aglae, ''),
+	coalesce(anomalie, ''), depuis, consultations, premiere_consultation, derniere_consultation
+FROM connecteur.etudiant_suivi s
+WHERE annee_universitaire = $1
+	AND statut <> 'NON_BOURSIER' AND (statut, type_decision) IS DISTINCT FROM ('BOURSIER', 'DEFINITIVE')
+	AND EXISTS (SELECT FROM aglae.dossier d
+		WHERE d.identifiant = s.identifiant AND d.annee_universitaire = s.annee_universitaire
+			AND d.importe_le > greatest(s.derniere_ligne, s.reverifie_le))`
+
+// RecheckCandidatesByUAI returns, by establishment, the students of annee
+// the nightly re-check must re-ask ([suivi.RecheckStore]).
+func (s *Suivi) RecheckCandidatesByUAI(ctx context.Context, annee int) (map[string][]suivi.Etudiant, error) {
+	const op = "students to re-check"
+	rows, err := s.pool.Query(ctx, sqlRecheckCandidatesByUAI, int16(annee))
 	if err != nil {
 		return nil, translate(op, err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	return out, translate(op, err)
+	var (
+		out = map[string][]suivi.Etudiant{}
+		e   suivi.Etudiant
+		uai string
+	)
+	r := &e.Reponse
+	_, err = pgx.ForEachRow(rows, []any{&uai, &e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
+		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Since, &e.Consultations,
+		&e.FirstConsultation, &e.LastConsultation,
+	}, func() error {
+		out[uai] = append(out[uai], e)
+		e.FirstConsultation, e.LastConsultation = nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	return out, nil
 }

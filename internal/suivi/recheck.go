@@ -2,6 +2,7 @@ package suivi
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
@@ -125,9 +126,10 @@ type RecheckStore interface {
 	// MarkRechecked records that the students ids of uai and annee were
 	// re-checked at asOf, whatever their answer.
 	MarkRechecked(ctx context.Context, uai string, annee int, ids []string, asOf time.Time) error
-	// Establishments returns the establishments that asked about a student
-	// by identifier for annee, in UAI order.
-	Establishments(ctx context.Context, annee int) ([]string, error)
+	// RecheckCandidatesByUAI is RecheckCandidates for every
+	// establishment at once, by UAI (one pass over the year's dossiers
+	// instead of one probe per student of each establishment).
+	RecheckCandidatesByUAI(ctx context.Context, annee int) (map[string][]Etudiant, error)
 }
 
 // Recorder records answers in the consultation log (journal.Journal):
@@ -171,6 +173,12 @@ func Nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec
 	if err != nil {
 		return res, err
 	}
+	return nightly(ctx, store, svc, rec, u, annee, es, asOf)
+}
+
+// nightly re-asks the students es of uai, selected at asOf.
+func nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, u string, annee int, es []Etudiant, asOf time.Time) (Result, error) {
+	var res Result
 	var cands []Etudiant
 	for _, e := range es {
 		switch {
@@ -227,21 +235,29 @@ func Nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec
 	return res, nil
 }
 
-// NightlyAll runs [Nightly] for every establishment of the year annee
-// ([RecheckStore.Establishments]), one after the other, and returns the
-// sum of their results and how many establishments it re-checked. It
-// stops at the first error.
+// NightlyAll is [Nightly] for every establishment of the year annee: the
+// students of all of them are selected at once
+// ([RecheckStore.RecheckCandidatesByUAI]), then each establishment's are
+// re-asked, one establishment after the other, in UAI order. It returns
+// the sum of their results and how many establishments had students to
+// re-check; it stops at the first error.
 func NightlyAll(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, annee int) (Result, int, error) {
 	var total Result
 	if err := bourse.ValidateAnnee("annee", annee); err != nil {
 		return total, 0, err
 	}
-	uais, err := store.Establishments(ctx, annee)
+	asOf := rec.Now()
+	byUAI, err := store.RecheckCandidatesByUAI(ctx, annee)
 	if err != nil {
 		return total, 0, err
 	}
+	uais := make([]string, 0, len(byUAI))
+	for u := range byUAI {
+		uais = append(uais, u)
+	}
+	slices.Sort(uais)
 	for i, u := range uais {
-		res, err := Nightly(ctx, store, svc, rec, u, annee)
+		res, err := nightly(ctx, store, svc, rec, u, annee, byUAI[u], asOf)
 		total.add(res)
 		if err != nil {
 			return total, i, err
