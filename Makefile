@@ -11,7 +11,7 @@ FUZZTIME ?= 60s
 SOAK_DURATION ?= 10m
 SOAK_RATE ?= 1000
 
-.PHONY: all build run stop test lint test-resilience fuzz bench soak generate check-generated clean
+.PHONY: all build run stop test lint test-resilience fuzz bench bench-saison soak generate check-generated clean
 
 all: build
 
@@ -52,6 +52,15 @@ fuzz:
 bench:
 	go build -o bin/bench ./cmd/bench
 	bin/bench $(BENCH_FLAGS)
+
+## bench-saison: a national season on a throwaway PostgreSQL (cmd/bench saison): 1,000,000 dossiers,
+## 80 establishments, 5,000,000 consultations over 120 days through the journal, 120 nightly imports each
+## followed by the re-check, the retention purge; prints the log's size, the follow-up and control-list
+## p95, the re-check and purge times, and writes bench-saison-results.json
+## (smaller: make bench-saison BENCH_SAISON_FLAGS='--dossiers 100000 --consultations 500000')
+bench-saison:
+	go build -o bin/bench ./cmd/bench
+	bin/bench saison $(BENCH_SAISON_FLAGS)
 
 ## soak: REST and SOAP lookups open-loop at $(SOAK_RATE)/s, twice a national peak of 500/s, for
 ## $(SOAK_DURATION): errors and lost consultations must be 0; writes soak-results.json

@@ -62,6 +62,7 @@
 //
 //	go run ./cmd/bench [flags]
 //	go run ./cmd/bench compare OLD.json NEW.json
+//	go run ./cmd/bench saison [flags]    (a national season, make bench-saison: see saison.go)
 package main
 
 import (
@@ -113,6 +114,8 @@ func main() {
 			os.Exit(servePlain(os.Args[2:]))
 		case "compare":
 			os.Exit(compareMain(os.Args[2:], os.Stdout, os.Stderr))
+		case saisonCommand:
+			os.Exit(saisonMain(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)

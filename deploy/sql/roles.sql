@@ -221,6 +221,17 @@ BEGIN
         GRANT SELECT ON connecteur.etudiant_suivi TO aglae_suivi;
         GRANT SELECT, DELETE ON connecteur.etudiant_suivi TO aglae_admin;  -- purge (retention)
     END IF;
+    -- The log's months (migration 00010): created ahead by whoever writes the log, dropped by the purge;
+    -- both SECURITY DEFINER functions of aglae_owner, the only ones who may change the table's partitions.
+    IF to_regprocedure('connecteur.consultation_partitions(timestamptz, timestamptz)') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION connecteur.consultation_partitions(timestamptz, timestamptz)
+            TO aglae_connector, aglae_suivi, aglae_admin;
+        GRANT EXECUTE ON FUNCTION connecteur.consultation_purge(timestamptz) TO aglae_admin;
+    END IF;
+    -- The nightly re-check marks the students it re-asked (migration 00011).
+    IF to_regprocedure('connecteur.etudiant_suivi_reverifie(char, smallint, text[], timestamptz)') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION connecteur.etudiant_suivi_reverifie(char, smallint, text[], timestamptz) TO aglae_suivi;
+    END IF;
     IF to_regclass('connecteur.reponses_par_jour') IS NOT NULL THEN
         -- The console's chart: counts kept by the log's triggers (SECURITY DEFINER), read with the follow-up.
         GRANT SELECT ON connecteur.reponses_par_jour TO aglae_suivi;

@@ -17,7 +17,7 @@ import (
 //	consultations [--uai UAI] --depuis DATE [--jusqua DATE] [--format csv|json]
 //	                               export the consultation log to stdout
 //	consultations purge --avant DATE
-//	                               delete the consultations recorded before DATE (retention)
+//	                               drop the consultations recorded before DATE's month (retention, whole months)
 //
 // DATE is YYYY-MM-DD (midnight, Paris time) or RFC 3339. --jusqua given as a
 // date includes that whole day.
@@ -72,7 +72,8 @@ func runConsultations(ctx context.Context, env Env, args []string) error {
 
 func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("consultations purge", env)
-	before := fs.String("avant", "", "delete the consultations recorded before this date: YYYY-MM-DD (midnight, Paris time) or RFC 3339 (required)")
+	before := fs.String("avant", "", "drop the consultations recorded before the first day of this date's month, 00:00 Paris time "+
+		"(the log is kept by whole months: the rest of that month stays until a later purge): YYYY-MM-DD (Paris time) or RFC 3339 (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -84,14 +85,17 @@ func runConsultationsPurge(ctx context.Context, env Env, args []string) error {
 		return exitError{2, errors.New("--avant is in the future: that would delete consultations not recorded yet")}
 	}
 	return withPool(ctx, env, func(pool *postgres.Pool) error {
-		n, err := journal.Purge(ctx, postgres.NewConsultations(pool), t)
+		start := time.Now()
+		res, err := journal.Purge(ctx, postgres.NewConsultations(pool), t)
 		if err != nil {
-			if n > 0 {
-				fmt.Fprintf(env.Stderr, "%d consultations deleted before the error\n", n)
-			}
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "%d consultations recorded before %s deleted\n", n, t.Format(time.RFC3339))
+		months := "no month"
+		if len(res.Months) > 0 {
+			months = strings.Join(res.Months, ", ")
+		}
+		fmt.Fprintf(env.Stderr, "consultations recorded before %s dropped: %s (%d rows outside the months), in %s\n",
+			res.Limit.Format(time.RFC3339), months, res.DefaultRows, time.Since(start).Round(time.Millisecond))
 		return nil
 	})
 }

@@ -22,8 +22,10 @@ import (
 //	                               the students whose answer changed since DATE
 //	controles --uai UAI [--annee YYYY] LISTE [--format csv|json]
 //	                               a control list: statuts, numeros-differents, en-attente, inconnus, identites-differentes
-//	recheck --uai UAI [--annee YYYY]
-//	                               re-ask the engine about every student still waiting, and record the answers
+//	recheck [--uai UAI] [--annee YYYY] [--tous]
+//	                               re-ask the engine about the students still waiting whose dossier an import
+//	                               changed since, and record the answers that changed (--tous: every student
+//	                               still waiting, every answer)
 //	rapport --uai UAI [--annee YYYY] [--depuis DATE] [--mail ADDRESS]
 //	                               the lists and the follow-up: printed, or mailed with the CSV files attached
 //
@@ -164,17 +166,30 @@ func recheckSpoolDir(env Env, uai string) string {
 	return filepath.Join(os.TempDir(), "aglae-connector-recheck-"+uai)
 }
 
-// runRecheck re-asks the engine about every student of an establishment
-// whose last answer was not final, through the traced batch path, so the
-// new answers are recorded and the follow-up shows the changes.
+// runRecheck is the nightly re-check: it re-asks the engine about the
+// students of an establishment (or of every one) whose last answer was not
+// final and whose dossier an import changed since, and records the
+// answers that changed, so the follow-up shows them. --tous re-asks every
+// student not final and records every answer (the re-check before issue
+// 12).
 func runRecheck(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("recheck", env)
-	uai := fs.String("uai", "", "the establishment (UAI) whose students to re-check (required)")
+	uai := fs.String("uai", "", "the establishment (UAI) whose students to re-check (default: every establishment of the year)")
 	annee := fs.Int("annee", 0, "academic year, named by its first year (default: the current one)")
+	all := fs.Bool("tous", false, "re-ask every student whose answer is not final, even without a new extract, and record every answer (needs --uai)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	u, a, err := flagUAIAnnee(env, *uai, *annee)
+	var (
+		u   string
+		err error
+	)
+	if strings.TrimSpace(*uai) != "" || *all {
+		if u, err = flagUAI(*uai); err != nil {
+			return err
+		}
+	}
+	a, err := flagAnnee(env, *annee)
 	if err != nil {
 		return err
 	}
@@ -192,22 +207,40 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	spool := recheckSpoolDir(env, u)
-	j, err := journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(pool), SpoolDir: spool, Logger: log})
+	who := u
+	if who == "" {
+		who = "tous"
+	}
+	spool := recheckSpoolDir(env, who)
+	consultations := postgres.NewConsultations(pool)
+	j, err := journal.Open(ctx, journal.Options{Store: consultations, Partitions: consultations, SpoolDir: spool, Logger: log})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)
 	}
-	svc := journal.Tracer(&bourse.Service{Store: postgres.NewStore(pool), SwitchDate: b}, j)
+	engine := &bourse.Service{Store: postgres.NewStore(pool), SwitchDate: b}
+	store := postgres.NewSuivi(pool)
 	start := time.Now()
-	res, rerr := suivi.Recheck(ctx, postgres.NewSuivi(pool), svc, u, a)
+	var (
+		res  suivi.Result
+		rerr error
+		n    = 1
+	)
+	switch {
+	case *all:
+		res, rerr = suivi.Recheck(ctx, store, journal.Tracer(engine, j), u, a)
+	case u != "":
+		res, rerr = suivi.Nightly(ctx, store, engine, j, u, a)
+	default:
+		res, n, rerr = suivi.NightlyAll(ctx, store, engine, j, a)
+	}
 
 	// The answers must reach the log whatever happened: Close gets its own
 	// time even when ctx was cancelled.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	cerr := j.Close(cctx)
-	fmt.Fprintf(env.Stderr, "recheck %s %d: %d students not final, %d re-asked in %d batch(es), %d changed, %d decided by identity (not re-asked), in %s\n",
-		u, a, res.Candidates, res.Reasked, res.Batches, res.Changes, res.NotReasked, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.Stderr, "recheck %s %d: %d establishment(s), %d students not final, %d re-asked in %d batch(es), %d changed, %d decided by identity (not re-asked), in %s\n",
+		who, a, n, res.Candidates, res.Reasked, res.Batches, res.Changes, res.NotReasked, time.Since(start).Round(time.Millisecond))
 	if rerr != nil {
 		return rerr
 	}
@@ -217,7 +250,7 @@ func runRecheck(ctx context.Context, env Env, args []string) error {
 	if n := j.Stats().Spooled; n > 0 {
 		// Not lost, but not in the database: the follow-up does not show
 		// them yet. Fail, so that the timer or the CronJob says so.
-		return fmt.Errorf("%d answers could not be written to the database; they wait in %s and are written at the next recheck of %s", n, spool, u)
+		return fmt.Errorf("%d answers could not be written to the database; they wait in %s and are written at the next recheck of %s", n, spool, who)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -126,37 +125,36 @@ func deref(s *string) string {
 	return *s
 }
 
-// Purger deletes old consultations from the log (postgres.Consultations).
+// Purger drops old consultations from the log (postgres.Consultations).
 type Purger interface {
-	// DeleteBefore deletes at most limit consultations recorded before
-	// cutoff, in one short transaction, and returns how many it deleted.
-	// Errors are of kind Unavailable or Internal.
-	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+	// PurgeBefore drops, in one transaction, every month of the log that
+	// ends at or before the first day of cutoff's month (00:00, Paris
+	// time), and what was recorded before that limit elsewhere. Errors are
+	// of kind Unavailable or Internal.
+	PurgeBefore(ctx context.Context, cutoff time.Time) (PurgeResult, error)
 }
 
-// purgeBatch is how many rows one transaction of Purge deletes.
-var purgeBatch = 10_000
+// PurgeResult is what a purge did.
+type PurgeResult struct {
+	// Limit is the cutoff rounded down to the first day of its month,
+	// 00:00 Paris time: nothing recorded before it is left.
+	Limit time.Time
+	// Months are the months dropped, as YYYY-MM, oldest first.
+	Months []string
+	// DefaultRows are the rows before Limit deleted from the default
+	// partition (rows no month held; normally 0).
+	DefaultRows int64
+}
 
-// Purge deletes the consultations recorded before cutoff (retention), in
-// batches of short transactions so that it never holds a long lock nor
-// blocks the writer, and returns how many it deleted. Database errors are
-// of kind Unavailable or Internal; what was deleted before stays deleted.
-func Purge(ctx context.Context, p Purger, cutoff time.Time) (int64, error) {
+// Purge is the retention: it drops the consultations recorded before the
+// first day of cutoff's month (00:00, Paris time), whole months at a time,
+// in one transaction. The rows of cutoff's own month are kept until a
+// later purge covers that whole month: a retention of "13 months" run
+// daily keeps between 13 and 14. Database errors are of kind Unavailable
+// or Internal; nothing is dropped then.
+func Purge(ctx context.Context, p Purger, cutoff time.Time) (PurgeResult, error) {
 	if cutoff.IsZero() {
-		return 0, bourse.Invalid("avant", "required")
+		return PurgeResult{}, bourse.Invalid("avant", "required")
 	}
-	var total int64
-	for {
-		n, err := p.DeleteBefore(ctx, cutoff, purgeBatch)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n < int64(purgeBatch) {
-			return total, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return total, bourse.Unavailable("purge consultations", fmt.Errorf("interrupted: %w", err))
-		}
-	}
+	return p.PurgeBefore(ctx, cutoff)
 }

@@ -216,59 +216,38 @@ func TestExportFormats(t *testing.T) {
 	})
 }
 
-// fakePurger holds n rows older than any date; its call number failOn
-// fails, when set.
+// fakePurger records the cutoffs it is given, and fails when err is set.
 type fakePurger struct {
-	n      int64
-	failOn int
-	calls  []int
-	cancel func() // called after each batch, when set
+	err     error
+	cutoffs []time.Time
 }
 
-func (f *fakePurger) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	f.calls = append(f.calls, limit)
-	if len(f.calls) == f.failOn {
-		return 0, bourse.Unavailable("purge consultations", errors.New("connection reset"))
+func (f *fakePurger) PurgeBefore(ctx context.Context, cutoff time.Time) (journal.PurgeResult, error) {
+	f.cutoffs = append(f.cutoffs, cutoff)
+	if f.err != nil {
+		return journal.PurgeResult{}, f.err
 	}
-	k := min(f.n, int64(limit))
-	f.n -= k
-	if f.cancel != nil {
-		f.cancel()
-	}
-	return k, nil
+	return journal.PurgeResult{Months: []string{"2025-07"}}, nil
 }
 
-// TestPurgeBatches: the purge deletes in batches until one comes back
-// short, returns what it deleted even when it stops on an error, and stops
-// between batches when its context is done.
-func TestPurgeBatches(t *testing.T) {
+// TestPurge: the purge passes its cutoff to the store and returns its
+// result or its error; a missing cutoff is refused before the store.
+func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	cutoff := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 
-	p := &fakePurger{n: 25_000}
-	n, err := journal.Purge(ctx, p, cutoff)
+	p := &fakePurger{}
+	res, err := journal.Purge(ctx, p, cutoff)
 	require.NoError(t, err)
-	assert.Equal(t, int64(25_000), n)
-	assert.Equal(t, []int{10_000, 10_000, 10_000}, p.calls, "until a short batch")
+	assert.Equal(t, []string{"2025-07"}, res.Months)
+	assert.Equal(t, []time.Time{cutoff}, p.cutoffs)
 
-	p = &fakePurger{n: 20_000}
-	n, err = journal.Purge(ctx, p, cutoff)
-	require.NoError(t, err)
-	assert.Equal(t, int64(20_000), n)
-	assert.Len(t, p.calls, 3, "an empty batch ends it")
-
-	p = &fakePurger{n: 25_000, failOn: 3}
-	n, err = journal.Purge(ctx, p, cutoff)
+	p = &fakePurger{err: bourse.Unavailable("purge consultations", errors.New("connection reset"))}
+	_, err = journal.Purge(ctx, p, cutoff)
 	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
-	assert.Equal(t, int64(20_000), n, "what was deleted before stays deleted")
 
-	cctx, cancel := context.WithCancel(ctx)
-	p = &fakePurger{n: 25_000, cancel: cancel}
-	n, err = journal.Purge(cctx, p, cutoff)
-	assert.Equal(t, bourse.KindUnavailable, bourse.KindOf(err))
-	assert.Equal(t, int64(10_000), n)
-	assert.Len(t, p.calls, 1)
-
-	_, err = journal.Purge(ctx, &fakePurger{}, time.Time{})
+	p = &fakePurger{}
+	_, err = journal.Purge(ctx, p, time.Time{})
 	assert.Equal(t, bourse.KindInvalid, bourse.KindOf(err))
+	assert.Empty(t, p.cutoffs)
 }

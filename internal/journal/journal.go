@@ -129,6 +129,11 @@ type Options struct {
 	// Records are never delayed on the request path, only in the log's
 	// queue. 0 (the default): no wait.
 	Linger time.Duration
+	// Partitions, when set, creates the log's month partitions ahead: the
+	// writer calls it before its first batch of every day (Paris time, on
+	// Now's clock). Its failures are logged and retried a minute later;
+	// they never hold a batch back.
+	Partitions Partitioner
 }
 
 // DefaultSpoolDir is where the spool lives when Options.SpoolDir is empty:
@@ -195,6 +200,8 @@ type Journal struct {
 	writerDone  chan struct{}
 	spoolerDone chan struct{}
 
+	parts partitions // the writer's only
+
 	closeOnce sync.Once
 	closeErr  error
 	errMu     sync.Mutex
@@ -248,6 +255,7 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 		stop:        make(chan struct{}),
 		writerDone:  make(chan struct{}),
 		spoolerDone: make(chan struct{}),
+		parts:       partitions{p: opts.Partitions},
 	}
 	j.runCtx, j.cancelRun = context.WithCancel(context.Background())
 	if n := sp.count(); n > 0 {
@@ -456,6 +464,7 @@ func (j *Journal) writer() {
 			}
 		}
 
+		j.maintainPartitions()
 		n, err := j.write(j.runCtx, batch)
 		if err == nil {
 			out.recovered(j)

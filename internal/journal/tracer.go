@@ -62,6 +62,24 @@ func (t *tracer) ConsultBatch(ctx context.Context, l bourse.Batch) ([]bourse.Bat
 }
 
 func (t *tracer) record(ctx context.Context, start time.Time, latency time.Duration, codeEtablissement string, r bourse.Reponse) {
+	t.j.recordAnswer(ctx, start, latency, codeEtablissement, r)
+}
+
+// Now is the journal's clock (Options.Now).
+func (j *Journal) Now() time.Time { return j.now() }
+
+// RecordAnswers records rs as [Tracer] records the answers of a batch
+// lookup of the establishment codeEtablissement made at start and answered
+// in latency, for the caller ctx carries: for a caller that chooses which
+// answers to record (the nightly re-check records only those that
+// changed).
+func (j *Journal) RecordAnswers(ctx context.Context, codeEtablissement string, start time.Time, latency time.Duration, rs []bourse.Reponse) {
+	for _, r := range rs {
+		j.recordAnswer(ctx, start, latency, codeEtablissement, r)
+	}
+}
+
+func (j *Journal) recordAnswer(ctx context.Context, start time.Time, latency time.Duration, codeEtablissement string, r bourse.Reponse) {
 	a, _ := bourse.AppelantFrom(ctx)
 	uai := a.UAI
 	// The lookup's own establishment, when given: Valider accepted it, so
@@ -69,7 +87,7 @@ func (t *tracer) record(ctx context.Context, start time.Time, latency time.Durat
 	if u, err := bourse.ParseOptionalUAI("codeEtablissement", codeEtablissement); err == nil && u != "" {
 		uai = u
 	}
-	t.j.Record(Consultation{
+	j.Record(Consultation{
 		Horodatage:       start,
 		ClientID:         a.ClientID,
 		UAI:              string(uai),

@@ -18,7 +18,8 @@ import (
 
 // Consultations is the consultation log's table, connecteur.consultation:
 // the batched COPY the journal writes with ([journal.Store]), the export
-// ([journal.Source]) and the retention's purge ([journal.Purger]).
+// ([journal.Source]), the retention's purge ([journal.Purger]) and its
+// month partitions ([journal.Partitioner]).
 type Consultations struct {
 	pool *pgxpool.Pool
 }
@@ -171,34 +172,62 @@ func (s *Consultations) Consultations(ctx context.Context, f journal.Filter, eac
 	return translate(op, rows.Err())
 }
 
-// DeleteBefore deletes at most limit consultations recorded before cutoff,
-// in one short transaction, and returns how many it deleted. The call that
-// deletes fewer than limit (the purge's last) also deletes, in its
-// transaction, the follow-up's summary of every student whose rows were all
-// recorded before cutoff (connecteur.etudiant_suivi): what the log forgets
-// about a student, the follow-up forgets too. Errors are of kind Unavailable
+// monthsAhead is how many months after the current one MakePartitions
+// creates.
+const monthsAhead = 2
+
+// MakePartitions creates the log's month partitions (Paris months) that
+// are missing from the month of now to monthsAhead months after it, and
+// returns how many it created (migration 00010,
+// connecteur.consultation_partitions): the journal calls it when it opens
+// and once a day ([journal.Partitioner]). A row no partition holds goes to
+// the default partition, so a failure here never fails a write. Errors are
+// of kind Unavailable or Internal.
+func (s *Consultations) MakePartitions(ctx context.Context, now time.Time) (int, error) {
+	return s.MakePartitionsBetween(ctx, now, now.AddDate(0, monthsAhead, 0))
+}
+
+// MakePartitionsBetween creates the month partitions missing from the
+// month of from to the month of to, both included, and returns how many
+// it created: for a season loaded in the past (the harness) or planned
+// ahead. Errors are of kind Invalid (a period over 10 years), Unavailable
 // or Internal.
-func (s *Consultations) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	const (
-		op   = "purge consultations"
-		qLog = `DELETE FROM connecteur.consultation WHERE ctid = ANY (ARRAY(
-		SELECT ctid FROM connecteur.consultation WHERE horodatage < $1 LIMIT $2))`
-		qEtudiant = `DELETE FROM connecteur.etudiant_suivi WHERE derniere_ligne < $1`
-	)
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, qLog, cutoff, limit)
-		if err != nil {
-			return err
-		}
-		n = tag.RowsAffected()
-		if n < int64(limit) {
-			_, err = tx.Exec(ctx, qEtudiant, cutoff)
-		}
-		return err
-	})
+func (s *Consultations) MakePartitionsBetween(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT connecteur.consultation_partitions($1, $2)`, from, to).Scan(&n)
 	if err != nil {
-		return 0, translate(op, err)
+		return 0, translate("create the consultation log's partitions", err)
 	}
 	return n, nil
+}
+
+// PurgeBefore is the retention ([journal.Purger]): cutoff is rounded down
+// to the first day of its month, 00:00 Paris time; every month partition
+// before that limit is detached and dropped (milliseconds, whatever the
+// number of rows), the rows of the default partition before it deleted,
+// the console's per-day counts of those days deleted, and the follow-up's
+// summary of every student whose rows were all before it deleted (what the
+// log forgets about a student, the follow-up forgets too; a student with
+// later rows keeps their summary whole). One transaction: all of it or
+// nothing. Errors are of kind Unavailable (a lock not obtained within 10 s,
+// a database down) or Internal.
+func (s *Consultations) PurgeBefore(ctx context.Context, cutoff time.Time) (journal.PurgeResult, error) {
+	var (
+		res    journal.PurgeResult
+		months []string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT limite, mois_supprimes, lignes_defaut FROM connecteur.consultation_purge($1)`, cutoff).
+		Scan(&res.Limit, &months, &res.DefaultRows)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available: a long reader of the log
+			return journal.PurgeResult{}, bourse.Unavailable("purge consultations: the log is busy, try again", err)
+		}
+		return journal.PurgeResult{}, translate("purge consultations", err)
+	}
+	res.Limit = res.Limit.In(bourse.Paris)
+	for _, m := range months {
+		res.Months = append(res.Months, strings.Replace(m, "_", "-", 1))
+	}
+	return res, nil
 }

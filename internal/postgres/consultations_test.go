@@ -22,8 +22,8 @@ import (
 )
 
 // TestConsultationsExportAndPurge: the export selects by establishment and
-// period, orders by time, keeps NULLs; the purge deletes what was recorded
-// before a time, in batches.
+// period, orders by time, keeps NULLs; month partitions take the rows of
+// the default one; the purge drops whole months before the cutoff's.
 func TestConsultationsExportAndPurge(t *testing.T) {
 	pool := pgtest.New(t)
 	store := postgres.NewConsultations(pool)
@@ -124,22 +124,57 @@ func TestConsultationsExportAndPurge(t *testing.T) {
 	assert.Equal(t, "0751234A 2025-09-02 INCONNU 1, 0781944P 2025-09-01 EN_ATTENTE 1, 0781944P 2025-09-03 BOURSIER 1, 0781944P 2025-09-05 NON_BOURSIER 1", kept)
 	assert.Equal(t, log, kept)
 
-	t.Run("purge", func(t *testing.T) {
+	t.Run("partitions and purge", func(t *testing.T) {
 		defer func() {
 			kept, log := perDay(t)
 			assert.Equal(t, log, kept, "the per-day counts follow the purge")
-			assert.Equal(t, "0781944P 2025-09-03 BOURSIER 1, 0781944P 2025-09-05 NON_BOURSIER 1", kept)
 		}()
-		n, err := store.DeleteBefore(ctx, day(3, 0), 2)
+		count := func(table string) (n int) {
+			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n))
+			return n
+		}
+		// September 2025 has no partition yet (the template database has the
+		// months of the day it was made): its rows are in the default one.
+		assert.Equal(t, len(recs), count("connecteur.consultation_defaut"))
+		n, err := store.MakePartitionsBetween(ctx, day(1, 0).AddDate(0, -1, 0), day(1, 0))
 		require.NoError(t, err)
-		assert.Equal(t, int64(2), n, "at most the limit")
-		n, err = journal.Purge(ctx, store, day(3, 0))
+		assert.Equal(t, 2, n, "August and September")
+		assert.Zero(t, count("connecteur.consultation_defaut"), "moved to their month")
+		assert.Equal(t, len(recs), count("connecteur.consultation_2025_09"))
+		n, err = store.MakePartitionsBetween(ctx, day(1, 0), day(1, 0))
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), n, "r0, r1, r-other: the one left")
-		assert.ElementsMatch(t, []string{"r2", "r3"}, requestIDs(t, pool))
-		n, err = journal.Purge(ctx, store, day(3, 0))
+		assert.Zero(t, n, "idempotent")
+		// 31 August 23:30 UTC is 1 September in Paris: September's.
+		late := recs[0]
+		late.Horodatage, late.RequestID = time.Date(2025, 8, 31, 23, 30, 0, 0, time.UTC), "r-paris"
+		old := recs[0]
+		old.Horodatage, old.RequestID = time.Date(2025, 6, 15, 9, 0, 0, 0, time.UTC), "r-june" // no month: the default partition
+		_, err = store.Write(ctx, []journal.Consultation{late, old})
 		require.NoError(t, err)
-		assert.Zero(t, n)
+		assert.Equal(t, 1, count("connecteur.consultation_defaut"))
+		assert.Equal(t, len(recs)+1, count("connecteur.consultation_2025_09"))
+
+		// Rounded down to 1 September 00:00 Paris: August (empty) and June's
+		// row go; September stays whole.
+		res, err := journal.Purge(ctx, store, day(3, 0))
+		require.NoError(t, err)
+		assert.Equal(t, time.Date(2025, 9, 1, 0, 0, 0, 0, bourse.Paris), res.Limit)
+		assert.Equal(t, []string{"2025-08"}, res.Months)
+		assert.Equal(t, int64(1), res.DefaultRows)
+		assert.ElementsMatch(t, []string{"r0", "r1", "r2", "r3", "r-other", "r-paris"}, requestIDs(t, pool))
+
+		res, err = journal.Purge(ctx, store, time.Date(2025, 10, 2, 0, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"2025-09"}, res.Months)
+		assert.Empty(t, requestIDs(t, pool))
+		kept, _ := perDay(t)
+		assert.Empty(t, kept)
+		assert.Zero(t, count("connecteur.etudiant_suivi"), "no row left, no student left")
+
+		// A month dropped is written again through the default partition.
+		_, err = store.Write(ctx, recs[:1])
+		require.NoError(t, err)
+		assert.Equal(t, 1, count("connecteur.consultation_defaut"))
 	})
 }
 

@@ -89,7 +89,8 @@ func TestSummaryAgreesWithTheLog(t *testing.T) {
 	store := postgres.NewConsultations(pool)
 	reads := postgres.NewSuivi(pool)
 	rng := rand.New(rand.NewPCG(1, 2))
-	start := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	// Fifty hours across the end of July (Paris time): two month partitions.
+	start := time.Date(2025, 7, 30, 12, 0, 0, 0, time.UTC)
 	uais := []string{"0781944P", "0751717J"}
 	answers := []journal.Consultation{
 		{Statut: "EN_ATTENTE", Correspondance: "IDENTIFIANT", NumeroDossier: "D1"},
@@ -176,13 +177,35 @@ func TestSummaryAgreesWithTheLog(t *testing.T) {
 	}
 	t.Run("agrees", compare)
 
+	// The rows went to the default partition (the template database has the
+	// months of the day it was made); creating their months moves them.
+	n, err := store.MakePartitionsBetween(ctx, start, start.Add(50*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "July and August 2025")
+	var inDefault int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation_defaut`).Scan(&inDefault))
+	assert.Zero(t, inDefault)
+	t.Run("agrees once partitioned", compare)
+
 	t.Run("purge", func(t *testing.T) {
-		cutoff := start.Add(30 * time.Hour)
-		_, err := journal.Purge(ctx, store, cutoff)
+		summaries := func(where string) []string {
+			return queryStrings(t, pool, `SELECT s::text FROM connecteur.etudiant_suivi s `+where+` ORDER BY uai, annee_universitaire, identifiant`)
+		}
+		august := time.Date(2025, 8, 1, 0, 0, 0, 0, bourse.Paris)
+		kept := summaries(`WHERE derniere_ligne >= '` + august.Format(time.RFC3339) + `'`)
+		require.NotEmpty(t, kept)
+		gone := len(summaries("")) - len(kept)
+		require.Positive(t, gone, "some students have rows in July only")
+
+		res, err := journal.Purge(ctx, store, time.Date(2025, 8, 20, 0, 0, 0, 0, time.UTC))
 		require.NoError(t, err)
-		var stale, missing int
-		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.etudiant_suivi WHERE derniere_ligne < $1`, cutoff).Scan(&stale))
-		assert.Zero(t, stale, "the summary of a student whose rows are all purged is purged")
+		assert.True(t, august.Equal(res.Limit), "rounded down to the month: %s", res.Limit)
+		assert.Equal(t, []string{"2025-07"}, res.Months)
+		var before int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation WHERE horodatage < $1`, august).Scan(&before))
+		assert.Zero(t, before)
+		assert.Equal(t, kept, summaries(""), "the students with rows left keep their summary whole; the others are forgotten")
+		var missing int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM connecteur.consultation c WHERE uai IS NOT NULL AND identifiant IS NOT NULL
 			AND NOT EXISTS (SELECT FROM connecteur.etudiant_suivi s WHERE (s.uai, s.annee_universitaire, s.identifiant) = (c.uai, c.annee_universitaire, c.identifiant))`).Scan(&missing))
 		assert.Zero(t, missing, "the students left in the log keep their summary")

@@ -181,7 +181,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("SUIVI_DATABASE_URL: %w", err)
 		}
 	}
-	m.journal, err = journal.Open(ctx, journal.Options{Store: postgres.NewConsultations(m.pool), SpoolDir: m.Config.SpoolDir,
+	consultations := postgres.NewConsultations(m.pool)
+	m.journal, err = journal.Open(ctx, journal.Options{Store: consultations, Partitions: consultations, SpoolDir: m.Config.SpoolDir,
 		Logger: m.Logger.Named("journal"), Linger: ConsultationLinger})
 	if err != nil {
 		return fmt.Errorf("consultation log: %w", err)

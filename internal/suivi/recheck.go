@@ -2,6 +2,8 @@ package suivi
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 )
@@ -111,3 +113,164 @@ type recheckError string
 func (e recheckError) Error() string { return string(e) }
 
 const errBatchLength = recheckError("the batch lookup answered a different number of identifiers than asked")
+
+// RecheckStore is what the nightly re-check reads and marks
+// (postgres.Suivi).
+type RecheckStore interface {
+	// RecheckCandidates returns the students of the establishment uai for
+	// the academic year annee whose last answer is not final and whose
+	// dossier (by their identifier and the year) was imported or changed by
+	// an import after both their last answer and their last re-check, as
+	// [Store.Etudiants] returns them.
+	RecheckCandidates(ctx context.Context, uai string, annee int) ([]Etudiant, error)
+	// MarkRechecked records that the students ids of uai and annee were
+	// re-checked at asOf, whatever their answer.
+	MarkRechecked(ctx context.Context, uai string, annee int, ids []string, asOf time.Time) error
+	// RecheckCandidatesByUAI is RecheckCandidates for every
+	// establishment at once, by UAI (one pass over the year's dossiers
+	// instead of one probe per student of each establishment).
+	RecheckCandidatesByUAI(ctx context.Context, annee int) (map[string][]Etudiant, error)
+}
+
+// Recorder records answers in the consultation log (journal.Journal):
+// RecordAnswers as journal.Tracer records an answered batch of the
+// establishment codeEtablissement, for the caller ctx carries; Now is the
+// log's clock.
+type Recorder interface {
+	Now() time.Time
+	RecordAnswers(ctx context.Context, codeEtablissement string, start time.Time, latency time.Duration, rs []bourse.Reponse)
+}
+
+// Nightly is the nightly re-check of the establishment uai for the year
+// annee: it re-asks the engine (svc, not traced) only about the students
+// whose last answer is not final and whose dossier was imported or changed
+// since their last answer and their last re-check
+// ([RecheckStore.RecheckCandidates]), through the batch path, as
+// [Appelant](uai); it records in the log (rec) only the answers that
+// differ from the student's last one, so the follow-up shows them, and
+// marks every student re-asked as re-checked. A night with no new extract
+// re-asks nobody and writes nothing. Students whose answer was
+// decided by their identity are counted, not re-asked (see
+// Result.NotReasked).
+//
+// [Recheck] is the full re-check: every student not final, every answer
+// recorded.
+func Nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, uai string, annee int) (Result, error) {
+	var res Result
+	code, err := bourse.ParseUAI("uai", uai)
+	if err != nil {
+		return res, err
+	}
+	u := string(code)
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
+		return res, err
+	}
+	// The re-check's time, on the log's clock: the students re-asked are
+	// marked re-checked at it, and their changed answers are recorded
+	// from it on.
+	asOf := rec.Now()
+	es, err := store.RecheckCandidates(ctx, u, annee)
+	if err != nil {
+		return res, err
+	}
+	return nightly(ctx, store, svc, rec, u, annee, es, asOf)
+}
+
+// nightly re-asks the students es of uai, selected at asOf.
+func nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, u string, annee int, es []Etudiant, asOf time.Time) (Result, error) {
+	var res Result
+	var cands []Etudiant
+	for _, e := range es {
+		switch {
+		case e.Final():
+		case e.Correspondance == bourse.ByIdentity || e.Anomalie != "":
+			res.Candidates++
+			res.NotReasked++
+		default:
+			res.Candidates++
+			cands = append(cands, e)
+		}
+	}
+
+	ctx = bourse.WithAppelant(ctx, Appelant(bourse.UAI(u)))
+	ids := make([]string, 0, min(len(cands), bourse.MaxBatch))
+	var changed []bourse.Reponse
+	for start := 0; start < len(cands); start += bourse.MaxBatch {
+		batch := cands[start:min(start+bourse.MaxBatch, len(cands))]
+		ids = ids[:0]
+		for _, c := range batch {
+			ids = append(ids, c.Identifiant)
+		}
+		t0 := rec.Now()
+		rs, err := svc.ConsultBatch(ctx, bourse.Batch{Annee: annee, CodeEtablissement: u, Identifiants: ids})
+		latency := rec.Now().Sub(t0)
+		res.Batches++
+		if err != nil {
+			return res, err
+		}
+		if len(rs) != len(batch) {
+			return res, bourse.Internal("re-check", errBatchLength)
+		}
+		changed = changed[:0]
+		asked := ids[:0]
+		for i, x := range rs {
+			if x.Err != nil {
+				res.Refused++
+				continue
+			}
+			res.Reasked++
+			asked = append(asked, batch[i].Identifiant)
+			if publicReponse(x.Reponse).Differs(batch[i].Reponse) {
+				res.Changes++
+				changed = append(changed, x.Reponse)
+			}
+		}
+		if len(changed) > 0 {
+			rec.RecordAnswers(ctx, u, t0, latency, changed)
+		}
+		if err := store.MarkRechecked(ctx, u, annee, asked, asOf); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// NightlyAll is [Nightly] for every establishment of the year annee: the
+// students of all of them are selected at once
+// ([RecheckStore.RecheckCandidatesByUAI]), then each establishment's are
+// re-asked, one establishment after the other, in UAI order. It returns
+// the sum of their results and how many establishments had students to
+// re-check; it stops at the first error.
+func NightlyAll(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, annee int) (Result, int, error) {
+	var total Result
+	if err := bourse.ValidateAnnee("annee", annee); err != nil {
+		return total, 0, err
+	}
+	asOf := rec.Now()
+	byUAI, err := store.RecheckCandidatesByUAI(ctx, annee)
+	if err != nil {
+		return total, 0, err
+	}
+	uais := make([]string, 0, len(byUAI))
+	for u := range byUAI {
+		uais = append(uais, u)
+	}
+	slices.Sort(uais)
+	for i, u := range uais {
+		res, err := nightly(ctx, store, svc, rec, u, annee, byUAI[u], asOf)
+		total.add(res)
+		if err != nil {
+			return total, i, err
+		}
+	}
+	return total, len(uais), nil
+}
+
+func (r *Result) add(o Result) {
+	r.Candidates += o.Candidates
+	r.Reasked += o.Reasked
+	r.Changes += o.Changes
+	r.NotReasked += o.NotReasked
+	r.Refused += o.Refused
+	r.Batches += o.Batches
+}

@@ -4,8 +4,10 @@
 // when), the control lists the pilot university mailed to its
 // gestionnaires (numbers that differ from Aglaé's, students still
 // waiting, unknown identifiers, identity conflicts, counts per statut),
-// the nightly re-check that re-asks the engine about every student whose
-// answer was not final (and was decided by their identifier), and the
+// the nightly re-check that re-asks the engine about the students whose
+// answer was not final (and was decided by their identifier) and whose
+// dossier an import changed since ([Nightly]; [Recheck] re-asks them all),
+// and the
 // report that sends all of it by e-mail.
 //
 // # Everything is read from the consultation log
