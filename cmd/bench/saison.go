@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
@@ -253,11 +254,22 @@ func secondsOf(ds []time.Duration, q float64) float64 {
 
 // saisonClock is the season's time: set by the harness, one microsecond
 // later at every reading so that every record has a time of its own.
-type saisonClock struct{ now time.Time }
+// The journal's writer reads it too.
+type saisonClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *saisonClock) Now() time.Time { c.now = c.now.Add(time.Microsecond); return c.now }
+func (c *saisonClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Microsecond)
+	return c.now
+}
 
 func (c *saisonClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if t.After(c.now) {
 		c.now = t
 	}

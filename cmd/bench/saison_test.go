@@ -19,14 +19,14 @@ import (
 // forgetting the students that have later rows.
 func TestSaisonSmall(t *testing.T) {
 	pool := pgtest.New(t)
-	cfg, err := parseSaisonFlags(strings.Fields("--dossiers 3000 --consultations 6000 --etablissements 4 --jours 70"), &bytes.Buffer{})
+	cfg, err := parseSaisonFlags(strings.Fields("--dossiers 1000 --consultations 2000 --etablissements 4 --jours 70"), &bytes.Buffer{})
 	require.NoError(t, err)
 	rep := &saisonReport{}
 	var log bytes.Buffer
 	require.NoError(t, playSaison(context.Background(), pool, cfg, t.TempDir(), rep, &log), log.String())
 
-	assert.Equal(t, 6000, rep.Consultations)
-	assert.EqualValues(t, 6000+rep.RecheckChanges, rep.Log.Rows, "every consultation, and the re-check's changed answers")
+	assert.Equal(t, cfg.consultations, rep.Consultations)
+	assert.EqualValues(t, cfg.consultations+rep.RecheckChanges, rep.Log.Rows, "every consultation, and the re-check's changed answers")
 	assert.Equal(t, 70, rep.NightlyImports)
 	assert.Positive(t, rep.RecheckReasked)
 	assert.LessOrEqual(t, rep.RecheckReasked, 70*rep.ChangementsParNuit, "only students whose dossier changed are re-asked")
