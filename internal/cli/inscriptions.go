@@ -12,6 +12,7 @@ import (
 
 	"github.com/aglae-connector/aglae-connector/internal/bourse"
 	"github.com/aglae-connector/aglae-connector/internal/postgres"
+	"github.com/aglae-connector/aglae-connector/internal/rest"
 )
 
 const validationsUsage = `usage:
@@ -56,41 +57,19 @@ func runValidations(ctx context.Context, env Env, args []string) error {
 	})
 }
 
-// validationLine is one validation in the JSON Lines handed to Aglaé, in
-// the extract's conventions: camelCase names, dates YYYY-MM-DD, amounts in
-// euros with two decimals.
+// validationLine is one validation in the JSON Lines handed to Aglaé: its
+// wire form, as a receipt shows it (the extract's conventions: camelCase
+// names, amounts in euros with two decimals), with the day it was made and
+// when it last changed, from which the next `--depuis` goes on.
 type validationLine struct {
-	ID                 int64            `json:"id"`
-	NumeroDossier      string           `json:"numeroDossier"`
-	Identifiant        string           `json:"identifiant"`
-	AnneeUniversitaire int              `json:"anneeUniversitaire"`
-	CodeEtablissement  string           `json:"codeEtablissement"`
-	Echelon            string           `json:"echelon"`
-	Bareme             int              `json:"bareme"`
-	MontantAnnuel      json.Number      `json:"montantAnnuel"`
-	Mensualites        []mensualiteLine `json:"mensualites"`
-	Notification       string           `json:"notification"`
-	Date               string           `json:"date"`
-	Annulee            bool             `json:"annulee"`
-	Acquittee          bool             `json:"acquittee"`
-	ModifieLe          string           `json:"modifieLe"`
-}
-
-type mensualiteLine struct {
-	Mois    string      `json:"mois"`
-	Montant json.Number `json:"montant"`
+	rest.Validation
+	Date      string `json:"date"`
+	ModifieLe string `json:"modifieLe"`
 }
 
 func toValidationLine(v bourse.Validation, modif time.Time) validationLine {
-	l := validationLine{ID: v.ID, NumeroDossier: v.NumeroDossier, Identifiant: v.Identifiant, AnneeUniversitaire: v.Annee,
-		CodeEtablissement: string(v.UAI), Echelon: v.Echelon, Bareme: v.Bareme,
-		MontantAnnuel: json.Number(bourse.FormatDecimal(v.MontantAnnuel)), Notification: v.Notification,
-		Date: v.CreeLe.In(cliParis).Format(time.DateOnly), Annulee: v.AnnuleeLe != nil, Acquittee: v.AcquitteeLe != nil,
+	return validationLine{Validation: rest.ToValidation(v), Date: v.CreeLe.In(cliParis).Format(time.DateOnly),
 		ModifieLe: modif.In(cliParis).Format(time.RFC3339Nano)}
-	for _, m := range v.Mensualites {
-		l.Mensualites = append(l.Mensualites, mensualiteLine{Mois: m.Mois.Format("2006-01"), Montant: json.Number(bourse.FormatDecimal(m.Montant))})
-	}
-	return l
 }
 
 func runValidationsAck(ctx context.Context, env Env, args []string) error {

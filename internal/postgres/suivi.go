@@ -85,8 +85,13 @@ WHERE uai = $1 AND annee_universitaire = $2`
 // identifier for the academic year annee, in no particular order
 // ([suivi.Store]).
 func (s *Suivi) Etudiants(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, error) {
-	const op = "students of the establishment"
-	rows, err := s.pool.Query(ctx, sqlEtudiants, uai, annee)
+	return s.etudiants(ctx, "students of the establishment", sqlEtudiants, uai, annee)
+}
+
+// etudiants runs query, one of the statements on the summary that select
+// its columns as sqlEtudiants does, for uai and annee.
+func (s *Suivi) etudiants(ctx context.Context, op, query, uai string, annee int) ([]suivi.Etudiant, error) {
+	rows, err := s.pool.Query(ctx, query, uai, annee)
 	if err != nil {
 		return nil, translate(op, err)
 	}
@@ -129,28 +134,7 @@ WHERE uai = $1 AND annee_universitaire = $2
 // RecheckCandidates returns the students of uai and annee the nightly
 // re-check must re-ask ([suivi.RecheckStore]).
 func (s *Suivi) RecheckCandidates(ctx context.Context, uai string, annee int) ([]suivi.Etudiant, error) {
-	const op = "students to re-check"
-	rows, err := s.pool.Query(ctx, sqlRecheckCandidates, uai, annee)
-	if err != nil {
-		return nil, translate(op, err)
-	}
-	var (
-		out []suivi.Etudiant
-		e   suivi.Etudiant
-	)
-	r := &e.Reponse
-	_, err = pgx.ForEachRow(rows, []any{&e.Identifiant, &r.Statut, &r.TypeDecision, &r.Echelon, &r.NumeroDossier,
-		&r.Correspondance, &r.IdentifiantAglae, &r.Anomalie, &e.Since, &e.Consultations,
-		&e.FirstConsultation, &e.LastConsultation,
-	}, func() error {
-		out = append(out, e)
-		e.FirstConsultation, e.LastConsultation = nil, nil
-		return nil
-	})
-	if err != nil {
-		return nil, translate(op, err)
-	}
-	return out, nil
+	return s.etudiants(ctx, "students to re-check", sqlRecheckCandidates, uai, annee)
 }
 
 // MarkRechecked records that ids of uai and annee were re-checked at asOf

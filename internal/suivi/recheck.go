@@ -65,18 +65,7 @@ func Recheck(ctx context.Context, store Store, svc bourse.Consultant, uai string
 	if err != nil {
 		return res, err
 	}
-	var cands []Etudiant
-	for _, e := range es {
-		switch {
-		case e.Final():
-		case e.Correspondance == bourse.ByIdentity || e.Anomalie != "":
-			res.Candidates++
-			res.NotReasked++
-		default:
-			res.Candidates++
-			cands = append(cands, e)
-		}
-	}
+	cands := reaskable(es, &res)
 
 	ctx = bourse.WithAppelant(ctx, Appelant(bourse.UAI(u)))
 	ids := make([]string, 0, min(len(cands), bourse.MaxBatch))
@@ -179,18 +168,7 @@ func Nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec
 // nightly re-asks the students es of uai, selected at asOf.
 func nightly(ctx context.Context, store RecheckStore, svc bourse.Consultant, rec Recorder, u string, annee int, es []Etudiant, asOf time.Time) (Result, error) {
 	var res Result
-	var cands []Etudiant
-	for _, e := range es {
-		switch {
-		case e.Final():
-		case e.Correspondance == bourse.ByIdentity || e.Anomalie != "":
-			res.Candidates++
-			res.NotReasked++
-		default:
-			res.Candidates++
-			cands = append(cands, e)
-		}
-	}
+	cands := reaskable(es, &res)
 
 	ctx = bourse.WithAppelant(ctx, Appelant(bourse.UAI(u)))
 	ids := make([]string, 0, min(len(cands), bourse.MaxBatch))
@@ -273,4 +251,24 @@ func (r *Result) add(o Result) {
 	r.NotReasked += o.NotReasked
 	r.Refused += o.Refused
 	r.Batches += o.Batches
+}
+
+// reaskable returns the students of es a re-check asks again: not final,
+// found by their own identifier, without anomaly. It counts in res the
+// candidates, and those it does not re-ask (found by identity or with an
+// anomaly: a human looks at them).
+func reaskable(es []Etudiant, res *Result) []Etudiant {
+	var cands []Etudiant
+	for _, e := range es {
+		switch {
+		case e.Final():
+		case e.Correspondance == bourse.ByIdentity || e.Anomalie != "":
+			res.Candidates++
+			res.NotReasked++
+		default:
+			res.Candidates++
+			cands = append(cands, e)
+		}
+	}
+	return cands
 }
